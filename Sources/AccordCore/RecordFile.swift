@@ -1,0 +1,114 @@
+/// The two record file formats, chosen by extension.
+public enum RecordFileFormat: Sendable {
+    /// One record, a JSON object.
+    case json
+    /// One record per line.
+    case jsonl
+
+    public init?(path: String) {
+        if path.hasSuffix(".jsonl") {
+            self = .jsonl
+        } else if path.hasSuffix(".json") {
+            self = .json
+        } else {
+            return nil
+        }
+    }
+}
+
+/// A record and where it lives: the file and, in a `.jsonl`, its line (1 for `.json`).
+public struct LocatedRecord: Sendable, Hashable {
+    public var record: Record
+    public var path: String
+    public var line: Int
+
+    public init(record: Record, path: String, line: Int) {
+        self.record = record
+        self.path = path
+        self.line = line
+    }
+
+    public var place: String { "\(path):\(line)" }
+}
+
+/// What one file holds: the records that parsed and carry a valid identity, and the
+/// problems found on the way. A file may yield both (a `.jsonl` with one bad line).
+public struct ParsedRecordFile: Sendable {
+    public var records: [LocatedRecord] = []
+    public var problems: [RecordProblem] = []
+
+    public init(records: [LocatedRecord] = [], problems: [RecordProblem] = []) {
+        self.records = records
+        self.problems = problems
+    }
+}
+
+/// Turns the bytes of a record file into records. Pure: the caller reads the file.
+public enum RecordFileParser {
+    public static let defaultMaxRecordBytes = 1_048_576
+
+    public static func parse(
+        path: String, bytes: UnsafeBufferPointer<UInt8>, format: RecordFileFormat,
+        maxRecordBytes: Int = defaultMaxRecordBytes
+    ) -> ParsedRecordFile {
+        var result = ParsedRecordFile()
+        switch format {
+        case .json:
+            parseRecord(path: path, line: 1, bytes: bytes, maxRecordBytes: maxRecordBytes, into: &result)
+        case .jsonl:
+            var lineNumber = 1
+            var start = 0
+            while start <= bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
+                let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                if !isBlank(line) {
+                    parseRecord(path: path, line: lineNumber, bytes: line, maxRecordBytes: maxRecordBytes, into: &result)
+                }
+                lineNumber += 1
+                start = end + 1
+            }
+        }
+        return result
+    }
+
+    public static func parse(
+        path: String, bytes: [UInt8], format: RecordFileFormat, maxRecordBytes: Int = defaultMaxRecordBytes
+    ) -> ParsedRecordFile {
+        bytes.withUnsafeBufferPointer { parse(path: path, bytes: $0, format: format, maxRecordBytes: maxRecordBytes) }
+    }
+
+    private static func parseRecord(
+        path: String, line: Int, bytes: UnsafeBufferPointer<UInt8>, maxRecordBytes: Int, into result: inout ParsedRecordFile
+    ) {
+        if bytes.count > maxRecordBytes {
+            result.problems.append(RecordProblem(
+                path: path, line: line, column: 1,
+                reason: "record is \(bytes.count) bytes, over max_record_bytes (\(maxRecordBytes)); split it or raise the limit"))
+            return
+        }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            result.problems.append(RecordProblem(path: path, line: line + error.line - 1, column: error.column, reason: error.reason))
+            return
+        }
+        guard case .object(let object) = value else {
+            result.problems.append(RecordProblem(
+                path: path, line: line, column: 1,
+                reason: RecordIdentityError.notAnObject(SchemaType.name(of: value)).description))
+            return
+        }
+        do {
+            let record = try Record(object: object)
+            result.records.append(LocatedRecord(record: record, path: path, line: line))
+        } catch {
+            result.problems.append(RecordProblem(path: path, line: line, column: 1, reason: error.description))
+        }
+    }
+
+    private static func isBlank(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+    }
+}

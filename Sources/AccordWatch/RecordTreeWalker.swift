@@ -1,0 +1,108 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AccordCore
+
+/// A record file found under a root, with the stat facts a scan compares against its
+/// index to skip unchanged files.
+public struct WalkedFile: Sendable, Hashable {
+    /// Relative to the root, `/`-separated.
+    public var relativePath: String
+    public var size: Int
+    public var modifiedNanos: Int64
+    public var inode: UInt64
+}
+
+/// Walks a root for record files, applying the ignore rules, never following symlinks
+/// (a link inside the root is reached through its target; one leading out is reported).
+public struct RecordTreeWalker {
+    public var ignore: IgnoreRules
+
+    public init(ignore: IgnoreRules = IgnoreRules()) {
+        self.ignore = ignore
+    }
+
+    public struct Result: Sendable {
+        public var files: [WalkedFile] = []
+        /// Paths here are `displayRoot`-prefixed, as given by the caller.
+        public var problems: [RecordProblem] = []
+    }
+
+    /// `root` is a folder; `displayRoot` is how paths are shown in problems.
+    public func walk(root: String, displayRoot: String? = nil) -> Result {
+        var result = Result()
+        let shown = displayRoot ?? root
+        guard let realRoot = realPath(root) else {
+            result.problems.append(RecordProblem(path: shown, line: 1, column: 1, reason: "cannot resolve the root: \(FileReader.errnoText())"))
+            return result
+        }
+        walkFolder(absolute: root, relative: "", realRoot: realRoot, shown: shown, into: &result)
+        return result
+    }
+
+    private func walkFolder(absolute: String, relative: String, realRoot: String, shown: String, into result: inout Result) {
+        guard let dir = opendir(absolute) else {
+            let place = relative.isEmpty ? shown : join(shown, relative)
+            result.problems.append(RecordProblem(path: place, line: 1, column: 1, reason: "cannot read folder: \(FileReader.errnoText())"))
+            return
+        }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        closedir(dir)
+        for name in names.sorted() {
+            let childRelative = relative.isEmpty ? name : relative + "/" + name
+            if ignore.isIgnored(childRelative) { continue }
+            let childAbsolute = join(absolute, name)
+            var info = stat()
+            guard lstat(childAbsolute, &info) == 0 else { continue }  // vanished meanwhile
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR:
+                walkFolder(absolute: childAbsolute, relative: childRelative, realRoot: realRoot, shown: shown, into: &result)
+            case S_IFREG:
+                guard RecordFileFormat(path: name) != nil else { continue }
+                result.files.append(WalkedFile(
+                    relativePath: childRelative, size: Int(info.st_size),
+                    modifiedNanos: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+                    inode: UInt64(info.st_ino)))
+            case S_IFLNK:
+                checkSymlink(childAbsolute, relative: childRelative, name: name, realRoot: realRoot, shown: shown, into: &result)
+            default:
+                guard RecordFileFormat(path: name) != nil else { continue }
+                result.problems.append(RecordProblem(
+                    path: join(shown, childRelative), line: 1, column: 1,
+                    reason: "not a regular file (a device, FIFO or socket); record files must be plain files"))
+            }
+        }
+    }
+
+    private func checkSymlink(_ absolute: String, relative: String, name: String, realRoot: String, shown: String, into result: inout Result) {
+        guard let target = realPath(absolute) else {
+            if RecordFileFormat(path: name) != nil {
+                result.problems.append(RecordProblem(
+                    path: join(shown, relative), line: 1, column: 1, reason: "broken symlink; remove it or restore its target"))
+            }
+            return
+        }
+        if target == realRoot || target.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") {
+            return  // inside the root: the target itself is walked
+        }
+        result.problems.append(RecordProblem(
+            path: join(shown, relative), line: 1, column: 1,
+            reason: "symlink leads outside the root (to \(target)); it is not synced: copy the file into the root instead"))
+    }
+
+    private func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    private func join(_ folder: String, _ name: String) -> String {
+        folder.hasSuffix("/") ? folder + name : folder + "/" + name
+    }
+}

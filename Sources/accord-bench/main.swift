@@ -1,0 +1,23 @@
+import AccordCore
+import AccordWatch
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `accord-bench`: benchmarks that print figures. They never fail for being slow.
+///
+///     swift run -c release accord-bench parse [--records N] [--record-bytes B] [--dir DIR]
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let name = arguments.first else {
+    print("usage: accord-bench parse [--records N] [--record-bytes B] [--dir DIR] [--rounds N]")
+    exit(2)
+}
+switch name {
+case "parse":
+    ParseBenchmark(options: BenchOptions(arguments.dropFirst())).run()
+default:
+    print("accord-bench: unknown benchmark \(name); known: parse")
+    exit(2)
+}
