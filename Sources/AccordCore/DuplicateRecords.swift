@@ -12,9 +12,10 @@ public enum DuplicateRecords {
         for (key, locations) in duplicated {
             for located in locations {
                 let others = locations.filter { $0 != located }.map(\.place).joined(separator: ", ")
-                problems.append(RecordProblem(
-                    path: located.path, line: located.line, column: 1,
-                    reason: "duplicate record \(key), also defined at \(others); keep one and remove the other"))
+                problems.append(
+                    RecordProblem(
+                        path: located.path, line: located.line, column: 1,
+                        reason: "duplicate record \(key), also defined at \(others); keep one and remove the other"))
             }
         }
         return (records.filter { duplicated[$0.record.key] == nil }, problems)

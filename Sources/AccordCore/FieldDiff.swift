@@ -26,7 +26,8 @@ public struct FieldChange: Sendable, Hashable, CustomStringConvertible {
 
     static func show(_ value: JSONValue?, width: Int? = nil) -> String {
         guard let value else { return "(none)" }
-        let text = value.stringValue.flatMap { $0.contains(where: { $0 == "\n" || $0 == "\"" }) ? nil : $0 }
+        let text =
+            value.stringValue.flatMap { $0.contains(where: { $0 == "\n" || $0 == "\"" }) ? nil : $0 }
             ?? JSONWriter.line(value)
         guard let width, text.count > width else { return text }
         return String(text.prefix(max(1, width - 1))) + "…"

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A strict RFC 8259 parser over UTF-8 bytes.
 ///
 /// Strict because a record that one tool reads differently from another would sync
@@ -85,8 +91,6 @@ private struct Cursor {
     let bytes: UnsafeBufferPointer<UInt8>
     let maxDepth: Int
     var index = 0
-    /// Reused for strings with escapes, to avoid an allocation per string.
-    var scratch: [UInt8] = []
 
     init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes
@@ -234,9 +238,15 @@ private struct Cursor {
         let start = index
         var hasEscape = false
         var hasNonASCII = false
-        // Fast scan: find the closing quote; note escapes and non-ASCII bytes.
+        let base = UnsafeRawPointer(bytes.baseAddress!)
+        let count = bytes.count
+        // Find the closing quote; note escapes and non-ASCII bytes on the way.
         while true {
-            guard index < bytes.count else { throw Failure(offset: open, reason: "unterminated string") }
+            // Eight bytes at a time while none of them needs a closer look.
+            while index + 8 <= count, Self.isPlainASCII(base.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+                index += 8
+            }
+            guard index < count else { throw Failure(offset: open, reason: "unterminated string") }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") { break }
             if byte == UInt8(ascii: "\\") {
@@ -261,52 +271,104 @@ private struct Cursor {
         return try decodeEscapes(from: start, to: end)
     }
 
+    /// True when none of the eight bytes is a quote, a backslash, a control character or
+    /// non-ASCII (the classic SWAR "has zero byte" / "has byte less than" tests).
+    @inline(__always) static func isPlainASCII(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let hasQuote = (quote &- ones) & ~quote
+        let hasBackslash = (backslash &- ones) & ~backslash
+        let hasControl = (word &- ones &* 0x20) & ~word
+        return (hasQuote | hasBackslash | hasControl | word) & highs == 0
+    }
+
+    /// Decodes a string with escapes straight into the String's storage: runs between
+    /// backslashes are copied whole, since escaped text is never longer once decoded.
     mutating func decodeEscapes(from start: Int, to end: Int) throws(Failure) -> String {
-        scratch.removeAll(keepingCapacity: true)
-        var position = start
-        while position < end {
-            let byte = bytes[position]
-            guard byte == UInt8(ascii: "\\") else {
-                scratch.append(byte)
-                position += 1
-                continue
-            }
-            let escapeAt = position
-            position += 1
-            guard position < end else { throw Failure(offset: escapeAt, reason: "unfinished escape at the end of a string") }
-            switch bytes[position] {
-            case UInt8(ascii: "\""): scratch.append(0x22)
-            case UInt8(ascii: "\\"): scratch.append(0x5C)
-            case UInt8(ascii: "/"): scratch.append(0x2F)
-            case UInt8(ascii: "b"): scratch.append(0x08)
-            case UInt8(ascii: "f"): scratch.append(0x0C)
-            case UInt8(ascii: "n"): scratch.append(0x0A)
-            case UInt8(ascii: "r"): scratch.append(0x0D)
-            case UInt8(ascii: "t"): scratch.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = try hex4(at: position + 1, end: end, escapeAt: escapeAt)
-                position += 4
-                if (0xD800...0xDBFF).contains(scalar) {
-                    guard position + 2 < end,
-                        bytes[position + 1] == UInt8(ascii: "\\"), bytes[position + 2] == UInt8(ascii: "u")
-                    else { throw Failure(offset: escapeAt, reason: "lone surrogate \\u\(hex(scalar, width: 4)) in a string") }
-                    let low = try hex4(at: position + 3, end: end, escapeAt: position + 1)
-                    guard (0xDC00...0xDFFF).contains(low) else {
-                        throw Failure(offset: escapeAt, reason: "lone surrogate \\u\(hex(scalar, width: 4)) in a string")
-                    }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    position += 6
-                } else if (0xDC00...0xDFFF).contains(scalar) {
-                    throw Failure(offset: escapeAt, reason: "lone surrogate \\u\(hex(scalar, width: 4)) in a string")
+        var failure: Failure? = nil
+        let base = UnsafeRawPointer(bytes.baseAddress!)
+        let source = bytes
+        let text = String(unsafeUninitializedCapacity: end - start) { out in
+            var written = 0
+            var position = start
+            while position < end {
+                let runStart = position
+                if let found = memchr(base + position, 0x5C, end - position) {
+                    position = UnsafeRawPointer(found) - base
+                } else {
+                    position = end
                 }
-                let unicode = Unicode.Scalar(scalar)!
-                scratch.append(contentsOf: UTF8.encode(unicode)!)
-            default:
-                throw Failure(offset: escapeAt, reason: "invalid escape \\\(Character(Unicode.Scalar(bytes[position]))) in a string")
+                if position > runStart {
+                    UnsafeMutableRawPointer(out.baseAddress! + written).copyMemory(from: base + runStart, byteCount: position - runStart)
+                    written += position - runStart
+                }
+                guard position < end else { break }
+                let escapeAt = position
+                position += 1
+                guard position < end else {
+                    failure = Failure(offset: escapeAt, reason: "unfinished escape at the end of a string")
+                    return 0
+                }
+                let simple: UInt8?
+                switch source[position] {
+                case UInt8(ascii: "\""): simple = 0x22
+                case UInt8(ascii: "\\"): simple = 0x5C
+                case UInt8(ascii: "/"): simple = 0x2F
+                case UInt8(ascii: "b"): simple = 0x08
+                case UInt8(ascii: "f"): simple = 0x0C
+                case UInt8(ascii: "n"): simple = 0x0A
+                case UInt8(ascii: "r"): simple = 0x0D
+                case UInt8(ascii: "t"): simple = 0x09
+                case UInt8(ascii: "u"): simple = nil
+                default:
+                    failure = Failure(offset: escapeAt, reason: "invalid escape \\\(Character(Unicode.Scalar(source[position]))) in a string")
+                    return 0
+                }
+                if let simple {
+                    out[written] = simple
+                    written += 1
+                    position += 1
+                    continue
+                }
+                do throws(Failure) {
+                    let (scalar, next) = try unicodeEscape(at: position, end: end, escapeAt: escapeAt)
+                    for unit in UTF8.encode(scalar)! {
+                        out[written] = unit
+                        written += 1
+                    }
+                    position = next
+                } catch {
+                    failure = error
+                    return 0
+                }
             }
-            position += 1
+            return written
         }
-        return String(decoding: scratch, as: UTF8.self)
+        if let failure { throw failure }
+        return text
+    }
+
+    /// Reads `\uXXXX` (and its low surrogate, for a pair) starting at the `u`.
+    /// Returns the scalar and the index just after the escape.
+    func unicodeEscape(at position: Int, end: Int, escapeAt: Int) throws(Failure) -> (Unicode.Scalar, Int) {
+        var scalar = try hex4(at: position + 1, end: end, escapeAt: escapeAt)
+        var next = position + 5
+        if (0xD800...0xDBFF).contains(scalar) {
+            guard next + 1 < end, bytes[next] == UInt8(ascii: "\\"), bytes[next + 1] == UInt8(ascii: "u") else {
+                throw Failure(offset: escapeAt, reason: "lone surrogate \\u\(hex(scalar, width: 4)) in a string")
+            }
+            let low = try hex4(at: next + 2, end: end, escapeAt: next)
+            guard (0xDC00...0xDFFF).contains(low) else {
+                throw Failure(offset: escapeAt, reason: "lone surrogate \\u\(hex(scalar, width: 4)) in a string")
+            }
+            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+            next += 6
+        } else if (0xDC00...0xDFFF).contains(scalar) {
+            throw Failure(offset: escapeAt, reason: "lone surrogate \\u\(hex(scalar, width: 4)) in a string")
+        }
+        return (Unicode.Scalar(scalar)!, next)
     }
 
     func hex4(at position: Int, end: Int, escapeAt: Int) throws(Failure) -> UInt32 {

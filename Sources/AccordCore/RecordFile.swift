@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The two record file formats, chosen by extension.
 public enum RecordFileFormat: Sendable {
     /// One record, a JSON object.
@@ -59,8 +65,10 @@ public enum RecordFileParser {
             var lineNumber = 1
             var start = 0
             while start <= bytes.count {
-                var end = start
-                while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
+                var end = bytes.count
+                if start < bytes.count, let newline = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start) {
+                    end = UnsafePointer<UInt8>(newline.assumingMemoryBound(to: UInt8.self)) - bytes.baseAddress!
+                }
                 let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
                 if !isBlank(line) {
                     parseRecord(path: path, line: lineNumber, bytes: line, maxRecordBytes: maxRecordBytes, into: &result)
@@ -82,9 +90,10 @@ public enum RecordFileParser {
         path: String, line: Int, bytes: UnsafeBufferPointer<UInt8>, maxRecordBytes: Int, into result: inout ParsedRecordFile
     ) {
         if bytes.count > maxRecordBytes {
-            result.problems.append(RecordProblem(
-                path: path, line: line, column: 1,
-                reason: "record is \(bytes.count) bytes, over max_record_bytes (\(maxRecordBytes)); split it or raise the limit"))
+            result.problems.append(
+                RecordProblem(
+                    path: path, line: line, column: 1,
+                    reason: "record is \(bytes.count) bytes, over max_record_bytes (\(maxRecordBytes)); split it or raise the limit"))
             return
         }
         let value: JSONValue
@@ -95,9 +104,10 @@ public enum RecordFileParser {
             return
         }
         guard case .object(let object) = value else {
-            result.problems.append(RecordProblem(
-                path: path, line: line, column: 1,
-                reason: RecordIdentityError.notAnObject(SchemaType.name(of: value)).description))
+            result.problems.append(
+                RecordProblem(
+                    path: path, line: line, column: 1,
+                    reason: RecordIdentityError.notAnObject(SchemaType.name(of: value)).description))
             return
         }
         do {

@@ -111,33 +111,34 @@ public final class Schema: Sendable {
     /// Every violation in `value`, each with the JSON pointer of the offending place.
     public func validate(_ value: JSONValue) -> [SchemaViolation] {
         var violations: [SchemaViolation] = []
-        validate(value, path: "", into: &violations)
+        validate(value, at: SchemaLocation(parent: "", key: nil), into: &violations)
         return violations
     }
 
-    func validate(_ value: JSONValue, path: String, into violations: inout [SchemaViolation]) {
+    func validate(_ value: JSONValue, at location: SchemaLocation, into violations: inout [SchemaViolation]) {
         if alwaysFails {
-            violations.append(SchemaViolation(path: path, message: "is not allowed here"))
+            violations.append(SchemaViolation(path: location.pointer, message: "is not allowed here"))
             return
         }
         if let types, !types.contains(where: { $0.matches(value) }) {
             let names = types.map(\.rawValue).joined(separator: " or ")
-            violations.append(SchemaViolation(path: path, message: "must be \(SchemaType.article(names)) \(names), not \(SchemaType.name(of: value))"))
+            violations.append(
+                SchemaViolation(path: location.pointer, message: "must be \(SchemaType.article(names)) \(names), not \(SchemaType.name(of: value))"))
             return
         }
         if let constValue, value != constValue {
-            violations.append(SchemaViolation(path: path, message: "must be \(JSONWriter.line(constValue))"))
+            violations.append(SchemaViolation(path: location.pointer, message: "must be \(JSONWriter.line(constValue))"))
         }
         if let enumValues, !enumValues.contains(value) {
             let choices = enumValues.map { $0.stringValue ?? JSONWriter.line($0) }.joined(separator: ", ")
-            violations.append(SchemaViolation(path: path, message: "\(JSONWriter.line(value)) is not one of: \(choices)"))
+            violations.append(SchemaViolation(path: location.pointer, message: "\(JSONWriter.line(value)) is not one of: \(choices)"))
         }
         if let anyOf {
             var reasons: [String] = []
             var matched = false
             for alternative in anyOf {
                 var found: [SchemaViolation] = []
-                alternative.validate(value, path: path, into: &found)
+                alternative.validate(value, at: location, into: &found)
                 if found.isEmpty {
                     matched = true
                     break
@@ -145,83 +146,103 @@ public final class Schema: Sendable {
                 reasons.append(contentsOf: found.map(\.message))
             }
             if !matched {
-                violations.append(SchemaViolation(path: path, message: "matches none of the allowed forms (\(reasons.joined(separator: "; ")))"))
+                violations.append(SchemaViolation(path: location.pointer, message: "matches none of the allowed forms (\(reasons.joined(separator: "; ")))"))
             }
         }
         switch value {
-        case .object(let object): validateObject(object, path: path, into: &violations)
-        case .array(let elements): validateArray(elements, path: path, into: &violations)
-        case .string(let string): validateString(string, path: path, into: &violations)
-        case .number(let number): validateNumber(number, path: path, into: &violations)
+        case .object(let object): validateObject(object, at: location, into: &violations)
+        case .array(let elements): validateArray(elements, at: location, into: &violations)
+        case .string(let string): validateString(string, at: location, into: &violations)
+        case .number(let number): validateNumber(number, at: location, into: &violations)
         case .null, .bool: break
         }
     }
 
-    private func validateObject(_ object: JSONObject, path: String, into violations: inout [SchemaViolation]) {
+    private func validateObject(_ object: JSONObject, at location: SchemaLocation, into violations: inout [SchemaViolation]) {
+        let here = location.pointer
         for name in required where object[name] == nil {
-            violations.append(SchemaViolation(path: "\(path)/\(name)", message: "required field is missing"))
+            violations.append(SchemaViolation(path: "\(here)/\(SchemaViolation.escape(name))", message: "required field is missing"))
         }
         for member in object {
-            let memberPath = "\(path)/\(SchemaViolation.escape(member.key))"
+            let memberLocation = SchemaLocation(parent: here, key: member.key)
             if let schema = properties[member.key] {
-                schema.validate(member.value, path: memberPath, into: &violations)
+                schema.validate(member.value, at: memberLocation, into: &violations)
             } else if forbidsAdditionalProperties {
-                violations.append(SchemaViolation(path: memberPath, message: "field is not allowed by the schema"))
+                violations.append(SchemaViolation(path: memberLocation.pointer, message: "field is not allowed by the schema"))
             } else if let additionalProperties {
-                additionalProperties.validate(member.value, path: memberPath, into: &violations)
+                additionalProperties.validate(member.value, at: memberLocation, into: &violations)
             }
         }
     }
 
-    private func validateArray(_ elements: [JSONValue], path: String, into violations: inout [SchemaViolation]) {
+    private func validateArray(_ elements: [JSONValue], at location: SchemaLocation, into violations: inout [SchemaViolation]) {
         if let minItems, elements.count < minItems {
-            violations.append(SchemaViolation(path: path, message: "must have at least \(minItems) item\(minItems == 1 ? "" : "s"), has \(elements.count)"))
+            violations.append(
+                SchemaViolation(path: location.pointer, message: "must have at least \(minItems) item\(minItems == 1 ? "" : "s"), has \(elements.count)"))
         }
         if let maxItems, elements.count > maxItems {
-            violations.append(SchemaViolation(path: path, message: "must have at most \(maxItems) item\(maxItems == 1 ? "" : "s"), has \(elements.count)"))
+            violations.append(
+                SchemaViolation(path: location.pointer, message: "must have at most \(maxItems) item\(maxItems == 1 ? "" : "s"), has \(elements.count)"))
         }
         if uniqueItems, Set(elements).count != elements.count {
-            violations.append(SchemaViolation(path: path, message: "must not contain the same item twice"))
+            violations.append(SchemaViolation(path: location.pointer, message: "must not contain the same item twice"))
         }
         if let items {
+            let here = location.pointer
             for (index, element) in elements.enumerated() {
-                items.validate(element, path: "\(path)/\(index)", into: &violations)
+                items.validate(element, at: SchemaLocation(parent: here, key: String(index)), into: &violations)
             }
         }
     }
 
-    private func validateString(_ string: String, path: String, into violations: inout [SchemaViolation]) {
-        if minLength != nil || maxLength != nil {
+    private func validateString(_ string: String, at location: SchemaLocation, into violations: inout [SchemaViolation]) {
+        // UTF-8 length bounds the scalar count (1 to 4 bytes each): count only when unsure.
+        let bytes = string.utf8.count
+        if (minLength.map { bytes < $0 * 4 } ?? false) || (maxLength.map { bytes > $0 } ?? false) {
             let length = string.unicodeScalars.count
             if let minLength, length < minLength {
-                violations.append(SchemaViolation(path: path, message: minLength == 1 ? "must not be empty" : "must be at least \(minLength) characters long"))
+                violations.append(
+                    SchemaViolation(path: location.pointer, message: minLength == 1 ? "must not be empty" : "must be at least \(minLength) characters long"))
             }
             if let maxLength, length > maxLength {
-                violations.append(SchemaViolation(path: path, message: "must be at most \(maxLength) characters long"))
+                violations.append(SchemaViolation(path: location.pointer, message: "must be at most \(maxLength) characters long"))
             }
         }
         if let pattern, !pattern.matches(string) {
-            violations.append(SchemaViolation(path: path, message: "\(JSONWriter.line(.string(string))) does not match \(pattern.source)"))
+            violations.append(SchemaViolation(path: location.pointer, message: "\(JSONWriter.line(.string(string))) does not match \(pattern.source)"))
         }
         if let format, !format.accepts(string) {
-            violations.append(SchemaViolation(path: path, message: "\(JSONWriter.line(.string(string))) is not a valid \(format.rawValue) (\(format.example))"))
+            violations.append(
+                SchemaViolation(path: location.pointer, message: "\(JSONWriter.line(.string(string))) is not a valid \(format.rawValue) (\(format.example))"))
         }
     }
 
-    private func validateNumber(_ number: JSONNumber, path: String, into violations: inout [SchemaViolation]) {
+    private func validateNumber(_ number: JSONNumber, at location: SchemaLocation, into violations: inout [SchemaViolation]) {
         let value = number.doubleValue
         if let minimum, !(value >= minimum) {
-            violations.append(SchemaViolation(path: path, message: "must be >= \(JSONNumber(minimum))"))
+            violations.append(SchemaViolation(path: location.pointer, message: "must be >= \(JSONNumber(minimum))"))
         }
         if let maximum, !(value <= maximum) {
-            violations.append(SchemaViolation(path: path, message: "must be <= \(JSONNumber(maximum))"))
+            violations.append(SchemaViolation(path: location.pointer, message: "must be <= \(JSONNumber(maximum))"))
         }
         if let exclusiveMinimum, !(value > exclusiveMinimum) {
-            violations.append(SchemaViolation(path: path, message: "must be > \(JSONNumber(exclusiveMinimum))"))
+            violations.append(SchemaViolation(path: location.pointer, message: "must be > \(JSONNumber(exclusiveMinimum))"))
         }
         if let exclusiveMaximum, !(value < exclusiveMaximum) {
-            violations.append(SchemaViolation(path: path, message: "must be < \(JSONNumber(exclusiveMaximum))"))
+            violations.append(SchemaViolation(path: location.pointer, message: "must be < \(JSONNumber(exclusiveMaximum))"))
         }
+    }
+}
+
+/// Where validation stands, kept as parent pointer plus key so that the full JSON
+/// pointer string is only built for objects, arrays and violations, not for every field.
+struct SchemaLocation {
+    let parent: String
+    let key: String?
+
+    var pointer: String {
+        guard let key else { return parent }
+        return parent + "/" + SchemaViolation.escape(key)
     }
 }
 
@@ -233,7 +254,7 @@ public struct SchemaViolation: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(path.isEmpty ? "/" : path): \(message)" }
 
     static func escape(_ key: String) -> String {
-        guard key.contains("~") || key.contains("/") else { return key }
+        guard key.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return key }
         var escaped = ""
         for character in key {
             switch character {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A schema `pattern`, run by the C library's POSIX regex engine.
@@ -14,6 +14,8 @@ final class SchemaPattern: @unchecked Sendable {
     // regexec on a compiled regex_t is thread-safe in glibc; the pointer never changes.
     let source: String
     private let compiled: UnsafeMutablePointer<regex_t>
+    /// The fast path, for patterns of the common simple shape.
+    private let simple: SimplePattern?
 
     struct Unsupported: Error {
         var reason: String
@@ -21,6 +23,7 @@ final class SchemaPattern: @unchecked Sendable {
 
     init(_ source: String) throws(Unsupported) {
         self.source = source
+        self.simple = SimplePattern(source)
         let translated = try Self.translate(source)
         compiled = UnsafeMutablePointer<regex_t>.allocate(capacity: 1)
         let status = regcomp(compiled, translated, REG_EXTENDED | REG_NOSUB)
@@ -39,7 +42,8 @@ final class SchemaPattern: @unchecked Sendable {
     }
 
     func matches(_ string: String) -> Bool {
-        string.withCString { regexec(compiled, $0, 0, nil, 0) == 0 }
+        if let simple, let answer = simple.matches(string) { return answer }
+        return string.withCString { regexec(compiled, $0, 0, nil, 0) == 0 }
     }
 
     static func translate(_ source: String) throws(Unsupported) -> String {

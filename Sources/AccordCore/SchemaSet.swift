@@ -37,9 +37,11 @@ public struct SchemaSet: Sendable {
     public func validate(_ record: Record) -> [SchemaViolation] {
         guard let schema = schemas[record.key.kind] else {
             let known = kinds.isEmpty ? "none" : kinds.joined(separator: ", ")
-            return [SchemaViolation(
-                path: "/kind",
-                message: "no schema for kind \"\(record.key.kind)\" (known: \(known)); add \(record.key.kind).schema.json to \(origin)")]
+            return [
+                SchemaViolation(
+                    path: "/kind",
+                    message: "no schema for kind \"\(record.key.kind)\" (known: \(known)); add \(record.key.kind).schema.json to \(origin)")
+            ]
         }
         return schema.validate(.object(record.object))
     }

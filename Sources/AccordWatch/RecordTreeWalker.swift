@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import AccordCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A record file found under a root, with the stat facts a scan compares against its
 /// index to skip unchanged files.
@@ -65,17 +66,19 @@ public struct RecordTreeWalker {
                 walkFolder(absolute: childAbsolute, relative: childRelative, realRoot: realRoot, shown: shown, into: &result)
             case S_IFREG:
                 guard RecordFileFormat(path: name) != nil else { continue }
-                result.files.append(WalkedFile(
-                    relativePath: childRelative, size: Int(info.st_size),
-                    modifiedNanos: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
-                    inode: UInt64(info.st_ino)))
+                result.files.append(
+                    WalkedFile(
+                        relativePath: childRelative, size: Int(info.st_size),
+                        modifiedNanos: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+                        inode: UInt64(info.st_ino)))
             case S_IFLNK:
                 checkSymlink(childAbsolute, relative: childRelative, name: name, realRoot: realRoot, shown: shown, into: &result)
             default:
                 guard RecordFileFormat(path: name) != nil else { continue }
-                result.problems.append(RecordProblem(
-                    path: join(shown, childRelative), line: 1, column: 1,
-                    reason: "not a regular file (a device, FIFO or socket); record files must be plain files"))
+                result.problems.append(
+                    RecordProblem(
+                        path: join(shown, childRelative), line: 1, column: 1,
+                        reason: "not a regular file (a device, FIFO or socket); record files must be plain files"))
             }
         }
     }
@@ -83,17 +86,19 @@ public struct RecordTreeWalker {
     private func checkSymlink(_ absolute: String, relative: String, name: String, realRoot: String, shown: String, into result: inout Result) {
         guard let target = realPath(absolute) else {
             if RecordFileFormat(path: name) != nil {
-                result.problems.append(RecordProblem(
-                    path: join(shown, relative), line: 1, column: 1, reason: "broken symlink; remove it or restore its target"))
+                result.problems.append(
+                    RecordProblem(
+                        path: join(shown, relative), line: 1, column: 1, reason: "broken symlink; remove it or restore its target"))
             }
             return
         }
         if target == realRoot || target.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") {
             return  // inside the root: the target itself is walked
         }
-        result.problems.append(RecordProblem(
-            path: join(shown, relative), line: 1, column: 1,
-            reason: "symlink leads outside the root (to \(target)); it is not synced: copy the file into the root instead"))
+        result.problems.append(
+            RecordProblem(
+                path: join(shown, relative), line: 1, column: 1,
+                reason: "symlink leads outside the root (to \(target)); it is not synced: copy the file into the root instead"))
     }
 
     private func realPath(_ path: String) -> String? {

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import AccordCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// What a validation run found.
 public struct ValidationReport: Sendable {
@@ -75,9 +76,10 @@ public struct RecordValidator: Sendable {
         do {
             bytes = try FileReader.readRegularFile(path, maxBytes: format == .json ? maxRecordBytes : Int.max)
         } catch {
-            let reason = error.tooLargeSize.map {
-                "record is \($0) bytes, over max_record_bytes (\(maxRecordBytes)); split it or raise the limit"
-            } ?? error.reason
+            let reason =
+                error.tooLargeSize.map {
+                    "record is \($0) bytes, over max_record_bytes (\(maxRecordBytes)); split it or raise the limit"
+                } ?? error.reason
             report.problems.append(RecordProblem(path: path, line: 1, column: 1, reason: reason))
             return
         }
@@ -91,8 +93,9 @@ public struct RecordValidator: Sendable {
                 let text = format == .json ? bytes : Self.line(located.line, of: bytes)
                 for violation in violations {
                     let (line, column) = JSONLocator.position(of: violation.path, in: text)
-                    report.problems.append(RecordProblem(
-                        path: path, line: located.line + line - 1, column: column, reason: violation.description))
+                    report.problems.append(
+                        RecordProblem(
+                            path: path, line: located.line + line - 1, column: column, reason: violation.description))
                 }
             }
         }

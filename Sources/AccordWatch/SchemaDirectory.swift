@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import AccordCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Loads every `<kind>.schema.json` of a folder into a `SchemaSet`.
 public enum SchemaDirectory {

@@ -32,6 +32,22 @@ struct DatasetGenerator {
         return (files, total)
     }
 
+    /// The files of an earlier run with the same shape, if they are all there.
+    func existing(in directory: String) -> (files: [String], bytes: Int)? {
+        let count = (records + recordsPerFile - 1) / recordsPerFile
+        var files: [String] = []
+        var total = 0
+        for index in 0..<count {
+            let path = "\(directory)/part-\(String(format: "%05d", index)).jsonl"
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                let size = attributes[.size] as? Int
+            else { return nil }
+            files.append(path)
+            total += size
+        }
+        return (files, total)
+    }
+
     private static let words = [
         "host", "nation", "support", "agreement", "negotiators", "Tokyo", "Washington", "troops",
         "utilities", "labor", "training", "fiscal", "year", "extension", "talks", "resume", "April",

@@ -20,10 +20,16 @@ struct ParseBenchmark {
             print("accord-bench: \(error); run from the repository root or pass --schemas DIR")
             exit(2)
         }
-        print("generating \(records) records of ~\(recordBytes) bytes in \(directory) ...")
+        let generator = DatasetGenerator(records: records, recordBytes: recordBytes)
         let dataset: (files: [String], bytes: Int)
         do {
-            dataset = try DatasetGenerator(records: records, recordBytes: recordBytes).write(to: directory)
+            if options.string("reuse", default: "no") == "yes", let existing = generator.existing(in: directory) {
+                print("reusing the dataset in \(directory)")
+                dataset = existing
+            } else {
+                print("generating \(records) records of ~\(recordBytes) bytes in \(directory) ...")
+                dataset = try generator.write(to: directory)
+            }
         } catch {
             print("accord-bench: cannot write the dataset: \(error)")
             exit(1)
@@ -53,18 +59,26 @@ struct ParseBenchmark {
             }
         }
         let ours = (mbps: megabytes / best, rps: Double(records) / best, rss: peakRSSMiB())
-        let python = runPython(files: dataset.files, rounds: rounds)
+        let python = options.string("python", default: "yes") == "yes" ? runPython(files: dataset.files, rounds: rounds) : nil
 
         print("")
         print("read + parse + validate, one core, best of \(rounds) rounds")
-        print(String(format: "  %-28@ %9@ %12@ %10@", "" as NSString, "MB/s" as NSString, "records/s" as NSString, "peak RSS" as NSString))
-        print(String(format: "  %-28@ %9.1f %12.0f %7.1f MiB", "accord (parse+validate)" as NSString, ours.mbps, ours.rps, ours.rss))
+        print(row("", "MB/s", "records/s", "peak RSS"))
+        print(row("accord (parse+validate)", String(format: "%.1f", ours.mbps), String(format: "%.0f", ours.rps), String(format: "%.1f MiB", ours.rss)))
         if let python {
-            print(String(format: "  %-28@ %9.1f %12.0f %7.1f MiB", "python3 json.loads" as NSString, python.mbps, python.rps, python.rss))
+            print(row("python3 json.loads", String(format: "%.1f", python.mbps), String(format: "%.0f", python.rps), String(format: "%.1f MiB", python.rss)))
             print(String(format: "  accord / python: %.2fx (target >= 1.5x); accord: %.0f MB/s (target >= 100)", ours.mbps / python.mbps, ours.mbps))
         } else {
             print("  python3 reference: not run (python3 missing or failed)")
         }
+    }
+
+    private func row(_ name: String, _ a: String, _ b: String, _ c: String) -> String {
+        func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
+            let space = String(repeating: " ", count: max(0, width - text.count))
+            return left ? text + space : space + text
+        }
+        return "  " + pad(name, 26, left: true) + pad(a, 9) + pad(b, 12) + pad(c, 12)
     }
 
     /// Runs python3 over the same files: read each file, `json.loads` each line.

@@ -3,7 +3,7 @@ import AccordWatch
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `accord-bench`: benchmarks that print figures. They never fail for being slow.

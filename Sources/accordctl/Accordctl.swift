@@ -2,7 +2,7 @@ import AccordCore
 import ArgumentParser
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `accordctl`: controls a running `accordd`, plus offline tools.

@@ -19,6 +19,9 @@ struct DiffCommand: ParsableCommand {
     @Argument(help: "The newer version, a .json record file.")
     var new: String
 
+    @Flag(help: "Print values whole instead of cutting them to fit a terminal line.")
+    var full = false
+
     @Option(help: "Largest record accepted, in bytes.")
     var maxRecordBytes: Int = RecordFileParser.defaultMaxRecordBytes
 
@@ -34,7 +37,7 @@ struct DiffCommand: ParsableCommand {
             return
         }
         print("\(after.key): \(changes.count) field\(changes.count == 1 ? "" : "s") changed")
-        for change in changes { print("  \(change)") }
+        for change in changes { print("  " + (full ? change.description : change.summary(width: 32))) }
         throw CommandStatus(code: 1, message: nil)
     }
 

@@ -3,7 +3,7 @@ import AccordWatch
 import ArgumentParser
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `accordctl validate PATH...`: checks record files against the schemas, no daemon needed.
@@ -49,7 +49,8 @@ struct ValidateCommand: ParsableCommand {
         if !quiet {
             let files = "\(report.filesChecked) file\(report.filesChecked == 1 ? "" : "s")"
             let records = "\(report.validRecords.count) valid record\(report.validRecords.count == 1 ? "" : "s")"
-            let summary = report.isValid
+            let summary =
+                report.isValid
                 ? "ok: \(files), \(records)"
                 : "\(report.problems.count) problem\(report.problems.count == 1 ? "" : "s") in \(files) (\(records)); fix them and run validate again"
             Accordctl.printError(summary)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AccordCore
 
 @Suite("Field diff")
@@ -6,20 +7,22 @@ struct FieldDiffTests {
     @Test func printsChangedScalars() {
         let old = object(#"{"status": "negotiating", "value": {"amount": 1910000000, "currency": "USD"}}"#)
         let new = object(#"{"status": "extended", "value": {"amount": 2010000000, "currency": "USD"}}"#)
-        #expect(FieldDiff.diff(old, new).map(\.description) == [
-            "status: negotiating -> extended",
-            "value.amount: 1910000000 -> 2010000000",
-        ])
+        #expect(
+            FieldDiff.diff(old, new).map(\.description) == [
+                "status: negotiating -> extended",
+                "value.amount: 1910000000 -> 2010000000",
+            ])
     }
 
     @Test func addedRemovedAndArrays() {
         let old = object(#"{"a": 1, "gone": true, "parties": ["US", "JP"]}"#)
         let new = object(#"{"a": 1, "parties": ["US", "JP", "KR"], "fresh": null}"#)
-        #expect(FieldDiff.diff(old, new).map(\.description) == [
-            #"parties: ["US", "JP"] -> ["US", "JP", "KR"]"#,
-            "fresh: (none) -> null",
-            "gone: true -> (none)",
-        ])
+        #expect(
+            FieldDiff.diff(old, new).map(\.description) == [
+                #"parties: ["US", "JP"] -> ["US", "JP", "KR"]"#,
+                "fresh: (none) -> null",
+                "gone: true -> (none)",
+            ])
     }
 
     @Test func reorderingAndRespellingIsNoChange() {

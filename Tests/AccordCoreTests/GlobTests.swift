@@ -1,22 +1,27 @@
 import Testing
+
 @testable import AccordCore
 
 @Suite("Ignore rules and globs")
 struct GlobTests {
-    @Test("globs", arguments: [
-        ("*.bak", "a/b/file.bak", true), ("*.bak", "file.json", false), ("drafts/*", "drafts/a.json", true),
-        ("drafts/*", "drafts/x/a.json", false), ("drafts/**", "drafts/x/a.json", true), ("**/tmp/*.json", "tmp/a.json", true),
-        ("**/tmp/*.json", "a/b/tmp/a.json", true), ("a?.json", "ab.json", true), ("a?.json", "abc.json", false),
-        ("[!x]*.json", "y.json", true), ("[!x]*.json", "x.json", false), ("[a-c].json", "b.json", true), ("/top.json", "top.json", true),
-    ])
+    @Test(
+        "globs",
+        arguments: [
+            ("*.bak", "a/b/file.bak", true), ("*.bak", "file.json", false), ("drafts/*", "drafts/a.json", true),
+            ("drafts/*", "drafts/x/a.json", false), ("drafts/**", "drafts/x/a.json", true), ("**/tmp/*.json", "tmp/a.json", true),
+            ("**/tmp/*.json", "a/b/tmp/a.json", true), ("a?.json", "ab.json", true), ("a?.json", "abc.json", false),
+            ("[!x]*.json", "y.json", true), ("[!x]*.json", "x.json", false), ("[a-c].json", "b.json", true), ("/top.json", "top.json", true),
+        ])
     func glob(_ pattern: String, _ path: String, _ expected: Bool) {
         #expect(Glob(pattern).matches(path) == expected)
     }
 
-    @Test("built-in ignores", arguments: [
-        (".hidden.json", true), ("a/.git/x.json", true), ("notes.json~", true), (".notes.json.swp", true), ("x.swp", true),
-        ("x.tmp", true), ("#x.json#", true), (".#x.json", true), ("a/b/c.json", false), ("x#.json", false),
-    ])
+    @Test(
+        "built-in ignores",
+        arguments: [
+            (".hidden.json", true), ("a/.git/x.json", true), ("notes.json~", true), (".notes.json.swp", true), ("x.swp", true),
+            ("x.tmp", true), ("#x.json#", true), (".#x.json", true), ("a/b/c.json", false), ("x#.json", false),
+        ])
     func builtIn(_ path: String, _ ignored: Bool) {
         #expect(IgnoreRules().isIgnored(path) == ignored)
     }

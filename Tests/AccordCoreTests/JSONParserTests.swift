@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AccordCore
 
 struct HostileInput: CustomTestStringConvertible, Sendable {
@@ -29,7 +30,8 @@ let hostileInputs: [HostileInput] = [
     HostileInput("trailing comma in object", "{\"a\": 1,}", 1, 9, "trailing comma before '}'"),
     HostileInput("trailing comma in array", "[1, 2,]", 1, 7, "trailing comma before ']'"),
     HostileInput("duplicate key", "{\"a\": 1,\n \"a\": 2}", 2, 2, "duplicate key \"a\""),
-    HostileInput("duplicate key in a large object",
+    HostileInput(
+        "duplicate key in a large object",
         "{" + (0..<40).map { "\"k\($0)\": \($0)" }.joined(separator: ",") + ",\"k7\": 0}", 1, 382, "duplicate key \"k7\""),
     HostileInput("NaN", "{\"a\": NaN}", 1, 7, "NaN is not valid JSON"),
     HostileInput("Infinity", "[Infinity]", 1, 2, "Infinity is not valid JSON"),
@@ -67,7 +69,8 @@ let hostileInputs: [HostileInput] = [
     HostileInput("NUL byte", [0x5B, 0x00, 0x5D], 1, 2, "control character U+0000"),
     HostileInput("column counts characters not bytes", "[\"é\", x]", 1, 7, "expected a value"),
     HostileInput("deep arrays", String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000), 1, 129, "nesting deeper than 128 levels"),
-    HostileInput("deep objects", String(repeating: "{\"a\":", count: 100_000) + "1" + String(repeating: "}", count: 100_000), 1, 641, "nesting deeper than 128 levels"),
+    HostileInput(
+        "deep objects", String(repeating: "{\"a\":", count: 100_000) + "1" + String(repeating: "}", count: 100_000), 1, 641, "nesting deeper than 128 levels"),
 ]
 
 @Suite("JSON parser")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AccordCore
 
 @Suite("JSON writer")
@@ -35,28 +36,30 @@ struct JSONWriterTests {
         #expect(JSONWriter.line(value) == #""q\"b\\n\nt\tc\u0001é/""#)
     }
 
-    @Test("an unchanged record in house style rewrites to the same bytes", arguments: [
-        """
-        {
-          "kind": "agreement",
-          "id": "us-japan-hns-fy2021",
-          "value": {
-            "amount": 1910000000,
-            "currency": "USD"
-          },
-          "parties": [
-            "United States",
-            "Japan"
-          ],
-          "notes": "line one\\nline two — “quoted”",
-          "ratio": 1.50e3,
-          "flag": false,
-          "nothing": null
-        }
+    @Test(
+        "an unchanged record in house style rewrites to the same bytes",
+        arguments: [
+            """
+            {
+              "kind": "agreement",
+              "id": "us-japan-hns-fy2021",
+              "value": {
+                "amount": 1910000000,
+                "currency": "USD"
+              },
+              "parties": [
+                "United States",
+                "Japan"
+              ],
+              "notes": "line one\\nline two — “quoted”",
+              "ratio": 1.50e3,
+              "flag": false,
+              "nothing": null
+            }
 
-        """,
-        "{\n  \"kind\": \"news\",\n  \"id\": \"x\",\n  \"body\": \"\\u0007\"\n}\n",
-    ])
+            """,
+            "{\n  \"kind\": \"news\",\n  \"id\": \"x\",\n  \"body\": \"\\u0007\"\n}\n",
+        ])
     func roundTrips(_ text: String) throws {
         let value = try JSONParser.parse(text)
         #expect(JSONWriter.pretty(value) == text)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AccordCore
 
 /// Generates records and edits of them for the merge laws. Fields come from a small
@@ -155,7 +156,9 @@ struct MergePropertyTests {
                     if case .object(let added)? = sideObject[path], added.isEmpty, case .object? = value(at: path, in: result.merged) {
                         continue
                     }
-                    Issue.record("value at \(path) lost: base \(String(describing: baseLeaves[path])), side \(String(describing: sideObject[path])), merged \(String(describing: merged[path]))")
+                    Issue.record(
+                        "value at \(path) lost: base \(String(describing: baseLeaves[path])), side \(String(describing: sideObject[path])), merged \(String(describing: merged[path]))"
+                    )
                 }
             }
         }

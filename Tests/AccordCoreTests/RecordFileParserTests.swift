@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AccordCore
 
 @Suite("Record files")
@@ -14,23 +15,26 @@ struct RecordFileParserTests {
         let parsed = RecordFileParser.parse(path: "d.jsonl", bytes: Array(text.utf8), format: .jsonl)
         #expect(parsed.records.map(\.line) == [1, 3])
         #expect(parsed.records.map(\.record.key.id) == ["a", "b"])
-        #expect(parsed.problems.map(\.description) == [
-            "d.jsonl:4:37: unexpected character '}'; expected a value",
-            #"d.jsonl:5:1: missing "id"; every record needs "kind" and "id""#,
-        ])
+        #expect(
+            parsed.problems.map(\.description) == [
+                "d.jsonl:4:37: unexpected character '}'; expected a value",
+                #"d.jsonl:5:1: missing "id"; every record needs "kind" and "id""#,
+            ])
     }
 
-    @Test("identity problems", arguments: [
-        (#"[1]"#, "a record must be a JSON object, not an array"),
-        (#"{"id": "a"}"#, #"missing "kind""#),
-        (#"{"kind": 3, "id": "a"}"#, #""kind" must be a string"#),
-        (#"{"kind": "News", "id": "a"}"#, #"invalid kind "News""#),
-        (#"{"kind": "news", "id": "-a"}"#, #"invalid id "-a""#),
-        (#"{"kind": "news", "id": "a/b"}"#, #"invalid id "a/b""#),
-        (#"{"kind": "news", "id": "..."}"#, #"invalid id "...""#),
-        ("{\"kind\": \"news\", \"id\": \"\(String(repeating: "x", count: 129))\"}", "invalid id"),
-        ("{\"kind\": \"\(String(repeating: "k", count: 33))\", \"id\": \"a\"}", "invalid kind"),
-    ])
+    @Test(
+        "identity problems",
+        arguments: [
+            (#"[1]"#, "a record must be a JSON object, not an array"),
+            (#"{"id": "a"}"#, #"missing "kind""#),
+            (#"{"kind": 3, "id": "a"}"#, #""kind" must be a string"#),
+            (#"{"kind": "News", "id": "a"}"#, #"invalid kind "News""#),
+            (#"{"kind": "news", "id": "-a"}"#, #"invalid id "-a""#),
+            (#"{"kind": "news", "id": "a/b"}"#, #"invalid id "a/b""#),
+            (#"{"kind": "news", "id": "..."}"#, #"invalid id "...""#),
+            ("{\"kind\": \"news\", \"id\": \"\(String(repeating: "x", count: 129))\"}", "invalid id"),
+            ("{\"kind\": \"\(String(repeating: "k", count: 33))\", \"id\": \"a\"}", "invalid kind"),
+        ])
     func identity(_ text: String, _ reason: String) {
         let parsed = RecordFileParser.parse(path: "r.json", bytes: Array(text.utf8), format: .json)
         #expect(parsed.records.isEmpty)
@@ -40,7 +44,8 @@ struct RecordFileParserTests {
 
     @Test func limitsEachRecordsSize() {
         let line = "{\"kind\": \"news\", \"id\": \"a\", \"b\": \"\(String(repeating: "x", count: 200))\"}"
-        let parsed = RecordFileParser.parse(path: "r.jsonl", bytes: Array((line + "\n" + #"{"kind": "news", "id": "b"}"#).utf8), format: .jsonl, maxRecordBytes: 100)
+        let parsed = RecordFileParser.parse(
+            path: "r.jsonl", bytes: Array((line + "\n" + #"{"kind": "news", "id": "b"}"#).utf8), format: .jsonl, maxRecordBytes: 100)
         #expect(parsed.records.map(\.record.key.id) == ["b"])
         #expect(parsed.problems.first?.reason.contains("over max_record_bytes (100)") == true)
     }
@@ -51,10 +56,11 @@ struct RecordFileParserTests {
         let c = LocatedRecord(record: try! Record(object: object(#"{"kind": "news", "id": "c"}"#)), path: "y.jsonl", line: 5)
         let (unique, problems) = DuplicateRecords.split([a, b, c])
         #expect(unique == [c])
-        #expect(Set(problems.map(\.description)) == [
-            "x.json:1:1: duplicate record news/a, also defined at y.jsonl:4; keep one and remove the other",
-            "y.jsonl:4:1: duplicate record news/a, also defined at x.json:1; keep one and remove the other",
-        ])
+        #expect(
+            Set(problems.map(\.description)) == [
+                "x.json:1:1: duplicate record news/a, also defined at y.jsonl:4; keep one and remove the other",
+                "y.jsonl:4:1: duplicate record news/a, also defined at x.json:1; keep one and remove the other",
+            ])
     }
 
     @Test func recordFromWireFieldsPutsIdentityFirst() {

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs the system libraries Accord builds against (Debian/Ubuntu). The Swift 6
+# toolchain itself is expected on PATH (swift.org's Linux toolchain).
+set -euo pipefail
+packages=(libcurl4-openssl-dev libsqlite3-dev python3)
+if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update
+$sudo apt-get install -y "${packages[@]}"
+if ! command -v swift >/dev/null 2>&1; then
+    echo "install-deps: no 'swift' on PATH; install the Swift 6 toolchain for Linux and run this again" >&2
+    exit 1
+fi
