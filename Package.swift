@@ -6,26 +6,57 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "accordctl", targets: ["accordctl"]),
+        .executable(name: "accordhub", targets: ["accordhub"]),
         .executable(name: "accord-bench", targets: ["accord-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Pure deciders: JSON, records, schemas, diff, merge. No I/O.
         .target(name: "AccordCore"),
         // The file-system side of records: walking a root, reading files, schema folders.
-        .target(name: "AccordWatch", dependencies: ["AccordCore"]),
+        .target(name: "AccordFiles", dependencies: ["AccordCore"]),
+        // TOML config reading with messages that name the key.
+        .target(name: "AccordConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        // Exit codes and error lines shared by the three programs.
+        .target(name: "AccordCLI", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // The reference hub: protocol v1, storage, auth.
+        .target(
+            name: "AccordHub",
+            dependencies: [
+                "AccordCore", "AccordConfig",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "accordctl",
             dependencies: [
-                "AccordCore", "AccordWatch",
+                "AccordCore", "AccordFiles", "AccordCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "accord-bench", dependencies: ["AccordCore", "AccordWatch"]),
+        .executableTarget(
+            name: "accordhub",
+            dependencies: [
+                "AccordCore", "AccordFiles", "AccordHub", "AccordCLI", "AccordConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "accord-bench", dependencies: ["AccordCore", "AccordFiles"]),
         .testTarget(name: "AccordCoreTests", dependencies: ["AccordCore"]),
-        .testTarget(name: "AccordWatchTests", dependencies: ["AccordCore", "AccordWatch"]),
+        .testTarget(name: "AccordFilesTests", dependencies: ["AccordCore", "AccordFiles"]),
         .testTarget(name: "AccordctlTests", dependencies: ["accordctl"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,5 @@
 import AccordCore
-import AccordWatch
+import AccordFiles
 import Foundation
 
 /// Parse + validate throughput on one core, beside Python's `json.loads` on the same files.

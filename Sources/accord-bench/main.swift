@@ -1,5 +1,5 @@
 import AccordCore
-import AccordWatch
+import AccordFiles
 import Foundation
 
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import AccordCore
-import AccordWatch
+import AccordCLI
+import AccordFiles
 import ArgumentParser
 
 /// `accordctl diff OLD NEW`: the field-level diff between two versions of a record.
@@ -43,7 +44,7 @@ struct DiffCommand: ParsableCommand {
 
     private func readRecord(_ path: String) throws -> Record {
         guard RecordFileFormat(path: path) == .json else {
-            throw CommandStatus.usage("\(path): diff takes .json record files")
+            throw CommandStatus.usage("accordctl: \(path): diff takes .json record files")
         }
         let bytes: [UInt8]
         do {

@@ -1,5 +1,6 @@
 import AccordCore
-import AccordWatch
+import AccordCLI
+import AccordFiles
 import ArgumentParser
 
 #if canImport(Glibc)
@@ -40,7 +41,7 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         for path in paths where access(path, F_OK) != 0 {
-            throw CommandStatus.usage("no such file or folder: \(path)")
+            throw CommandStatus.usage("accordctl: no such file or folder: \(path)")
         }
         let schemaSet = try loadSchemas()
         let validator = RecordValidator(schemas: schemaSet, ignore: IgnoreRules(globs: ignore), maxRecordBytes: maxRecordBytes)
@@ -53,7 +54,7 @@ struct ValidateCommand: ParsableCommand {
                 report.isValid
                 ? "ok: \(files), \(records)"
                 : "\(report.problems.count) problem\(report.problems.count == 1 ? "" : "s") in \(files) (\(records)); fix them and run validate again"
-            Accordctl.printError(summary)
+            CommandRunner.printError(summary)
         }
         if !report.isValid { throw CommandStatus.failed() }
     }
@@ -66,14 +67,14 @@ struct ValidateCommand: ParsableCommand {
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
             let cwd = getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "."
             guard let found = SchemaDirectory.defaultDirectory(workingDirectory: cwd) else {
-                throw CommandStatus.usage("no schema folder found (looked in \(SchemaDirectory.installed) and config/schemas); pass --schemas DIR")
+                throw CommandStatus.usage("accordctl: no schema folder found (looked in \(SchemaDirectory.installed) and config/schemas); pass --schemas DIR")
             }
             directory = found
         }
         do {
             return try SchemaDirectory.load(directory)
         } catch {
-            throw CommandStatus.usage(error.message)
+            throw CommandStatus.usage("accordctl: " + error.message)
         }
     }
 }

@@ -2,7 +2,7 @@ import AccordCore
 import Foundation
 import Testing
 
-@testable import AccordWatch
+@testable import AccordFiles
 
 @Suite("Validating real folders")
 struct RecordValidatorTests {

@@ -1,0 +1,83 @@
+import ArgumentParser
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An outcome other than success, with the exit code the contract gives it:
+/// 1 the operation failed, 2 usage error, 3 the daemon is not reachable.
+public struct CommandStatus: Error {
+    public var code: Int32
+    public var message: String?
+
+    public init(code: Int32, message: String?) {
+        self.code = code
+        self.message = message
+    }
+
+    public static func failed(_ message: String? = nil) -> CommandStatus { CommandStatus(code: 1, message: message) }
+    public static func usage(_ message: String) -> CommandStatus { CommandStatus(code: 2, message: message) }
+}
+
+/// Runs a root command with the contract's exit codes (ArgumentParser's own default
+/// for a usage error is 64) and one-line errors on stderr.
+public enum CommandRunner {
+    public static func main<Command: ParsableCommand>(_ type: Command.Type) -> Never {
+        do {
+            var command = try type.parseAsRoot()
+            try command.run()
+        } catch {
+            finish(type, error)
+        }
+        exit(0)
+    }
+
+    public static func main<Command: AsyncParsableCommand>(_ type: Command.Type) async -> Never {
+        do {
+            var command = try type.parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            finish(type, error)
+        }
+        exit(0)
+    }
+
+    private static func finish<Command: ParsableCommand>(_ type: Command.Type, _ error: any Error) -> Never {
+        if let status = error as? CommandStatus {
+            if let message = status.message { printError(message) }
+            exit(status.code)
+        }
+        let code = type.exitCode(for: error)
+        if code == .success {
+            print(type.fullMessage(for: error))
+            exit(0)
+        }
+        printError(type.fullMessage(for: error))
+        exit(code == .failure ? 1 : 2)
+    }
+
+    /// Writes a line to stderr with write(2): the C `stderr` global is not
+    /// concurrency-safe in Swift 6.
+    public static func printError(_ message: String) {
+        writeLine(message, to: 2)
+    }
+
+    /// A line on stdout, written at once (no buffering), for scripts waiting on it.
+    public static func printOutput(_ message: String) {
+        writeLine(message, to: 1)
+    }
+
+    private static func writeLine(_ message: String, to descriptor: Int32) {
+        var bytes = Array((message.hasSuffix("\n") ? message : message + "\n").utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeMutableBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if written <= 0 { return }
+            offset += written
+        }
+    }
+}

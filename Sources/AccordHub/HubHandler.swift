@@ -1,0 +1,245 @@
+import AccordCore
+import Logging
+import Synchronization
+
+/// Protocol v1 (CONTRACT section 3) as one function from request to response, apart
+/// from any HTTP library: routing, auth, preconditions, validation, idempotency and
+/// the changes feed. The server shell only moves bytes in and out.
+public final class HubHandler: Sendable {
+    let storage: any HubStorage
+    let schemas: SchemaSet
+    let tokens: TokenTable
+    let maxBodyBytes: Int
+    let notifier = ChangeNotifier()
+    let gate = IdempotencyGate()
+    let logger: Logger
+    private let ready = Mutex(false)
+
+    public static let maxWaitSeconds = 60
+    public static let defaultLimit = 1000
+    public static let maxLimit = 10_000
+
+    public init(storage: any HubStorage, schemas: SchemaSet, tokens: TokenTable, maxBodyBytes: Int, logger: Logger) {
+        self.storage = storage
+        self.schemas = schemas
+        self.tokens = tokens
+        self.maxBodyBytes = maxBodyBytes
+        self.logger = logger
+    }
+
+    /// Readiness for `/v1/health`: true once storage is open, false again while draining.
+    public func setReady(_ value: Bool) async throws {
+        if value { notifier.published(try await storage.lastSeq()) }
+        ready.withLock { $0 = value }
+    }
+
+    /// Shutting down: health reports 503 and every long-poll returns now.
+    public func drain() async {
+        ready.withLock { $0 = false }
+        notifier.drain()
+    }
+
+    public func handle(_ request: HubRequest) async -> HubResponse {
+        let segments = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+        guard segments.first == "v1" else {
+            return .problem(404, "Not found", "no such resource \(request.path); the API lives under /v1/")
+        }
+        let route = Array(segments.dropFirst())
+        if route == ["health"] {
+            guard request.method == "GET" || request.method == "HEAD" else { return methodNotAllowed(request, allowed: "GET") }
+            return ready.withLock { $0 }
+                ? .json(200, "{\"status\": \"ok\"}")
+                : .problem(503, "Not ready", "the hub is starting or shutting down", headers: [("Retry-After", "1")])
+        }
+        if let refusal = authorize(request) { return refusal }
+        do {
+            switch route.count {
+            case 1 where route[0] == "changes":
+                guard request.method == "GET" else { return methodNotAllowed(request, allowed: "GET") }
+                return try await changes(request)
+            case 3 where route[0] == "records":
+                let key = try recordKey(route[1], route[2])
+                switch request.method {
+                case "GET", "HEAD": return try await get(key)
+                case "PUT":
+                    let condition = try precondition(request)
+                    return try await write(request, key: key, condition: condition, change: .put(fieldsJSON: try fieldsJSON(request, key: key)))
+                case "DELETE":
+                    return try await write(request, key: key, condition: try precondition(request), change: .delete)
+                default: return methodNotAllowed(request, allowed: "GET, PUT, DELETE")
+                }
+            case 4 where route[0] == "records" && route[3] == "revisions":
+                let key = try recordKey(route[1], route[2])
+                guard request.method == "GET" else { return methodNotAllowed(request, allowed: "GET") }
+                return try await revisions(key)
+            default:
+                return .problem(404, "Not found", "no such resource \(request.path)")
+            }
+        } catch let error as WireError {
+            return .problem(error.status, error.title, error.detail, errors: error.errors)
+        } catch {
+            logger.error("storage failure", metadata: ["path": "\(request.path)", "error": "\(error)"])
+            return .problem(503, "Storage unavailable", "the hub could not reach its database; retry later", headers: [("Retry-After", "1")])
+        }
+    }
+
+    // MARK: Auth
+
+    private func authorize(_ request: HubRequest) -> HubResponse? {
+        if tokens.isOpen { return nil }
+        let challenge = [("WWW-Authenticate", "Bearer realm=\"accord\"")]
+        guard let header = request.header("authorization"), header.lowercased().hasPrefix("bearer ") else {
+            return .problem(401, "Unauthorized", "send Authorization: Bearer TOKEN", headers: challenge)
+        }
+        let token = String(header.dropFirst("bearer ".count)).trimmingSpaces()
+        guard let entry = tokens.entry(forToken: token) else {
+            return .problem(401, "Unauthorized", "the bearer token is not known to this hub", headers: challenge)
+        }
+        if entry.access == .readOnly, request.method != "GET", request.method != "HEAD" {
+            return .problem(403, "Forbidden", "token \"\(entry.name)\" is read-only; writes need an rw token")
+        }
+        return nil
+    }
+
+    // MARK: Records
+
+    private func recordKey(_ kind: String, _ id: String) throws(WireError) -> RecordKey {
+        guard RecordKey.isValidKind(kind) else {
+            throw WireError(status: 400, title: "Invalid kind", detail: "kind \"\(kind)\" must match \(RecordKey.kindPattern)")
+        }
+        guard RecordKey.isValidID(id) else {
+            throw WireError(status: 400, title: "Invalid id", detail: "id \"\(id)\" must match \(RecordKey.idPattern)")
+        }
+        return RecordKey(kind: kind, id: id)
+    }
+
+    private func get(_ key: RecordKey) async throws -> HubResponse {
+        guard let stored = try await storage.record(key) else {
+            return .problem(404, "Not found", "no record \(key)")
+        }
+        return .json(stored.deleted ? 410 : 200, WireFormat.record(stored), etag: stored.rev)
+    }
+
+    private func fieldsJSON(_ request: HubRequest, key: RecordKey) throws(WireError) -> String {
+        guard request.body.count <= maxBodyBytes else {
+            throw WireError(status: 413, title: "Body too large", detail: "the body is \(request.body.count) bytes; this hub takes at most \(maxBodyBytes)")
+        }
+        let fields = try WireFormat.fields(fromBody: request.body, key: key)
+        let violations = schemas.validate(Record(key: key, fields: fields))
+        guard violations.isEmpty else {
+            throw WireError(
+                status: 422, title: "Schema violation", detail: "\(key) does not match the \(key.kind) schema",
+                errors: violations.map(\.description))
+        }
+        return JSONWriter.line(.object(fields))
+    }
+
+    private func precondition(_ request: HubRequest) throws(WireError) -> WriteRequest.Precondition {
+        if let ifMatch = request.header("if-match") {
+            guard let revs = ETag.parseList(ifMatch) else { return .ifMatchAny }
+            return .ifMatch(revs)
+        }
+        if let ifNoneMatch = request.header("if-none-match") {
+            guard ifNoneMatch.trimmingSpaces() == "*" else {
+                throw WireError(status: 400, title: "Unsupported precondition", detail: "writes take If-None-Match: * (create) or If-Match: REV (update)")
+            }
+            return .ifNoneMatch
+        }
+        throw WireError(status: 428, title: "Precondition required", detail: "send If-Match: REV to update or delete, If-None-Match: * to create")
+    }
+
+    private func write(_ request: HubRequest, key: RecordKey, condition: WriteRequest.Precondition, change: WriteRequest.Change) async throws -> HubResponse {
+        if change == .delete, condition == .ifNoneMatch {
+            throw WireError(status: 400, title: "Unsupported precondition", detail: "DELETE takes If-Match: REV")
+        }
+        var idempotency: (key: String, fingerprint: String)? = nil
+        if let idempotencyKey = request.header("idempotency-key") {
+            guard !idempotencyKey.isEmpty, idempotencyKey.utf8.count <= 255, idempotencyKey.utf8.allSatisfy({ $0 >= 0x21 && $0 < 0x7F }) else {
+                throw WireError(status: 400, title: "Invalid Idempotency-Key", detail: "the key must be 1 to 255 visible ASCII characters")
+            }
+            var material: [UInt8] = []
+            for part in [request.method, request.path, request.header("if-match") ?? "", request.header("if-none-match") ?? ""] {
+                material.append(contentsOf: part.utf8)
+                material.append(0)
+            }
+            material.append(contentsOf: request.body)
+            idempotency = (idempotencyKey, SHA256.hex(material))
+            guard gate.enter(idempotencyKey) else {
+                return .problem(409, "Request in progress", "a request with this Idempotency-Key is still being processed; retry shortly", headers: [("Retry-After", "1")])
+            }
+        }
+        defer { if let idempotency { gate.leave(idempotency.key) } }
+        let outcome = try await storage.write(
+            WriteRequest(key: key, precondition: condition, change: change, idempotency: idempotency),
+            respond: HubHandler.response(for:))
+        switch outcome {
+        case .created(let stored), .updated(let stored), .deleted(let stored):
+            notifier.published(stored.seq)
+        default:
+            break
+        }
+        let stored = HubHandler.response(for: outcome)
+        var response = HubResponse(status: stored.status, headers: [("Content-Type", stored.status == 204 ? "" : contentType(stored.status))], body: Array(stored.body.utf8))
+        response.headers.removeAll { $0.1.isEmpty }
+        if let etag = stored.etag { response.headers.append(("ETag", ETag.quote(etag))) }
+        if case .replay = outcome { response.headers.append(("Idempotent-Replayed", "true")) }
+        return response
+    }
+
+    private func contentType(_ status: Int) -> String {
+        status >= 400 && status != 412 && status != 410 ? "application/problem+json" : "application/json"
+    }
+
+    /// The response for a storage outcome; also what is stored for idempotent replays.
+    @Sendable static func response(for outcome: WriteOutcome) -> StoredResponse {
+        switch outcome {
+        case .created(let stored): StoredResponse(status: 201, etag: stored.rev, body: WireFormat.record(stored))
+        case .updated(let stored): StoredResponse(status: 200, etag: stored.rev, body: WireFormat.record(stored))
+        case .deleted(let stored): StoredResponse(status: 204, etag: stored.rev, body: "")
+        case .preconditionFailed(let current?): StoredResponse(status: 412, etag: current.rev, body: WireFormat.record(current))
+        case .preconditionFailed(nil):
+            StoredResponse(status: 412, etag: nil, body: HubResponse.problem(412, "Precondition failed", "the record does not exist; create it with If-None-Match: *").bodyText)
+        case .notFound: StoredResponse(status: 404, etag: nil, body: HubResponse.problem(404, "Not found", "no such record").bodyText)
+        case .replay(let stored): stored
+        case .idempotencyMismatch:
+            StoredResponse(
+                status: 422, etag: nil,
+                body: HubResponse.problem(422, "Idempotency-Key reused", "this Idempotency-Key was used with a different request; use a new key").bodyText)
+        }
+    }
+
+    private func revisions(_ key: RecordKey) async throws -> HubResponse {
+        let entries = try await storage.revisions(key)
+        guard !entries.isEmpty else { return .problem(404, "Not found", "no record \(key)") }
+        return .json(200, WireFormat.revisions(key, entries))
+    }
+
+    // MARK: Changes feed
+
+    private func changes(_ request: HubRequest) async throws -> HubResponse {
+        let since = try integer(request.query["since"], name: "since", default: 0, range: 0...Int64.max)
+        let limit = Int(try integer(request.query["limit"], name: "limit", default: Int64(Self.defaultLimit), range: 1...Int64(Self.maxLimit)))
+        let wait = Int(try integer(request.query["wait"], name: "wait", default: 0, range: 0...Int64.max))
+        var entries = try await storage.changes(since: since, limit: limit)
+        if entries.isEmpty, wait > 0 {
+            await notifier.wait(after: since, timeout: .seconds(min(wait, Self.maxWaitSeconds)))
+            entries = try await storage.changes(since: since, limit: limit)
+        }
+        var last = entries.last?.seq ?? 0
+        if entries.isEmpty { last = try await storage.lastSeq() }
+        return .json(200, WireFormat.changes(entries, lastSeq: last))
+    }
+
+    private func integer(_ text: String?, name: String, default value: Int64, range: ClosedRange<Int64>) throws(WireError) -> Int64 {
+        guard let text else { return value }
+        guard let number = Int64(text), range.contains(number) else {
+            let upper = range.upperBound == Int64.max ? "" : " to \(range.upperBound)"
+            throw WireError(status: 400, title: "Invalid \(name)", detail: "\(name) must be a whole number from \(range.lowerBound)\(upper), not \"\(text)\"")
+        }
+        return number
+    }
+
+    private func methodNotAllowed(_ request: HubRequest, allowed: String) -> HubResponse {
+        .problem(405, "Method not allowed", "\(request.method) is not allowed on \(request.path); use \(allowed)", headers: [("Allow", allowed)])
+    }
+}

@@ -1,0 +1,80 @@
+/// A request as the hub sees it, independent of the HTTP server library.
+public struct HubRequest: Sendable {
+    public var method: String
+    /// The path without the query, percent-decoded.
+    public var path: String
+    public var query: [String: String]
+    /// Header names in lower case.
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], body: [UInt8] = []) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+    }
+
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+}
+
+public struct HubResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+
+    public var bodyText: String { String(decoding: body, as: UTF8.self) }
+
+    static func json(_ status: Int, _ text: String, etag: String? = nil) -> HubResponse {
+        var headers = [("Content-Type", "application/json")]
+        if let etag { headers.append(("ETag", ETag.quote(etag))) }
+        return HubResponse(status: status, headers: headers, body: Array(text.utf8))
+    }
+
+    /// An RFC 9457 problem document.
+    static func problem(_ status: Int, _ title: String, _ detail: String, errors: [String] = [], headers extra: [(String, String)] = []) -> HubResponse {
+        var text = "{\"type\": \"about:blank\", \"title\": \(WireFormat.quoted(title)), \"status\": \(status), \"detail\": \(WireFormat.quoted(detail))"
+        if !errors.isEmpty {
+            text += ", \"errors\": [" + errors.map(WireFormat.quoted).joined(separator: ", ") + "]"
+        }
+        text += "}"
+        return HubResponse(status: status, headers: [("Content-Type", "application/problem+json")] + extra, body: Array(text.utf8))
+    }
+}
+
+/// Entity tags on the wire are quoted (`"3-ab12"`); revs are not.
+enum ETag {
+    static func quote(_ rev: String) -> String { "\"\(rev)\"" }
+
+    /// The revs listed in an `If-Match` header (quoted or bare, comma-separated); nil for `*`.
+    static func parseList(_ header: String) -> [String]? {
+        let trimmed = header.trimmingSpaces()
+        if trimmed == "*" { return nil }
+        return trimmed.split(separator: ",").map { item in
+            var tag = item.trimmingSpaces()
+            if tag.hasPrefix("W/") { tag = String(tag.dropFirst(2)) }  // weak tags never match strongly; kept distinct below
+            if tag.count >= 2, tag.hasPrefix("\""), tag.hasSuffix("\"") { tag = String(tag.dropFirst().dropLast()) }
+            return item.trimmingSpaces().hasPrefix("W/") ? "W/" + tag : tag
+        }
+    }
+}
+
+extension StringProtocol {
+    func trimmingSpaces() -> String {
+        var text = Substring(self)
+        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
+        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
+        return String(text)
+    }
+}

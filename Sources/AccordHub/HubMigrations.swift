@@ -1,0 +1,49 @@
+import GRDB
+
+/// The hub's SQLite schema, as numbered migrations. A migration, once released, is
+/// never edited: a change is a new number.
+enum HubMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("0001-records-revisions-idempotency") { db in
+            try db.execute(
+                sql: """
+                    -- Every revision ever written; its rowid is the change sequence number.
+                    CREATE TABLE revisions (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        kind TEXT NOT NULL,
+                        id TEXT NOT NULL,
+                        rev TEXT NOT NULL,
+                        deleted INTEGER NOT NULL,
+                        fields TEXT NOT NULL,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE INDEX revisions_by_record ON revisions (kind, id, seq);
+
+                    -- The current version of each record (a tombstone when deleted).
+                    CREATE TABLE records (
+                        kind TEXT NOT NULL,
+                        id TEXT NOT NULL,
+                        rev TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        deleted INTEGER NOT NULL,
+                        fields TEXT NOT NULL,
+                        PRIMARY KEY (kind, id)
+                    ) WITHOUT ROWID;
+                    CREATE UNIQUE INDEX records_by_seq ON records (seq);
+
+                    -- Responses kept for Idempotency-Key replays (at least 24 h).
+                    CREATE TABLE idempotency (
+                        key TEXT PRIMARY KEY,
+                        fingerprint TEXT NOT NULL,
+                        status INTEGER NOT NULL,
+                        etag TEXT,
+                        body TEXT NOT NULL,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE INDEX idempotency_by_age ON idempotency (created_at);
+                    """)
+        }
+        return migrator
+    }
+}

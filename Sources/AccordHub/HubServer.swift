@@ -1,0 +1,117 @@
+import AccordCore
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The HTTP shell around `HubHandler`: Hummingbird moves bytes in and out, every
+/// decision is the handler's. Runs until SIGTERM or SIGINT, then drains.
+public struct HubServer: Sendable {
+    public let handler: HubHandler
+    public let address: ListenAddress
+    public let logger: Logger
+
+    public init(handler: HubHandler, address: ListenAddress, logger: Logger) {
+        self.handler = handler
+        self.address = address
+        self.logger = logger
+    }
+
+    /// Serves until a shutdown signal; `onListening` gets the bound address (the real
+    /// port when 0 was asked for).
+    public func run(onListening: @escaping @Sendable (ListenAddress) -> Void = { _ in }) async throws {
+        let handler = self.handler
+        let logger = self.logger
+        let address = self.address
+        let responder = CallbackResponder<BasicRequestContext> { request, _ in
+            await HubServer.respond(to: request, handler: handler, logger: logger)
+        }
+        let app = Application(
+            responder: responder,
+            server: .http1(),
+            configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: nil),
+            services: [DrainOnShutdown(handler: handler)],
+            onServerRunning: { channel in
+                let bound = ListenAddress(host: address.host, port: channel.localAddress?.port ?? address.port)
+                try? await handler.setReady(true)
+                onListening(bound)
+            },
+            logger: logger
+        )
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    static func respond(to incoming: Request, handler: HubHandler, logger: Logger) async -> Response {
+        var request = incoming
+        var bytes: [UInt8] = []
+        if request.method == .put || request.method == .post || request.method == .patch {
+            do {
+                let buffer = try await request.collectBody(upTo: handler.maxBodyBytes)
+                bytes = Array(buffer.readableBytesView)
+            } catch is NIOTooManyBytesError {
+                return response(.problem(413, "Body too large", "this hub takes request bodies of at most \(handler.maxBodyBytes) bytes"))
+            } catch {
+                return response(.problem(400, "Unreadable body", "the request body could not be read: \(error)"))
+            }
+        }
+        var headers: [String: String] = [:]
+        for field in request.headers {
+            let name = field.name.canonicalName
+            headers[name] = headers[name].map { $0 + ", " + field.value } ?? field.value
+        }
+        var query: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
+        let hubRequest = HubRequest(
+            method: request.method.rawValue, path: PercentDecoding.decode(request.uri.path), query: query, headers: headers, body: bytes)
+        let result = await handler.handle(hubRequest)
+        if result.status >= 500 {
+            logger.warning("\(request.method) \(request.uri.path) -> \(result.status)")
+        } else {
+            logger.debug("\(request.method) \(request.uri.path) -> \(result.status)")
+        }
+        var out = response(result)
+        if request.method == .head { out.body = ResponseBody() }
+        return out
+    }
+
+    static func response(_ result: HubResponse) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in result.headers {
+            if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
+        }
+        let body = result.body.isEmpty ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: result.body))
+        return Response(status: HTTPResponse.Status(code: result.status), headers: fields, body: body)
+    }
+}
+
+/// On graceful shutdown: report not-ready and release long-polls, so the server's own
+/// drain finishes in milliseconds instead of waiting out 60-second waits.
+struct DrainOnShutdown: Service {
+    let handler: HubHandler
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await handler.drain()
+    }
+}
+
+enum PercentDecoding {
+    /// `%41` → `A`; malformed escapes are left as they are.
+    static func decode(_ text: String) -> String {
+        guard text.contains("%") else { return text }
+        var bytes: [UInt8] = []
+        var utf8 = Array(text.utf8)[...]
+        while let byte = utf8.popFirst() {
+            if byte == UInt8(ascii: "%"), utf8.count >= 2,
+                let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16)
+            {
+                bytes.append(value)
+                utf8 = utf8.dropFirst(2)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,117 @@
+import AccordCore
+
+/// The hub's current version of one record: live, or a tombstone.
+public struct StoredRecord: Sendable, Equatable {
+    public var key: RecordKey
+    public var rev: String
+    /// The change sequence number of this version.
+    public var seq: Int64
+    public var deleted: Bool
+    /// The record's fields as compact JSON text (empty object for a tombstone).
+    public var fieldsJSON: String
+
+    public init(key: RecordKey, rev: String, seq: Int64, deleted: Bool, fieldsJSON: String) {
+        self.key = key
+        self.rev = rev
+        self.seq = seq
+        self.deleted = deleted
+        self.fieldsJSON = fieldsJSON
+    }
+}
+
+/// One entry of the changes feed: the latest version of a record.
+public struct ChangeEntry: Sendable, Equatable {
+    public var seq: Int64
+    public var key: RecordKey
+    public var rev: String
+    public var deleted: Bool
+}
+
+/// One revision in a record's history.
+public struct RevisionEntry: Sendable, Equatable {
+    public var rev: String
+    public var seq: Int64
+    public var deleted: Bool
+    public var fieldsJSON: String
+    /// Seconds since 1970.
+    public var createdAt: Double
+}
+
+/// What a write asks for: the precondition and the new state.
+public struct WriteRequest: Sendable {
+    public enum Precondition: Sendable, Equatable {
+        /// `If-Match`: the current rev (live or tombstone) must be one of these; `*` is any live version.
+        case ifMatch([String])
+        case ifMatchAny
+        /// `If-None-Match: *`: no live version may exist.
+        case ifNoneMatch
+    }
+
+    public enum Change: Sendable, Equatable {
+        case put(fieldsJSON: String)
+        case delete
+    }
+
+    public var key: RecordKey
+    public var precondition: Precondition
+    public var change: Change
+    /// With the fingerprint of the whole request, for replays.
+    public var idempotency: (key: String, fingerprint: String)?
+
+    public init(key: RecordKey, precondition: Precondition, change: Change, idempotency: (key: String, fingerprint: String)? = nil) {
+        self.key = key
+        self.precondition = precondition
+        self.change = change
+        self.idempotency = idempotency
+    }
+}
+
+/// The response a write produced, as stored for idempotent replays.
+public struct StoredResponse: Sendable, Equatable {
+    public var status: Int
+    public var etag: String?
+    public var body: String
+
+    public init(status: Int, etag: String?, body: String) {
+        self.status = status
+        self.etag = etag
+        self.body = body
+    }
+}
+
+public enum WriteOutcome: Sendable, Equatable {
+    case created(StoredRecord)
+    case updated(StoredRecord)
+    case deleted(StoredRecord)
+    /// The precondition failed; the current version, if any.
+    case preconditionFailed(StoredRecord?)
+    case notFound
+    /// The idempotency key was used before with this request: the first response.
+    case replay(StoredResponse)
+    /// The idempotency key was used before with a different request.
+    case idempotencyMismatch
+}
+
+/// Where the hub keeps records, their history and the changes feed. Every method is
+/// atomic; a write that returns has been made durable (it survives `kill -9`).
+/// SQLite is the default; a PostgreSQL implementation is planned.
+public protocol HubStorage: Sendable {
+    func record(_ key: RecordKey) async throws -> StoredRecord?
+
+    /// Applies `request` in one transaction: checks the idempotency key, then the
+    /// precondition, then writes a new revision and advances the changes feed.
+    /// `respond` turns the outcome into the response kept for replays of the key.
+    func write(_ request: WriteRequest, respond: @Sendable (WriteOutcome) -> StoredResponse) async throws -> WriteOutcome
+
+    /// Latest versions with `seq > since`, in seq order, at most `limit`.
+    func changes(since: Int64, limit: Int) async throws -> [ChangeEntry]
+
+    /// The highest seq written so far (0 when empty).
+    func lastSeq() async throws -> Int64
+
+    /// Every revision of a record, newest first; empty when it never existed.
+    func revisions(_ key: RecordKey) async throws -> [RevisionEntry]
+
+    /// Forgets idempotency keys older than `age` seconds.
+    func purgeIdempotencyKeys(olderThan age: Double) async throws
+}

@@ -1,0 +1,135 @@
+import AccordCLI
+import AccordConfig
+import AccordCore
+import AccordFiles
+import AccordHub
+import ArgumentParser
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `accordhub`: the reference hub, the remote endpoint a team runs.
+@main
+struct AccordHubCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "accordhub",
+        abstract: "Serve the Accord hub protocol v1 on SQLite.",
+        version: AccordVersion.string,
+        subcommands: [ServeCommand.self, HashTokenCommand.self],
+        defaultSubcommand: ServeCommand.self
+    )
+
+    static func main() async {
+        await CommandRunner.main(AccordHubCommand.self)
+    }
+}
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the hub (the default).",
+        discussion: "Settings come from --config (TOML), overridden by the flags. SIGTERM or SIGINT stops it gracefully."
+    )
+
+    @Option(help: "The hub's TOML config file.")
+    var config: String?
+
+    @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one). Default 127.0.0.1:8480.")
+    var listen: String?
+
+    @Option(help: "The SQLite database file.")
+    var db: String?
+
+    @Option(help: "The schema folder (<kind>.schema.json files).")
+    var schemas: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw CommandStatus.usage("accordhub: --log-level \(logLevel) is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        var settings = try loadConfig()
+        if let listen {
+            guard let address = ListenAddress(listen) else {
+                throw CommandStatus.usage("accordhub: --listen \(listen) is not HOST:PORT (for example 127.0.0.1:8480)")
+            }
+            settings.listen = address
+        }
+        if let db { settings.db = db }
+        if let schemas { settings.schemas = schemas }
+        if settings.tokens.isEmpty, !settings.listen.isLoopback {
+            throw CommandStatus.failed(
+                "accordhub: refusing to listen on \(settings.listen) with no tokens: anyone on the network could write; add [[tokens]] to the config or listen on 127.0.0.1")
+        }
+        let schemaSet: SchemaSet
+        do {
+            schemaSet = try SchemaDirectory.load(settings.schemas)
+        } catch {
+            throw CommandStatus.failed("accordhub: \(error.message)")
+        }
+        if settings.db.hasPrefix("postgres://") || settings.db.hasPrefix("postgresql://") {
+            throw CommandStatus.failed("accordhub: db = \(settings.db): PostgreSQL storage is not available in this version; use a SQLite file path")
+        }
+        let storage: SQLiteHubStorage
+        do {
+            storage = try SQLiteHubStorage(path: settings.db)
+        } catch {
+            throw CommandStatus.failed("accordhub: cannot open the database \(settings.db): \(error); check the path and its folder's permissions")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "accordhub")
+        logger.logLevel = level
+        let handler = HubHandler(
+            storage: storage, schemas: schemaSet, tokens: TokenTable(settings.tokens), maxBodyBytes: settings.maxBodyBytes, logger: logger)
+        let server = HubServer(handler: handler, address: settings.listen, logger: logger)
+        let (announcer, database, tokenCount) = (logger, settings.db, settings.tokens.count)
+        do {
+            try await server.run { bound in
+                // One unbuffered line on stdout that scripts and tests can wait for.
+                CommandRunner.printOutput("accordhub listening on http://\(bound)")
+                announcer.notice("listening", metadata: ["address": "\(bound)", "db": "\(database)", "tokens": "\(tokenCount)"])
+            }
+        } catch {
+            throw CommandStatus.failed("accordhub: cannot serve on \(settings.listen): \(error)")
+        }
+        logger.notice("stopped")
+    }
+
+    private func loadConfig() throws -> HubConfig {
+        guard let config else { return HubConfig() }
+        let bytes: [UInt8]
+        do {
+            bytes = try FileReader.readRegularFile(config, maxBytes: 1 << 20)
+        } catch {
+            throw CommandStatus.usage("accordhub: cannot read config \(error)")
+        }
+        do {
+            return try HubConfig.parse(String(decoding: bytes, as: UTF8.self), file: config)
+        } catch {
+            throw CommandStatus.usage("accordhub: \(error)")
+        }
+    }
+}
+
+/// `accordhub hash-token`: prints the SHA-256 to put in `[[tokens]] sha256`.
+struct HashTokenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hash-token",
+        abstract: "Print the hex SHA-256 of a token read from stdin, for [[tokens]] sha256 in the config."
+    )
+
+    func run() throws {
+        guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+            throw CommandStatus.usage("accordhub: hash-token reads the token from stdin; for example: echo -n \"$TOKEN\" | accordhub hash-token")
+        }
+        print(SHA256.hex(line))
+    }
+}
