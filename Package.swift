@@ -56,7 +56,16 @@ let package = Package(
         ),
         .executableTarget(name: "accord-bench", dependencies: ["AccordCore", "AccordFiles"]),
         .testTarget(name: "AccordCoreTests", dependencies: ["AccordCore"]),
-        .testTarget(name: "AccordFilesTests", dependencies: ["AccordCore", "AccordFiles"]),
+        // Test helpers: temp folders, child processes, a raw HTTP client, the hub launcher.
+        .target(name: "AccordTestSupport"),
+        .testTarget(name: "AccordFilesTests", dependencies: ["AccordCore", "AccordFiles", "AccordTestSupport"]),
+        .testTarget(
+            name: "AccordHubTests",
+            dependencies: [
+                "AccordCore", "AccordFiles", "AccordHub", "AccordTestSupport", "accordhub",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "AccordctlTests", dependencies: ["accordctl"]),
     ],
     swiftLanguageModes: [.v6]

@@ -63,4 +63,3 @@ public struct HubConfig: Sendable {
         return config
     }
 }
-

@@ -165,7 +165,8 @@ public final class HubHandler: Sendable {
             material.append(contentsOf: request.body)
             idempotency = (idempotencyKey, SHA256.hex(material))
             guard gate.enter(idempotencyKey) else {
-                return .problem(409, "Request in progress", "a request with this Idempotency-Key is still being processed; retry shortly", headers: [("Retry-After", "1")])
+                return .problem(
+                    409, "Request in progress", "a request with this Idempotency-Key is still being processed; retry shortly", headers: [("Retry-After", "1")])
             }
         }
         defer { if let idempotency { gate.leave(idempotency.key) } }
@@ -179,7 +180,8 @@ public final class HubHandler: Sendable {
             break
         }
         let stored = HubHandler.response(for: outcome)
-        var response = HubResponse(status: stored.status, headers: [("Content-Type", stored.status == 204 ? "" : contentType(stored.status))], body: Array(stored.body.utf8))
+        var response = HubResponse(
+            status: stored.status, headers: [("Content-Type", stored.status == 204 ? "" : contentType(stored.status))], body: Array(stored.body.utf8))
         response.headers.removeAll { $0.1.isEmpty }
         if let etag = stored.etag { response.headers.append(("ETag", ETag.quote(etag))) }
         if case .replay = outcome { response.headers.append(("Idempotent-Replayed", "true")) }
@@ -198,7 +200,9 @@ public final class HubHandler: Sendable {
         case .deleted(let stored): StoredResponse(status: 204, etag: stored.rev, body: "")
         case .preconditionFailed(let current?): StoredResponse(status: 412, etag: current.rev, body: WireFormat.record(current))
         case .preconditionFailed(nil):
-            StoredResponse(status: 412, etag: nil, body: HubResponse.problem(412, "Precondition failed", "the record does not exist; create it with If-None-Match: *").bodyText)
+            StoredResponse(
+                status: 412, etag: nil,
+                body: HubResponse.problem(412, "Precondition failed", "the record does not exist; create it with If-None-Match: *").bodyText)
         case .notFound: StoredResponse(status: 404, etag: nil, body: HubResponse.problem(404, "Not found", "no such record").bodyText)
         case .replay(let stored): stored
         case .idempotencyMismatch:

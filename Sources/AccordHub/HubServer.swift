@@ -31,7 +31,6 @@ public struct HubServer: Sendable {
             responder: responder,
             server: .http1(),
             configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: nil),
-            services: [DrainOnShutdown(handler: handler)],
             onServerRunning: { channel in
                 let bound = ListenAddress(host: address.host, port: channel.localAddress?.port ?? address.port)
                 try? await handler.setReady(true)
@@ -39,7 +38,12 @@ public struct HubServer: Sendable {
             },
             logger: logger
         )
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        // Services shut down in reverse order: the drain runs first, so long-polls return
+        // before the server waits for its in-flight requests.
+        var configuration = ServiceGroupConfiguration(
+            services: [app, DrainOnShutdown(handler: handler)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(10)
+        try await ServiceGroup(configuration: configuration).run()
     }
 
     static func respond(to incoming: Request, handler: HubHandler, logger: Logger) async -> Response {

@@ -9,11 +9,16 @@ public final class SQLiteHubStorage: HubStorage {
     public init(path: String) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         pool = try DatabasePool(path: path, configuration: configuration)
+        // GRDB sets NORMAL on the writer when it opens the pool; FULL makes every commit
+        // reach the disk before the hub answers, not just the process's page cache.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try HubMigrations.migrator.migrate(pool)
+    }
+
+    /// The writer's `PRAGMA synchronous` (2 is FULL), for tests.
+    public func synchronousMode() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     public func record(_ key: RecordKey) async throws -> StoredRecord? {
@@ -89,8 +94,9 @@ public final class SQLiteHubStorage: HubStorage {
     }
 
     private static func current(_ db: Database, _ key: RecordKey) throws -> StoredRecord? {
-        guard let row = try Row.fetchOne(
-            db, sql: "SELECT rev, seq, deleted, fields FROM records WHERE kind = ? AND id = ?", arguments: [key.kind, key.id])
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT rev, seq, deleted, fields FROM records WHERE kind = ? AND id = ?", arguments: [key.kind, key.id])
         else { return nil }
         return StoredRecord(key: key, rev: row["rev"], seq: row["seq"], deleted: row["deleted"], fieldsJSON: row["fields"])
     }

@@ -1,5 +1,5 @@
-import AccordCore
 import AccordCLI
+import AccordCore
 import AccordFiles
 import ArgumentParser
 

@@ -7,7 +7,7 @@ import ArgumentParser
 import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `accordhub`: the reference hub, the remote endpoint a team runs.
@@ -63,7 +63,8 @@ struct ServeCommand: AsyncParsableCommand {
         if let schemas { settings.schemas = schemas }
         if settings.tokens.isEmpty, !settings.listen.isLoopback {
             throw CommandStatus.failed(
-                "accordhub: refusing to listen on \(settings.listen) with no tokens: anyone on the network could write; add [[tokens]] to the config or listen on 127.0.0.1")
+                "accordhub: refusing to listen on \(settings.listen) with no tokens: anyone on the network could write; add [[tokens]] to the config or listen on 127.0.0.1"
+            )
         }
         let schemaSet: SchemaSet
         do {

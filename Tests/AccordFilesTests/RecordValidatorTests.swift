@@ -1,4 +1,5 @@
 import AccordCore
+import AccordTestSupport
 import Foundation
 import Testing
 
@@ -9,13 +10,13 @@ struct RecordValidatorTests {
     let schemas: SchemaSet
 
     init() throws {
-        schemas = try SchemaDirectory.load(repositoryRoot + "/config/schemas")
+        schemas = try SchemaDirectory.load(BuiltProducts.repositoryRoot + "/config/schemas")
     }
 
     let goodNews = #"{"kind": "news", "id": "n1", "headline": "h", "published": "2021-01-28", "source": "s"}"#
 
     @Test func theExampleRecordsAreValidAndInHouseStyle() throws {
-        let root = repositoryRoot + "/examples/records"
+        let root = BuiltProducts.repositoryRoot + "/examples/records"
         let report = RecordValidator(schemas: schemas).validate(paths: [root])
         #expect(report.problems == [])
         #expect(report.validRecords.count >= 8)

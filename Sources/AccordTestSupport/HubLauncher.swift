@@ -1,0 +1,38 @@
+import Foundation
+
+/// Starts the real `accordhub` binary on a free loopback port with its own database,
+/// for tests that need the hub as a process (kill -9, signals, garbage on the socket).
+public final class HubLauncher: @unchecked Sendable {
+    public let folder: TemporaryFolder
+    public let databasePath: String
+    public private(set) var process: ChildProcess
+    public private(set) var port: Int
+    private let extraArguments: [String]
+
+    public init(arguments: [String] = [], folder: TemporaryFolder? = nil) throws {
+        self.folder = try folder ?? TemporaryFolder()
+        databasePath = self.folder.child("hub.db")
+        extraArguments = arguments
+        (process, port) = try Self.start(folder: self.folder, database: databasePath, arguments: arguments)
+    }
+
+    public var client: RawHTTPClient { RawHTTPClient(port: port) }
+
+    /// Starts it again on the same database (after a stop or a kill).
+    public func restart() throws {
+        (process, port) = try Self.start(folder: folder, database: databasePath, arguments: extraArguments)
+    }
+
+    private static func start(folder: TemporaryFolder, database: String, arguments: [String]) throws -> (ChildProcess, Int) {
+        let binary = try BuiltProducts.path(of: "accordhub")
+        let process = try ChildProcess(
+            binary,
+            ["--listen", "127.0.0.1:0", "--db", database, "--schemas", BuiltProducts.repositoryRoot + "/config/schemas"] + arguments,
+            logFolder: folder.path)
+        let line = try process.waitForOutput(containing: "listening on", timeout: 30)
+        guard let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {
+            throw TestSupportError("cannot read the port from: \(line)")
+        }
+        return (process, port)
+    }
+}

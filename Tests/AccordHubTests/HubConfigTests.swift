@@ -1,0 +1,56 @@
+import AccordCore
+import Testing
+
+@testable import AccordHub
+
+@Suite("Hub config and small parsers")
+struct HubConfigTests {
+    @Test func parsesTheContractExample() throws {
+        let config = try HubConfig.parse(
+            """
+            listen = "127.0.0.1:8480"
+            db = "/var/lib/accord/hub.db"    # a SQLite path
+            schemas = "/etc/accord/schemas"
+            max_body_bytes = 1048576
+
+            [[tokens]]
+            name = "alice"
+            sha256 = "\(SHA256.hex("t"))"
+            access = "ro"
+            """, file: "hub.toml")
+        #expect(config.listen == ListenAddress(host: "127.0.0.1", port: 8480))
+        #expect(config.maxBodyBytes == 1_048_576)
+        #expect(config.tokens == [TokenTable.Entry(name: "alice", sha256: SHA256.hex("t"), access: .readOnly)])
+    }
+
+    @Test(
+        "listen addresses",
+        arguments: [
+            ("127.0.0.1:8480", "127.0.0.1", 8480, true), ("[::1]:80", "::1", 80, true), ("localhost:0", "localhost", 0, true),
+            ("0.0.0.0:8480", "0.0.0.0", 8480, false), ("10.1.2.3:1", "10.1.2.3", 1, false), ("127.9.9.9:5", "127.9.9.9", 5, true),
+        ])
+    func listenAddresses(_ text: String, _ host: String, _ port: Int, _ loopback: Bool) throws {
+        let address = try #require(ListenAddress(text))
+        #expect(address.host == host && address.port == port && address.isLoopback == loopback)
+    }
+
+    @Test("bad listen addresses", arguments: ["8480", ":8480", "host:", "host:70000", "::1:80", "[::1]80"])
+    func badListen(_ text: String) {
+        #expect(ListenAddress(text) == nil)
+    }
+
+    @Test func etagLists() {
+        #expect(ETag.parseList("\"1-a\"") == ["1-a"])
+        #expect(ETag.parseList("1-a, \"2-b\"") == ["1-a", "2-b"])
+        #expect(ETag.parseList(" * ") == nil)
+        #expect(ETag.parseList("W/\"1-a\"") == ["W/1-a"], "weak tags never match a strong rev")
+    }
+
+    @Test func revisionIDsCountGenerations() {
+        let first = RevisionID.next(after: nil, deleted: false, fieldsJSON: "{}")
+        let second = RevisionID.next(after: first, deleted: false, fieldsJSON: "{}")
+        #expect(first.hasPrefix("1-") && second.hasPrefix("2-"))
+        #expect(first != RevisionID.next(after: nil, deleted: true, fieldsJSON: "{}"))
+        #expect(first.count == 18)
+    }
+}

@@ -1,0 +1,291 @@
+import AccordCore
+import AccordTestSupport
+import Foundation
+import Testing
+
+@testable import AccordHub
+
+@Suite("Hub protocol, in process on real SQLite")
+struct HubHandlerTests {
+    @Test func createReadUpdateWithPreconditions() async throws {
+        let hub = try await HubFixture()
+        #expect(await hub.send("GET", agreementPath).status == 404)
+        let created = await hub.send("PUT", agreementPath, headers: ["If-None-Match": "*"], body: agreementBody)
+        #expect(created.status == 201)
+        let rev = try #require(created.header("ETag"))
+        #expect(rev.hasPrefix("\"1-"))
+        let read = await hub.send("GET", agreementPath)
+        #expect(read.status == 200)
+        #expect(read.header("ETag") == rev)
+        let body = try #require(json(read))
+        #expect(body["kind"] == .string("agreement"))
+        #expect(body["rev"] == .string(String(rev.dropFirst().dropLast())))
+        #expect(body["fields"]?.objectValue?["status"] == .string("negotiating"))
+        #expect(body["fields"]?.objectValue?.keys == ["title", "parties", "status"])
+
+        // The same create again: the record exists.
+        let again = await hub.send("PUT", agreementPath, headers: ["If-None-Match": "*"], body: agreementBody)
+        #expect(again.status == 412)
+        #expect(json(again)?["rev"] == body["rev"])
+
+        let updated = agreementBody.replacingOccurrences(of: "negotiating", with: "extended")
+        let stale = await hub.send("PUT", agreementPath, headers: ["If-Match": "\"1-0000000000000000\""], body: updated)
+        #expect(stale.status == 412)
+        #expect(stale.header("ETag") == rev, "a 412 names the current rev")
+        #expect(json(stale)?["fields"]?.objectValue?["status"] == .string("negotiating"), "a 412 carries the current record")
+
+        let ok = await hub.send("PUT", agreementPath, headers: ["If-Match": rev], body: updated)
+        #expect(ok.status == 200)
+        #expect(ok.header("ETag")?.hasPrefix("\"2-") == true)
+        // An unquoted rev in If-Match is accepted too.
+        let third = await hub.send("PUT", agreementPath, headers: ["If-Match": String(ok.header("ETag")!.dropFirst().dropLast())], body: agreementBody)
+        #expect(third.status == 200)
+    }
+
+    @Test func writesWithoutAPreconditionAre428() async throws {
+        let hub = try await HubFixture()
+        #expect(await hub.send("PUT", agreementPath, body: agreementBody).status == 428)
+        #expect(await hub.send("PUT", agreementPath, body: "{}").status == 428, "the precondition is checked before the body")
+        try await hub.create(agreementPath, agreementBody)
+        let delete = await hub.send("DELETE", agreementPath)
+        #expect(delete.status == 428)
+        #expect(delete.header("Content-Type") == "application/problem+json")
+    }
+
+    @Test func writingTheSameFieldsMakesNoRevision() async throws {
+        let hub = try await HubFixture()
+        let rev = try await hub.create(agreementPath, agreementBody)
+        let same = await hub.send("PUT", agreementPath, headers: ["If-Match": rev], body: agreementBody)
+        #expect(same.status == 200)
+        #expect(same.header("ETag") == "\"\(rev)\"")
+        let history = try #require(json(await hub.send("GET", agreementPath + "/revisions")))
+        #expect(history["revisions"]?.arrayValue?.count == 1)
+    }
+
+    @Test func tombstonesAnd410AndRecreation() async throws {
+        let hub = try await HubFixture()
+        let rev = try await hub.create(agreementPath, agreementBody)
+        #expect(await hub.send("DELETE", agreementPath, headers: ["If-Match": "\"9-bad\""]).status == 412)
+        let deleted = await hub.send("DELETE", agreementPath, headers: ["If-Match": "\"\(rev)\""])
+        #expect(deleted.status == 204)
+        #expect(deleted.body.isEmpty)
+        let tombstoneRev = try #require(deleted.header("ETag"))
+        let gone = await hub.send("GET", agreementPath)
+        #expect(gone.status == 410)
+        #expect(gone.header("ETag") == tombstoneRev)
+        #expect(json(gone)?["deleted"] == .bool(true))
+        // An update against the old rev is told about the tombstone.
+        let late = await hub.send("PUT", agreementPath, headers: ["If-Match": "\"\(rev)\""], body: agreementBody)
+        #expect(late.status == 412)
+        #expect(json(late)?["deleted"] == .bool(true))
+        #expect(late.header("ETag") == tombstoneRev)
+        // Deleting the tombstone again changes nothing.
+        #expect(await hub.send("DELETE", agreementPath, headers: ["If-Match": tombstoneRev]).status == 204)
+        // If-Match of the tombstone's rev recreates the record.
+        let recreated = await hub.send("PUT", agreementPath, headers: ["If-Match": tombstoneRev], body: agreementBody)
+        #expect(recreated.status == 201)
+        #expect(await hub.send("GET", agreementPath).status == 200)
+        #expect(await hub.send("DELETE", "/v1/records/agreement/never", headers: ["If-Match": "\"1-x\""]).status == 404)
+    }
+
+    @Test func revisionsAreNewestFirstWithTheirFields() async throws {
+        let hub = try await HubFixture()
+        var rev = try await hub.create(agreementPath, agreementBody)
+        for status in ["agreed", "signed"] {
+            let response = await hub.send(
+                "PUT", agreementPath, headers: ["If-Match": rev], body: agreementBody.replacingOccurrences(of: "negotiating", with: status))
+            rev = String(try #require(response.header("ETag")).dropFirst().dropLast())
+        }
+        let response = await hub.send("GET", agreementPath + "/revisions")
+        #expect(response.status == 200)
+        let revisions = try #require(json(response)?["revisions"]?.arrayValue)
+        #expect(revisions.compactMap { $0.objectValue?["fields"]?.objectValue?["status"]?.stringValue } == ["signed", "agreed", "negotiating"])
+        #expect(revisions.first?.objectValue?["rev"] == .string(rev))
+        #expect(await hub.send("GET", "/v1/records/agreement/unknown/revisions").status == 404)
+    }
+
+    @Test(
+        "invalid identities are refused before storage",
+        arguments: [
+            "/v1/records/Agreement/x", "/v1/records/agreement/-x", "/v1/records/agreement/a..b/../x",
+            "/v1/records/agreement/" + String(repeating: "x", count: 129),
+        ])
+    func invalidIdentity(_ path: String) async throws {
+        let hub = try await HubFixture()
+        let response = await hub.send("PUT", path, headers: ["If-None-Match": "*"], body: agreementBody)
+        #expect([400, 404].contains(response.status), "\(path): \(response.status)")
+        #expect(try await hub.storage.lastSeq() == 0)
+    }
+
+    @Test func schemaViolationsAre422WithPaths() async throws {
+        let hub = try await HubFixture()
+        let response = await hub.send(
+            "PUT", agreementPath, headers: ["If-None-Match": "*"],
+            body: #"{"title": "t", "parties": ["US"], "status": "pending", "value": {"amount": -1}}"#)
+        #expect(response.status == 422)
+        #expect(response.header("Content-Type") == "application/problem+json")
+        let errors = try #require(json(response)?["errors"]?.arrayValue).compactMap(\.stringValue)
+        #expect(errors.contains("/parties: must have at least 2 items, has 1"))
+        #expect(errors.contains("/value/amount: must be >= 0"))
+        #expect(errors.contains { $0.hasPrefix("/status:") })
+    }
+
+    @Test(
+        "bad bodies",
+        arguments: [
+            ("{\"title\": ", 400), ("[1]", 400), (#"{"kind": "news", "title": "t"}"#, 400), (#"{"fields": 3}"#, 400),
+            (#"{"fields": {"title": "t", "parties": ["a", "b"], "status": "agreed"}, "extra": 1}"#, 400),
+        ])
+    func badBodies(_ body: String, _ status: Int) async throws {
+        let hub = try await HubFixture()
+        let response = await hub.send("PUT", agreementPath, headers: ["If-None-Match": "*"], body: body)
+        #expect(response.status == status, "\(response.bodyText)")
+        #expect(response.header("Content-Type") == "application/problem+json")
+    }
+
+    @Test func wireFormBodiesAreAccepted() async throws {
+        let hub = try await HubFixture()
+        let response = await hub.send(
+            "PUT", agreementPath, headers: ["If-None-Match": "*"],
+            body: #"{"kind": "agreement", "id": "us-japan-hns-fy2021", "rev": "7-zz", "fields": {"title": "t", "parties": ["a", "b"], "status": "agreed"}}"#)
+        #expect(response.status == 201)
+    }
+
+    @Test func bodiesOverTheLimitAre413() async throws {
+        let hub = try await HubFixture(maxBodyBytes: 100)
+        let response = await hub.send("PUT", agreementPath, headers: ["If-None-Match": "*"], body: agreementBody + String(repeating: " ", count: 100))
+        #expect(response.status == 413)
+    }
+
+    @Test func changesFeedPagesBySeq() async throws {
+        let hub = try await HubFixture()
+        for index in 0..<5 { try await hub.create("/v1/records/agreement/a\(index)", agreementBody) }
+        let first = try #require(json(await hub.send("GET", "/v1/changes", query: ["since": "0", "limit": "2"])))
+        let firstChanges = try #require(first["changes"]?.arrayValue)
+        #expect(firstChanges.compactMap { $0.objectValue?["id"]?.stringValue } == ["a0", "a1"])
+        #expect(first["last_seq"] == .number(JSONNumber(2)))
+        let rest = try #require(json(await hub.send("GET", "/v1/changes", query: ["since": "2"])))
+        #expect(rest["changes"]?.arrayValue?.compactMap { $0.objectValue?["seq"]?.numberValue?.literal } == ["3", "4", "5"])
+        // An update moves the record to the end of the feed: the feed holds latest versions.
+        let rev = String(try #require(await hub.send("GET", "/v1/records/agreement/a0").header("ETag")))
+        _ = await hub.send(
+            "PUT", "/v1/records/agreement/a0", headers: ["If-Match": rev], body: agreementBody.replacingOccurrences(of: "negotiating", with: "agreed"))
+        let after = try #require(json(await hub.send("GET", "/v1/changes", query: ["since": "5"])))
+        #expect(after["changes"]?.arrayValue?.compactMap { $0.objectValue?["id"]?.stringValue } == ["a0"])
+        #expect(after["last_seq"] == .number(JSONNumber(6)))
+        let empty = try #require(json(await hub.send("GET", "/v1/changes", query: ["since": "6"])))
+        #expect(empty["changes"]?.arrayValue?.isEmpty == true)
+        #expect(empty["last_seq"] == .number(JSONNumber(6)))
+    }
+
+    @Test("bad feed parameters are 400", arguments: [["since": "-1"], ["since": "x"], ["limit": "0"], ["limit": "10001"], ["wait": "soon"]])
+    func badFeedParameters(_ query: [String: String]) async throws {
+        let hub = try await HubFixture()
+        #expect(await hub.send("GET", "/v1/changes", query: query).status == 400)
+    }
+
+    @Test func longPollIsWokenByAWrite() async throws {
+        let hub = try await HubFixture()
+        let clock = ContinuousClock()
+        let start = clock.now
+        async let polled = hub.send("GET", "/v1/changes", query: ["since": "0", "wait": "20"])
+        // The write happens once the poll is parked (or before: either way it must see it).
+        let deadline = clock.now.advanced(by: .seconds(5))
+        while hub.handler.notifier.waiterCount == 0, clock.now < deadline { await Task.yield() }
+        try await hub.create(agreementPath, agreementBody)
+        let response = await polled
+        let elapsed = clock.now - start
+        #expect(json(response)?["changes"]?.arrayValue?.count == 1)
+        #expect(elapsed < .seconds(10), "woken by the write, not by the 20 s timeout (took \(elapsed))")
+    }
+
+    @Test func longPollTimesOutEmpty() async throws {
+        let hub = try await HubFixture()
+        let response = await hub.send("GET", "/v1/changes", query: ["since": "0", "wait": "1"])
+        #expect(response.status == 200)
+        #expect(json(response)?["changes"]?.arrayValue?.isEmpty == true)
+    }
+
+    @Test func drainingReleasesLongPolls() async throws {
+        let hub = try await HubFixture()
+        async let polled = hub.send("GET", "/v1/changes", query: ["since": "0", "wait": "60"])
+        let deadline = ContinuousClock.now.advanced(by: .seconds(5))
+        while hub.handler.notifier.waiterCount == 0, ContinuousClock.now < deadline { await Task.yield() }
+        await hub.handler.drain()
+        #expect(await polled.status == 200)
+        #expect(await hub.send("GET", "/v1/health").status == 503)
+    }
+
+    @Test func idempotentReplay() async throws {
+        let hub = try await HubFixture()
+        let headers = ["If-None-Match": "*", "Idempotency-Key": "op-1"]
+        let first = await hub.send("PUT", agreementPath, headers: headers, body: agreementBody)
+        let second = await hub.send("PUT", agreementPath, headers: headers, body: agreementBody)
+        #expect(first.status == 201)
+        #expect(second.status == 201, "a replay returns the first response, not 412")
+        #expect(second.header("ETag") == first.header("ETag"))
+        #expect(second.bodyText == first.bodyText)
+        #expect(second.header("Idempotent-Replayed") == "true")
+        #expect(try await hub.storage.revisions(RecordKey(kind: "agreement", id: "us-japan-hns-fy2021")).count == 1)
+        let other = await hub.send("PUT", agreementPath, headers: headers, body: agreementBody.replacingOccurrences(of: "negotiating", with: "agreed"))
+        #expect(other.status == 422)
+        #expect(other.bodyText.contains("Idempotency-Key"))
+    }
+
+    @Test func idempotencyKeysInFlightAreExclusive() {
+        let gate = IdempotencyGate()
+        #expect(gate.enter("k"))
+        #expect(!gate.enter("k"))
+        gate.leave("k")
+        #expect(gate.enter("k"))
+    }
+
+    @Test func sixteenConcurrentWritersOneWinner() async throws {
+        let hub = try await HubFixture()
+        let rev = try await hub.create(agreementPath, agreementBody)
+        let statuses = await withTaskGroup(of: Int.self) { group in
+            for writer in 0..<16 {
+                group.addTask {
+                    await hub.send(
+                        "PUT", agreementPath, headers: ["If-Match": rev], body: agreementBody.replacingOccurrences(of: "HNS FY2021", with: "writer \(writer)")
+                    ).status
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(statuses.filter { $0 == 200 }.count == 1)
+        #expect(statuses.filter { $0 == 412 }.count == 15)
+    }
+
+    @Test func bearerTokens() async throws {
+        let hub = try await HubFixture(tokens: [
+            TokenTable.Entry(name: "alice", sha256: SHA256.hex("alice-secret"), access: .readWrite),
+            TokenTable.Entry(name: "bob", sha256: SHA256.hex("bob-secret"), access: .readOnly),
+        ])
+        #expect(await hub.send("GET", "/v1/health").status == 200, "health needs no token")
+        let anonymous = await hub.send("GET", agreementPath)
+        #expect(anonymous.status == 401)
+        #expect(anonymous.header("WWW-Authenticate")?.hasPrefix("Bearer") == true)
+        #expect(await hub.send("GET", agreementPath, headers: ["Authorization": "Bearer wrong"]).status == 401)
+        #expect(await hub.send("GET", agreementPath, headers: ["Authorization": "Bearer bob-secret"]).status == 404)
+        let readOnlyWrite = await hub.send("PUT", agreementPath, headers: ["Authorization": "Bearer bob-secret", "If-None-Match": "*"], body: agreementBody)
+        #expect(readOnlyWrite.status == 403)
+        let write = await hub.send("PUT", agreementPath, headers: ["Authorization": "Bearer alice-secret", "If-None-Match": "*"], body: agreementBody)
+        #expect(write.status == 201)
+    }
+
+    @Test func unknownRoutesAndMethods() async throws {
+        let hub = try await HubFixture()
+        #expect(await hub.send("GET", "/v2/records").status == 404)
+        #expect(await hub.send("GET", "/v1/nothing").status == 404)
+        let post = await hub.send("POST", agreementPath, body: agreementBody)
+        #expect(post.status == 405)
+        #expect(post.header("Allow") == "GET, PUT, DELETE")
+    }
+
+    @Test func storageUsesFullSynchronousWAL() throws {
+        let folder = try TemporaryFolder()
+        let storage = try SQLiteHubStorage(path: folder.child("hub.db"))
+        #expect(try storage.synchronousMode() == 2)
+    }
+}
