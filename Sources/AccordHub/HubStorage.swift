@@ -92,6 +92,16 @@ public enum WriteOutcome: Sendable, Equatable {
     case idempotencyMismatch
 }
 
+extension WriteOutcome {
+    /// The version a write produced, when it produced one.
+    var written: StoredRecord? {
+        switch self {
+        case .created(let record), .updated(let record), .deleted(let record): record
+        default: nil
+        }
+    }
+}
+
 /// Where the hub keeps records, their history and the changes feed. Every method is
 /// atomic; a write that returns has been made durable (it survives `kill -9`).
 /// SQLite is the default; a PostgreSQL implementation is planned.
@@ -101,7 +111,7 @@ public protocol HubStorage: Sendable {
     /// Applies `request` in one transaction: checks the idempotency key, then the
     /// precondition, then writes a new revision and advances the changes feed.
     /// `respond` turns the outcome into the response kept for replays of the key.
-    func write(_ request: WriteRequest, respond: @Sendable (WriteOutcome) -> StoredResponse) async throws -> WriteOutcome
+    func write(_ request: WriteRequest, respond: @escaping @Sendable (WriteOutcome) -> StoredResponse) async throws -> WriteOutcome
 
     /// Latest versions with `seq > since`, in seq order, at most `limit`.
     func changes(since: Int64, limit: Int) async throws -> [ChangeEntry]

@@ -5,6 +5,13 @@ import GRDB
 /// transaction per write, so an acknowledged write is on disk before the response.
 public final class SQLiteHubStorage: HubStorage {
     private let pool: DatabasePool
+    private let writer: GroupCommit<PendingWrite, WriteOutcome>
+    private let cache = RecordCache()
+
+    struct PendingWrite: Sendable {
+        var request: WriteRequest
+        var respond: @Sendable (WriteOutcome) -> StoredResponse
+    }
 
     public init(path: String) throws {
         var configuration = Configuration()
@@ -14,6 +21,17 @@ public final class SQLiteHubStorage: HubStorage {
         // reach the disk before the hub answers, not just the process's page cache.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try HubMigrations.migrator.migrate(pool)
+        let (pool, cache) = (self.pool, self.cache)
+        writer = GroupCommit { batch in
+            let outcomes = try pool.write { db in try batch.map { try Self.apply(db, $0.request, respond: $0.respond) } }
+            cache.committed(outcomes.compactMap(\.written))
+            return outcomes
+        }
+    }
+
+    /// GRDB's blocking read, chosen explicitly (in async code the async overload wins).
+    private func readNow<T>(_ block: (Database) throws -> T) throws -> T {
+        try pool.unsafeRead(block)  // one statement needs no explicit transaction
     }
 
     /// The writer's `PRAGMA synchronous` (2 is FULL), for tests.
@@ -21,33 +39,44 @@ public final class SQLiteHubStorage: HubStorage {
         try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
+    /// Reads run synchronously on the caller's thread: one indexed row costs less than
+    /// the two thread hops of GRDB's async API.
     public func record(_ key: RecordKey) async throws -> StoredRecord? {
-        try await pool.read { db in try Self.current(db, key) }
+        let (cached, generation) = cache.lookup(key)
+        if let cached { return cached }
+        guard let stored = try readNow({ db in try Self.current(db, key) }) else { return nil }
+        cache.fill(stored, readAt: generation)
+        return stored
     }
 
-    public func write(_ request: WriteRequest, respond: @Sendable (WriteOutcome) -> StoredResponse) async throws -> WriteOutcome {
-        try await pool.write { db in
-            if let idempotency = request.idempotency,
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT fingerprint, status, etag, body FROM idempotency WHERE key = ?", arguments: [idempotency.key])
-            {
-                let fingerprint: String = row["fingerprint"]
-                guard fingerprint == idempotency.fingerprint else { return .idempotencyMismatch }
-                return .replay(StoredResponse(status: row["status"], etag: row["etag"], body: row["body"]))
-            }
-            let outcome = try Self.apply(db, request)
-            if let idempotency = request.idempotency {
-                let response = respond(outcome)
-                try db.execute(
-                    sql: "INSERT INTO idempotency (key, fingerprint, status, etag, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    arguments: [idempotency.key, idempotency.fingerprint, response.status, response.etag, response.body, Timestamp.now()])
-            }
-            return outcome
+    /// Concurrent writes share a transaction and its fsync (group commit); each is
+    /// acknowledged only after that commit.
+    public func write(_ request: WriteRequest, respond: @escaping @Sendable (WriteOutcome) -> StoredResponse) async throws -> WriteOutcome {
+        try await writer.submit(PendingWrite(request: request, respond: respond))
+    }
+
+    /// One write inside the batch's transaction: the idempotency check, the write, and
+    /// the response kept for replays.
+    private static func apply(_ db: Database, _ request: WriteRequest, respond: (WriteOutcome) -> StoredResponse) throws -> WriteOutcome {
+        if let idempotency = request.idempotency,
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT fingerprint, status, etag, body FROM idempotency WHERE key = ?"), arguments: [idempotency.key])
+        {
+            let fingerprint: String = row["fingerprint"]
+            guard fingerprint == idempotency.fingerprint else { return .idempotencyMismatch }
+            return .replay(StoredResponse(status: row["status"], etag: row["etag"], body: row["body"]))
         }
+        let outcome = try applyChange(db, request)
+        if let idempotency = request.idempotency {
+            let response = respond(outcome)
+            try db.cachedStatement(sql: "INSERT INTO idempotency (key, fingerprint, status, etag, body, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+                .execute(arguments: [idempotency.key, idempotency.fingerprint, response.status, response.etag, response.body, Timestamp.now()])
+        }
+        return outcome
     }
 
     /// The precondition check and the write, inside the caller's transaction.
-    private static func apply(_ db: Database, _ request: WriteRequest) throws -> WriteOutcome {
+    private static func applyChange(_ db: Database, _ request: WriteRequest) throws -> WriteOutcome {
         let current = try current(db, request.key)
         let live = current.flatMap { $0.deleted ? nil : $0 }
         switch request.precondition {
@@ -77,17 +106,16 @@ public final class SQLiteHubStorage: HubStorage {
             deleted = true
         }
         let rev = RevisionID.next(after: current?.rev, deleted: deleted, fieldsJSON: fieldsJSON)
-        try db.execute(
-            sql: "INSERT INTO revisions (kind, id, rev, deleted, fields, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [request.key.kind, request.key.id, rev, deleted, fieldsJSON, Timestamp.now()])
+        try db.cachedStatement(sql: "INSERT INTO revisions (kind, id, rev, deleted, fields, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [request.key.kind, request.key.id, rev, deleted, fieldsJSON, Timestamp.now()])
         let seq = db.lastInsertedRowID
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO records (kind, id, rev, seq, deleted, fields) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT (kind, id) DO UPDATE SET rev = excluded.rev, seq = excluded.seq,
                     deleted = excluded.deleted, fields = excluded.fields
-                """,
-            arguments: [request.key.kind, request.key.id, rev, seq, deleted, fieldsJSON])
+                """
+        ).execute(arguments: [request.key.kind, request.key.id, rev, seq, deleted, fieldsJSON])
         let stored = StoredRecord(key: request.key, rev: rev, seq: seq, deleted: deleted, fieldsJSON: fieldsJSON)
         if deleted { return .deleted(stored) }
         return live == nil ? .created(stored) : .updated(stored)
@@ -102,9 +130,9 @@ public final class SQLiteHubStorage: HubStorage {
     }
 
     public func changes(since: Int64, limit: Int) async throws -> [ChangeEntry] {
-        try await pool.read { db in
+        try readNow { db in
             try Row.fetchAll(
-                db, sql: "SELECT seq, kind, id, rev, deleted FROM records WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [since, limit]
+                db.cachedStatement(sql: "SELECT seq, kind, id, rev, deleted FROM records WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [since, limit]
             ).map { row in
                 ChangeEntry(seq: row["seq"], key: RecordKey(kind: row["kind"], id: row["id"]), rev: row["rev"], deleted: row["deleted"])
             }
@@ -112,7 +140,7 @@ public final class SQLiteHubStorage: HubStorage {
     }
 
     public func lastSeq() async throws -> Int64 {
-        try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM revisions") ?? 0 }
+        try readNow { db in try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(seq), 0) FROM revisions")) ?? 0 }
     }
 
     public func revisions(_ key: RecordKey) async throws -> [RevisionEntry] {
