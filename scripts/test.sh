@@ -7,3 +7,5 @@ swift test --skip-build
 # The examples must stay valid and the formatting clean.
 .build/debug/accordctl validate examples/records
 swift format lint --strict -r Sources Tests
+# The hub against its API document: no 5xx, every response as documented.
+scripts/schemathesis.sh .build/debug/accordhub config/schemas

@@ -56,7 +56,11 @@ public enum CommandRunner {
             print(type.fullMessage(for: error))
             exit(0)
         }
-        printError(type.fullMessage(for: error))
+        // One line: the reason and where to read more (ArgumentParser's own message adds
+        // a usage block).
+        let name = type.configuration.commandName ?? "command"
+        let reason = type.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+        printError("\(name): \(reason.hasPrefix("Error: ") ? String(reason.dropFirst(7)) : reason); see '\(name) --help'")
         exit(code == .failure ? 1 : 2)
     }
 

@@ -10,12 +10,15 @@ public enum DuplicateRecords {
         if duplicated.isEmpty { return (records, []) }
         var problems: [RecordProblem] = []
         for (key, locations) in duplicated {
-            for located in locations {
-                let others = locations.filter { $0 != located }.map(\.place).joined(separator: ", ")
+            // Name one other place and how many more, so the report stays linear in size.
+            for (index, located) in locations.enumerated() {
+                let other = locations[index == 0 ? 1 : 0].place
+                let extra = locations.count - 2
+                let more = extra > 0 ? " and \(extra) more place\(extra == 1 ? "" : "s")" : ""
                 problems.append(
                     RecordProblem(
                         path: located.path, line: located.line, column: 1,
-                        reason: "duplicate record \(key), also defined at \(others); keep one and remove the other"))
+                        reason: "duplicate record \(key), also defined at \(other)\(more); keep one and remove the other\(extra > 0 ? "s" : "")"))
             }
         }
         return (records.filter { duplicated[$0.record.key] == nil }, problems)

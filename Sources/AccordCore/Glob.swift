@@ -18,12 +18,24 @@ public struct Glob: Sendable, Hashable {
     public func matches(_ relativePath: String) -> Bool {
         if matchesBaseName {
             let name = relativePath.split(separator: "/").last.map(String.init) ?? relativePath
-            return Self.match(characters[...], Array(name)[...])
+            var failed = Set<Int>()
+            return Self.match(characters[...], Array(name)[...], failed: &failed)
         }
-        return Self.match(characters[...], Array(relativePath)[...])
+        var failed = Set<Int>()
+        return Self.match(characters[...], Array(relativePath)[...], failed: &failed)
     }
 
-    private static func match(_ pattern: ArraySlice<Character>, _ text: ArraySlice<Character>) -> Bool {
+    /// Matches with memory of the (pattern, text) positions already known to fail, so
+    /// patterns with many stars stay polynomial instead of exponential.
+    private static func match(_ pattern: ArraySlice<Character>, _ text: ArraySlice<Character>, failed: inout Set<Int>) -> Bool {
+        let state = pattern.startIndex &* 1_000_003 &+ text.startIndex
+        if failed.contains(state) { return false }
+        let matched = matchUncached(pattern, text, failed: &failed)
+        if !matched { failed.insert(state) }
+        return matched
+    }
+
+    private static func matchUncached(_ pattern: ArraySlice<Character>, _ text: ArraySlice<Character>, failed: inout Set<Int>) -> Bool {
         var p = pattern.startIndex
         var t = text.startIndex
         while p < pattern.endIndex {
@@ -33,12 +45,12 @@ public struct Glob: Sendable, Hashable {
                 let isDouble = p + 1 < pattern.endIndex && pattern[p + 1] == "*"
                 let rest = p + (isDouble ? 2 : 1)
                 // `**/` also matches no folder at all.
-                if isDouble, rest < pattern.endIndex, pattern[rest] == "/", match(pattern[(rest + 1)...], text[t...]) {
+                if isDouble, rest < pattern.endIndex, pattern[rest] == "/", match(pattern[(rest + 1)...], text[t...], failed: &failed) {
                     return true
                 }
                 var end = t
                 while true {
-                    if match(pattern[rest...], text[end...]) { return true }
+                    if match(pattern[rest...], text[end...], failed: &failed) { return true }
                     guard end < text.endIndex, isDouble || text[end] != "/" else { return false }
                     end += 1
                 }

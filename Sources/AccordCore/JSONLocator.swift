@@ -6,10 +6,12 @@ public enum JSONLocator {
     /// nearest enclosing value that exists (a missing required field points at its
     /// object). The text must already have parsed.
     public static func position(of pointer: String, in bytes: [UInt8]) -> (line: Int, column: Int) {
-        bytes.withUnsafeBufferPointer { buffer in
-            let offset = offset(of: components(of: pointer), in: buffer)
-            return TextPosition.lineAndColumn(of: offset, in: buffer)
-        }
+        bytes.withUnsafeBufferPointer { position(of: pointer, in: $0) }
+    }
+
+    public static func position(of pointer: String, in buffer: UnsafeBufferPointer<UInt8>) -> (line: Int, column: Int) {
+        let offset = offset(of: components(of: pointer), in: buffer)
+        return TextPosition.lineAndColumn(of: offset, in: buffer)
     }
 
     /// `/a~1b/0` → `["a/b", "0"]` (RFC 6901 unescaping).

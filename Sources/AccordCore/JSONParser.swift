@@ -142,8 +142,11 @@ private struct Cursor {
         let count = word.utf8CodeUnitCount
         let pointer = word.utf8Start
         for offset in 0..<count {
-            guard start + offset < bytes.count, bytes[start + offset] == pointer[offset] else {
-                throw Failure(offset: start, reason: "unexpected \(describe(start)); expected a value")
+            guard start + offset < bytes.count else {
+                throw Failure(offset: start, reason: "unexpected end of input in a literal; expected \(word)")
+            }
+            guard bytes[start + offset] == pointer[offset] else {
+                throw Failure(offset: start, reason: "invalid literal; expected \(word) (or a quoted string)")
             }
         }
         index = start + count
@@ -170,15 +173,18 @@ private struct Cursor {
             }
             let keyOffset = index
             let key = try parseString()
+            // Keys that are the same text in two Unicode spellings (é as one code point or
+            // as e + accent) count as duplicates too: they look identical to a person.
             if members.count < 16 {
-                if members.contains(where: { $0.key == key }) {
-                    throw Failure(offset: keyOffset, reason: "duplicate key \"\(key)\"")
+                if let first = members.first(where: { $0.key == key }) {
+                    throw Failure(offset: keyOffset, reason: Self.duplicateKeyReason(first.key, key))
                 }
             } else {
                 if seen == nil { seen = Set(members.map(\.key)) }
-                if !seen!.insert(key).inserted {
-                    throw Failure(offset: keyOffset, reason: "duplicate key \"\(key)\"")
+                if let index = seen!.firstIndex(of: key) {
+                    throw Failure(offset: keyOffset, reason: Self.duplicateKeyReason(seen![index], key))
                 }
+                seen!.insert(key)
             }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
@@ -188,7 +194,6 @@ private struct Cursor {
             skipWhitespace()
             let value = try parseValue(depth: depth)
             members.append(JSONObject.Member(key: key, value: value))
-            if seen != nil { seen!.insert(key) }
             skipWhitespace()
             guard index < bytes.count else { throw Failure(offset: index, reason: "unexpected end of input inside an object; expected ',' or '}'") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -201,6 +206,12 @@ private struct Cursor {
             }
             throw Failure(offset: index, reason: "unexpected \(describe(index)); expected ',' or '}'")
         }
+    }
+
+    static func duplicateKeyReason(_ first: String, _ second: String) -> String {
+        let shown = JSONWriter.line(.string(second))
+        if first.utf8.elementsEqual(second.utf8) { return "duplicate key \(shown)" }
+        return "duplicate key \(shown) (the two spellings differ only in Unicode normalization)"
     }
 
     mutating func parseArray(depth: Int) throws(Failure) -> JSONValue {
@@ -323,7 +334,7 @@ private struct Cursor {
                 case UInt8(ascii: "t"): simple = 0x09
                 case UInt8(ascii: "u"): simple = nil
                 default:
-                    failure = Failure(offset: escapeAt, reason: "invalid escape \\\(Character(Unicode.Scalar(source[position]))) in a string")
+                    failure = Failure(offset: escapeAt, reason: "invalid escape \(Cursor.describeEscape(source, at: position, end: end)) in a string")
                     return 0
                 }
                 if let simple {
@@ -348,6 +359,19 @@ private struct Cursor {
         }
         if let failure { throw failure }
         return text
+    }
+
+    /// How to show the character after a backslash in an error: printable ASCII as
+    /// itself, other characters escaped, broken UTF-8 as its byte.
+    static func describeEscape(_ bytes: UnsafeBufferPointer<UInt8>, at position: Int, end: Int) -> String {
+        let byte = bytes[position]
+        if byte >= 0x21 && byte < 0x7F { return "\\" + String(Character(Unicode.Scalar(byte))) }
+        if byte < 0x80 { return "\\ followed by U+\(hex(byte, width: 4))" }
+        if UTF8Validation.firstInvalidOffset(in: bytes, from: position, to: min(end, position + 4)) == position {
+            return "\\ followed by invalid UTF-8 byte 0x\(hex(byte, width: 2))"
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[position..<min(end, position + 4)]), as: UTF8.self)
+        return "\\" + (text.unicodeScalars.first.map { String(Character($0)) } ?? "?")
     }
 
     /// Reads `\uXXXX` (and its low surrogate, for a pair) starting at the `u`.

@@ -41,13 +41,23 @@ public enum RecordIdentityError: Error, Sendable, Equatable, CustomStringConvert
     case invalidKind(String)
     case invalidID(String)
 
+    /// The member the error is about, when it is present in the object.
+    public var field: String? {
+        switch self {
+        case .notAString(let field): field
+        case .invalidKind: "kind"
+        case .invalidID: "id"
+        case .notAnObject, .missing: nil
+        }
+    }
+
     public var description: String {
         switch self {
         case .notAnObject(let type): "a record must be a JSON object, not \(type)"
         case .missing(let field): "missing \"\(field)\"; every record needs \"kind\" and \"id\""
         case .notAString(let field): "\"\(field)\" must be a string"
-        case .invalidKind(let kind): "invalid kind \"\(kind)\"; it must match \(RecordKey.kindPattern)"
-        case .invalidID(let id): "invalid id \"\(id)\"; it must match \(RecordKey.idPattern)"
+        case .invalidKind(let kind): "invalid kind \(JSONWriter.line(.string(kind))); it must match \(RecordKey.kindPattern)"
+        case .invalidID(let id): "invalid id \(JSONWriter.line(.string(id))); it must match \(RecordKey.idPattern)"
         }
     }
 }

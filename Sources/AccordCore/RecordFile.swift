@@ -27,11 +27,16 @@ public struct LocatedRecord: Sendable, Hashable {
     public var record: Record
     public var path: String
     public var line: Int
+    /// Where the record's text lies in the file: the whole file for `.json`, its line
+    /// (without the newline) for `.jsonl`. Lets errors be located and lines rewritten
+    /// without scanning the file again.
+    public var byteRange: Range<Int>
 
-    public init(record: Record, path: String, line: Int) {
+    public init(record: Record, path: String, line: Int, byteRange: Range<Int> = 0..<0) {
         self.record = record
         self.path = path
         self.line = line
+        self.byteRange = byteRange
     }
 
     public var place: String { "\(path):\(line)" }
@@ -60,7 +65,7 @@ public enum RecordFileParser {
         var result = ParsedRecordFile()
         switch format {
         case .json:
-            parseRecord(path: path, line: 1, bytes: bytes, maxRecordBytes: maxRecordBytes, into: &result)
+            parseRecord(path: path, line: 1, bytes: bytes, offset: 0, maxRecordBytes: maxRecordBytes, into: &result)
         case .jsonl:
             var lineNumber = 1
             var start = 0
@@ -71,7 +76,7 @@ public enum RecordFileParser {
                 }
                 let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
                 if !isBlank(line) {
-                    parseRecord(path: path, line: lineNumber, bytes: line, maxRecordBytes: maxRecordBytes, into: &result)
+                    parseRecord(path: path, line: lineNumber, bytes: line, offset: start, maxRecordBytes: maxRecordBytes, into: &result)
                 }
                 lineNumber += 1
                 start = end + 1
@@ -87,7 +92,7 @@ public enum RecordFileParser {
     }
 
     private static func parseRecord(
-        path: String, line: Int, bytes: UnsafeBufferPointer<UInt8>, maxRecordBytes: Int, into result: inout ParsedRecordFile
+        path: String, line: Int, bytes: UnsafeBufferPointer<UInt8>, offset: Int, maxRecordBytes: Int, into result: inout ParsedRecordFile
     ) {
         if bytes.count > maxRecordBytes {
             result.problems.append(
@@ -112,9 +117,12 @@ public enum RecordFileParser {
         }
         do {
             let record = try Record(object: object)
-            result.records.append(LocatedRecord(record: record, path: path, line: line))
+            result.records.append(LocatedRecord(record: record, path: path, line: line, byteRange: offset..<(offset + bytes.count)))
         } catch {
-            result.problems.append(RecordProblem(path: path, line: line, column: 1, reason: error.description))
+            // Point at the offending member: "id" or "kind", or the object when missing.
+            let pointer = error.field.map { "/" + $0 } ?? ""
+            let (lineInRecord, column) = JSONLocator.position(of: pointer, in: bytes)
+            result.problems.append(RecordProblem(path: path, line: line + lineInRecord - 1, column: column, reason: error.description))
         }
     }
 

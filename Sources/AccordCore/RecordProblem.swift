@@ -13,5 +13,22 @@ public struct RecordProblem: Sendable, Hashable, CustomStringConvertible {
         self.reason = reason
     }
 
-    public var description: String { "\(path):\(line):\(column): \(reason)" }
+    /// One line, always: control characters in the path or reason (a newline in a file
+    /// name, an escape sequence in an id) are shown escaped, never sent to the terminal.
+    public var description: String { "\(Self.printable(path)):\(line):\(column): \(Self.printable(reason))" }
+
+    static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || (0x80..<0xA0).contains($0.value) }) else {
+            return text
+        }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {
+                out += "\\u" + hex(scalar.value, width: 4)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
 }

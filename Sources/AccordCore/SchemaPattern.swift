@@ -43,7 +43,16 @@ final class SchemaPattern: @unchecked Sendable {
 
     func matches(_ string: String) -> Bool {
         if let simple, let answer = simple.matches(string) { return answer }
-        return string.withCString { regexec(compiled, $0, 0, nil, 0) == 0 }
+        // REG_STARTEND bounds the subject by length, so a NUL inside it is an ordinary
+        // character instead of the end of the string.
+        var text = string
+        return text.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { chars in
+                guard let base = chars.baseAddress, !chars.isEmpty else { return regexec(compiled, "", 0, nil, 0) == 0 }
+                var bounds = regmatch_t(rm_so: 0, rm_eo: regoff_t(chars.count))
+                return regexec(compiled, base, 1, &bounds, REG_STARTEND) == 0
+            }
+        }
     }
 
     static func translate(_ source: String) throws(Unsupported) -> String {

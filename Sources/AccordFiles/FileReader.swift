@@ -17,6 +17,19 @@ public struct FileReadError: Error, Sendable, CustomStringConvertible {
 /// not hang the daemon).
 public enum FileReader {
     public static func readRegularFile(_ path: String, maxBytes: Int = Int.max) throws(FileReadError) -> [UInt8] {
+        var before = stat()
+        guard stat(path, &before) == 0 else {
+            let code = errno
+            var link = stat()
+            if code == ENOENT, lstat(path, &link) == 0 {
+                throw FileReadError(path: path, reason: "broken symlink; remove it or restore its target")
+            }
+            if code == ELOOP { throw FileReadError(path: path, reason: "symlink loop; remove the link") }
+            throw FileReadError(path: path, reason: "cannot open: \(errnoText(code))")
+        }
+        guard before.st_mode & S_IFMT == S_IFREG else {
+            throw FileReadError(path: path, reason: "not a regular file (\(kindName(before.st_mode))); record files must be plain files")
+        }
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else { throw FileReadError(path: path, reason: "cannot open: \(errnoText())") }
         defer { close(fd) }
@@ -55,6 +68,17 @@ public enum FileReader {
             }
         }
         return bytes
+    }
+
+    static func kindName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: "a folder"
+        case S_IFIFO: "a FIFO"
+        case S_IFSOCK: "a socket"
+        case S_IFCHR, S_IFBLK: "a device"
+        case S_IFLNK: "a symlink"
+        default: "not a plain file"
+        }
     }
 
     static func errnoText(_ code: Int32 = errno) -> String {

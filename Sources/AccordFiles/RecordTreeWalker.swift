@@ -49,10 +49,20 @@ public struct RecordTreeWalker {
         }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            let (name, valid) = withUnsafeBytes(of: entry.pointee.d_name) { bytes -> (String, Bool) in
+                let pointer = bytes.bindMemory(to: CChar.self).baseAddress!
+                if let name = String(validatingCString: pointer) { return (name, true) }
+                return (String(cString: pointer), false)
             }
-            if name != "." && name != ".." { names.append(name) }
+            if name == "." || name == ".." { continue }
+            guard valid else {
+                // Not UTF-8: it cannot be opened through a String, and the hub could not name it.
+                let shownPath = join(shown, relative.isEmpty ? name : relative + "/" + name)
+                result.problems.append(
+                    RecordProblem(path: shownPath, line: 1, column: 1, reason: "name is not valid UTF-8; rename it so it can be synced"))
+                continue
+            }
+            names.append(name)
         }
         closedir(dir)
         for name in names.sorted() {
@@ -92,8 +102,19 @@ public struct RecordTreeWalker {
             }
             return
         }
-        if target == realRoot || target.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") {
-            return  // inside the root: the target itself is walked
+        let rootPrefix = realRoot.hasSuffix("/") ? realRoot : realRoot + "/"
+        if target == realRoot || target.hasPrefix(rootPrefix) {
+            // Inside the root: the target is walked in its own right, if it is a record
+            // file that is not ignored. Otherwise the link would hide an unchecked file.
+            let targetRelative = String(target.dropFirst(rootPrefix.count))
+            var info = stat()
+            let isFolder = stat(target, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+            if isFolder || RecordFileFormat(path: name) == nil || ignore.isRecordFile(targetRelative) { return }
+            result.problems.append(
+                RecordProblem(
+                    path: join(shown, relative), line: 1, column: 1,
+                    reason: "symlink to \(targetRelative), which is not a synced record file; replace the link with the file itself"))
+            return
         }
         result.problems.append(
             RecordProblem(

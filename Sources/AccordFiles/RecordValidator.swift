@@ -32,41 +32,51 @@ public struct RecordValidator: Sendable {
     /// Each path is a record file or a folder (walked recursively). Paths are shown as given.
     public func validate(paths: [String]) -> ValidationReport {
         var report = ValidationReport()
-        var records: [LocatedRecord] = []
+        var parsed: [(record: LocatedRecord, text: [UInt8], isJSONL: Bool)] = []
+        var seenFiles = Set<String>()
+        func checkOnce(_ file: String) {
+            // The same file named twice (or a file inside a folder also named) is one file.
+            let identity = realPath(file) ?? file
+            guard seenFiles.insert(identity).inserted else { return }
+            check(file: file, into: &report, records: &parsed)
+        }
         for path in paths {
             if SchemaDirectory.isDirectory(path) {
                 let walked = RecordTreeWalker(ignore: ignore).walk(root: path)
                 report.problems.append(contentsOf: walked.problems)
                 for file in walked.files {
-                    let shown = path.hasSuffix("/") ? path + file.relativePath : path + "/" + file.relativePath
-                    check(file: shown, into: &report, records: &records)
+                    checkOnce(path.hasSuffix("/") ? path + file.relativePath : path + "/" + file.relativePath)
                 }
             } else {
-                check(file: path, into: &report, records: &records)
+                checkOnce(path)
             }
         }
-        let (unique, duplicateProblems) = DuplicateRecords.split(records)
+        // Identity first: a kind/id defined twice is reported even if one copy also
+        // breaks its schema, so fixing that copy does not reveal a new error.
+        let (unique, duplicateProblems) = DuplicateRecords.split(parsed.map(\.record))
         report.problems.append(contentsOf: duplicateProblems)
-        report.validRecords = unique
+        let uniqueKeys = Set(unique.map(\.record.key))
+        for entry in parsed where uniqueKeys.contains(entry.record.record.key) {
+            let violations = schemas.validate(entry.record.record)
+            if violations.isEmpty {
+                report.validRecords.append(entry.record)
+                continue
+            }
+            let range = entry.record.byteRange
+            let text = entry.isJSONL ? Array(entry.text[range]) : entry.text
+            for violation in violations {
+                let (line, column) = JSONLocator.position(of: violation.path, in: text)
+                report.problems.append(
+                    RecordProblem(path: entry.record.path, line: entry.record.line + line - 1, column: column, reason: violation.description))
+            }
+        }
         report.problems.sort { ($0.path, $0.line, $0.column, $0.reason) < ($1.path, $1.line, $1.column, $1.reason) }
         return report
     }
 
-    /// The bytes of 1-based line `number`.
-    static func line(_ number: Int, of bytes: [UInt8]) -> [UInt8] {
-        var current = 1
-        var start = 0
-        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
-            if current == number { return Array(bytes[start..<index]) }
-            current += 1
-            start = index + 1
-        }
-        return current == number ? Array(bytes[start...]) : []
-    }
-
-    /// Parses and schema-checks one file; valid records go to `records` for the
-    /// duplicate check across all files.
-    private func check(file path: String, into report: inout ValidationReport, records: inout [LocatedRecord]) {
+    /// Parses one file; records with a valid identity go to `records` for the duplicate
+    /// and schema checks across all files.
+    private func check(file path: String, into report: inout ValidationReport, records: inout [(record: LocatedRecord, text: [UInt8], isJSONL: Bool)]) {
         guard let format = RecordFileFormat(path: path) else {
             report.problems.append(RecordProblem(path: path, line: 1, column: 1, reason: "not a record file; record files end in .json or .jsonl"))
             return
@@ -85,19 +95,12 @@ public struct RecordValidator: Sendable {
         }
         let parsed = RecordFileParser.parse(path: path, bytes: bytes, format: format, maxRecordBytes: maxRecordBytes)
         report.problems.append(contentsOf: parsed.problems)
-        for located in parsed.records {
-            let violations = schemas.validate(located.record)
-            if violations.isEmpty {
-                records.append(located)
-            } else {
-                let text = format == .json ? bytes : Self.line(located.line, of: bytes)
-                for violation in violations {
-                    let (line, column) = JSONLocator.position(of: violation.path, in: text)
-                    report.problems.append(
-                        RecordProblem(
-                            path: path, line: located.line + line - 1, column: column, reason: violation.description))
-                }
-            }
-        }
+        for located in parsed.records { records.append((located, bytes, format == .jsonl)) }
+    }
+
+    private func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 }

@@ -40,13 +40,16 @@ public final class HubHandler: Sendable {
     }
 
     public func handle(_ request: HubRequest) async -> HubResponse {
-        let segments = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+        // Split first, then decode: an encoded slash (%2F) stays inside its segment.
+        let segments = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map {
+            PercentDecoding.decode(String($0))
+        }
         guard segments.first == "v1" else {
             return .problem(404, "Not found", "no such resource \(request.path); the API lives under /v1/")
         }
         let route = Array(segments.dropFirst())
         if route == ["health"] {
-            guard request.method == "GET" || request.method == "HEAD" else { return methodNotAllowed(request, allowed: "GET") }
+            guard request.method == "GET" || request.method == "HEAD" else { return methodNotAllowed(request, allowed: "GET, HEAD") }
             return ready.withLock { $0 }
                 ? .json(200, "{\"status\": \"ok\"}")
                 : .problem(503, "Not ready", "the hub is starting or shutting down", headers: [("Retry-After", "1")])
@@ -55,7 +58,7 @@ public final class HubHandler: Sendable {
         do {
             switch route.count {
             case 1 where route[0] == "changes":
-                guard request.method == "GET" else { return methodNotAllowed(request, allowed: "GET") }
+                guard request.method == "GET" || request.method == "HEAD" else { return methodNotAllowed(request, allowed: "GET, HEAD") }
                 return try await changes(request)
             case 3 where route[0] == "records":
                 let key = try recordKey(route[1], route[2])
@@ -66,11 +69,11 @@ public final class HubHandler: Sendable {
                     return try await write(request, key: key, condition: condition, change: .put(fieldsJSON: try fieldsJSON(request, key: key)))
                 case "DELETE":
                     return try await write(request, key: key, condition: try precondition(request), change: .delete)
-                default: return methodNotAllowed(request, allowed: "GET, PUT, DELETE")
+                default: return methodNotAllowed(request, allowed: "GET, HEAD, PUT, DELETE")
                 }
             case 4 where route[0] == "records" && route[3] == "revisions":
                 let key = try recordKey(route[1], route[2])
-                guard request.method == "GET" else { return methodNotAllowed(request, allowed: "GET") }
+                guard request.method == "GET" || request.method == "HEAD" else { return methodNotAllowed(request, allowed: "GET, HEAD") }
                 return try await revisions(key)
             default:
                 return .problem(404, "Not found", "no such resource \(request.path)")
@@ -180,16 +183,17 @@ public final class HubHandler: Sendable {
             break
         }
         let stored = HubHandler.response(for: outcome)
-        var response = HubResponse(
-            status: stored.status, headers: [("Content-Type", stored.status == 204 ? "" : contentType(stored.status))], body: Array(stored.body.utf8))
-        response.headers.removeAll { $0.1.isEmpty }
+        var response = HubResponse(status: stored.status, headers: [], body: Array(stored.body.utf8))
+        if stored.status != 204 { response.headers.append(("Content-Type", contentType(stored))) }
         if let etag = stored.etag { response.headers.append(("ETag", ETag.quote(etag))) }
         if case .replay = outcome { response.headers.append(("Idempotent-Replayed", "true")) }
         return response
     }
 
-    private func contentType(_ status: Int) -> String {
-        status >= 400 && status != 412 && status != 410 ? "application/problem+json" : "application/json"
+    /// A failure that carries a record (410, 412 with the current version) names its rev;
+    /// every other failure is a problem document.
+    private func contentType(_ stored: StoredResponse) -> String {
+        stored.status >= 400 && stored.etag == nil ? "application/problem+json" : "application/json"
     }
 
     /// The response for a storage outcome; also what is stored for idempotent replays.

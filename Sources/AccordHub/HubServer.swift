@@ -67,15 +67,14 @@ public struct HubServer: Sendable {
         var query: [String: String] = [:]
         for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
         let hubRequest = HubRequest(
-            method: request.method.rawValue, path: PercentDecoding.decode(request.uri.path), query: query, headers: headers, body: bytes)
+            method: request.method.rawValue, path: request.uri.path, query: query, headers: headers, body: bytes)
         let result = await handler.handle(hubRequest)
         if result.status >= 500 {
             logger.warning("\(request.method) \(request.uri.path) -> \(result.status)")
         } else {
             logger.debug("\(request.method) \(request.uri.path) -> \(result.status)")
         }
-        var out = response(result)
-        if request.method == .head { out.body = ResponseBody() }
+        let out = response(result)
         return out
     }
 

@@ -40,7 +40,8 @@ struct ValidateCommand: ParsableCommand {
     }
 
     func run() throws {
-        for path in paths where access(path, F_OK) != 0 {
+        var info = stat()
+        for path in paths where lstat(path, &info) != 0 {
             throw CommandStatus.usage("accordctl: no such file or folder: \(path)")
         }
         let schemaSet = try loadSchemas()

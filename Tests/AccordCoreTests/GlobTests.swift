@@ -26,6 +26,13 @@ struct GlobTests {
         #expect(IgnoreRules().isIgnored(path) == ignored)
     }
 
+    @Test func manyStarsDoNotBacktrackExponentially() {
+        let name = String(repeating: "a", count: 125) + ".json"
+        #expect(!Glob("*a*a*a*a*a*a*a*a*b").matches(name))
+        #expect(Glob("*a*a*a*a*a*a*a*a*.json").matches(name))
+        #expect(!Glob("**/*-*-*-*-*-*-draft.json").matches(String(repeating: "x-", count: 60) + "final.json"))
+    }
+
     @Test func configGlobsApply() {
         let rules = IgnoreRules(globs: ["archive/**", "*.draft.json"])
         #expect(rules.isIgnored("archive/2019/a.json"))

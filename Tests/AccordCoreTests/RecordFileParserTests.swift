@@ -63,6 +63,33 @@ struct RecordFileParserTests {
             ])
     }
 
+    @Test func duplicateMessagesStayShort() {
+        let copies = (1...5).map {
+            LocatedRecord(record: try! Record(object: object(#"{"kind": "news", "id": "a"}"#)), path: "d.jsonl", line: $0)
+        }
+        let (_, problems) = DuplicateRecords.split(copies)
+        #expect(problems.count == 5)
+        #expect(problems[0].reason == "duplicate record news/a, also defined at d.jsonl:2 and 3 more places; keep one and remove the others")
+        #expect(problems[1].reason.hasPrefix("duplicate record news/a, also defined at d.jsonl:1 and 3 more places"))
+    }
+
+    @Test func identityErrorsPointAtTheMember() {
+        let text = "{\n  \"kind\": \"news\",\n  \"id\": \"bad id\"\n}\n"
+        let parsed = RecordFileParser.parse(path: "r.json", bytes: Array(text.utf8), format: .json)
+        #expect(parsed.problems.map(\.description) == [#"r.json:3:9: invalid id "bad id"; it must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"#])
+    }
+
+    @Test func problemsAreAlwaysOneLine() {
+        let problem = RecordProblem(path: "a\nb.json", line: 1, column: 1, reason: "invalid id \"x\u{1B}[2J\"")
+        #expect(problem.description == "a\\u000Ab.json:1:1: invalid id \"x\\u001B[2J\"")
+    }
+
+    @Test func recordsKnowTheirBytes() {
+        let text = "{\"kind\": \"news\", \"id\": \"a\"}\n{\"kind\": \"news\", \"id\": \"b\"}\n"
+        let parsed = RecordFileParser.parse(path: "r.jsonl", bytes: Array(text.utf8), format: .jsonl)
+        #expect(parsed.records.map(\.byteRange) == [0..<27, 28..<55])
+    }
+
     @Test func recordFromWireFieldsPutsIdentityFirst() {
         let record = Record(key: RecordKey(kind: "news", id: "a"), fields: object(#"{"headline": "h", "id": "zzz"}"#))
         #expect(record.object.keys == ["kind", "id", "headline"])

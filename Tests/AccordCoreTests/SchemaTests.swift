@@ -176,4 +176,14 @@ struct SchemaTests {
         let compiled = try SchemaPattern(pattern)
         #expect(compiled.matches(text) == matches)
     }
+
+    @Test(
+        "a NUL inside the subject is a character, not its end",
+        arguments: [
+            ("^[A-Z]{3}$", "USD\u{0}é", false), ("^[A-Z]{3}$", "US\u{0}", false),
+        ])
+    func nulInSubject(_ pattern: String, _ text: String, _ matches: Bool) throws {
+        let compiled = try SchemaPattern(pattern)
+        #expect(compiled.matches(text) == matches)
+    }
 }

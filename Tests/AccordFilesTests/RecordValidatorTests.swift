@@ -143,3 +143,66 @@ struct RecordValidatorTests {
         #expect(report.problems.map(\.reason) == ["not a record file; record files end in .json or .jsonl"])
     }
 }
+
+@Suite("Validating hostile folders")
+struct HostileFolderTests {
+    let schemas: SchemaSet
+    let goodNews = #"{"kind": "news", "id": "n1", "headline": "h", "published": "2021-01-28", "source": "s"}"#
+
+    init() throws {
+        schemas = try SchemaDirectory.load(BuiltProducts.repositoryRoot + "/config/schemas")
+    }
+
+    @Test func theSameFileNamedTwiceIsNotADuplicate() throws {
+        let folder = try TemporaryFolder()
+        let file = try folder.write("a.json", goodNews)
+        let report = RecordValidator(schemas: schemas).validate(paths: [file, file, folder.path, folder.path + "/"])
+        #expect(report.problems == [])
+        #expect(report.validRecords.count == 1)
+    }
+
+    @Test func aLinkInsideTheRootToAnUncheckedFileIsReported() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("notes.txt", "{ not json")
+        try folder.write(".drafts/a.json", "{ not json")
+        try FileManager.default.createSymbolicLink(atPath: folder.child("link.json"), withDestinationPath: folder.child("notes.txt"))
+        try FileManager.default.createSymbolicLink(atPath: folder.child("draft.json"), withDestinationPath: folder.child(".drafts/a.json"))
+        let report = RecordValidator(schemas: schemas).validate(paths: [folder.path])
+        #expect(report.problems.count == 2)
+        #expect(report.problems.allSatisfy { $0.reason.contains("which is not a synced record file") })
+    }
+
+    @Test func namesThatAreNotUTF8AreReported() throws {
+        let folder = try TemporaryFolder()
+        let name = folder.path + "/bad\u{FFFD}"
+        var bytes = Array(folder.path.utf8) + Array("/bad".utf8) + [0xFF] + Array(".json".utf8) + [0]
+        let fd = bytes.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_CREAT | O_WRONLY, 0o644) }
+        }
+        #expect(fd >= 0)
+        close(fd)
+        let report = RecordValidator(schemas: schemas).validate(paths: [folder.path])
+        #expect(report.problems.count == 1)
+        #expect(report.problems.first?.reason.contains("not valid UTF-8") == true)
+        _ = name
+    }
+
+    @Test func thousandsOfInvalidLinesAreReportedInOnePass() throws {
+        let folder = try TemporaryFolder()
+        let line = #"{"kind": "news", "id": "x"}"#
+        let text = (0..<10_000).map { line.replacingOccurrences(of: "\"x\"", with: "\"x\($0)\"") }.joined(separator: "\n")
+        try folder.write("many.jsonl", text)
+        let report = RecordValidator(schemas: schemas).validate(paths: [folder.path])
+        #expect(report.problems.count == 30_000)  // headline, published, source missing on each
+        #expect(report.problems.last?.line == 10_000)
+    }
+
+    @Test func aDuplicateIsReportedEvenWhenOneCopyIsInvalid() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("a.json", goodNews)
+        try folder.write("b.json", #"{"kind": "news", "id": "n1"}"#)
+        let report = RecordValidator(schemas: schemas).validate(paths: [folder.path])
+        #expect(report.problems.count == 2)
+        #expect(report.problems.allSatisfy { $0.reason.hasPrefix("duplicate record news/n1") })
+    }
+}

@@ -52,6 +52,21 @@ struct HubHandlerTests {
         #expect(delete.header("Content-Type") == "application/problem+json")
     }
 
+    @Test func aFailedUpdateOfNothingIsAProblemDocument() async throws {
+        let hub = try await HubFixture()
+        let response = await hub.send("PUT", agreementPath, headers: ["If-Match": "\"1-x\""], body: agreementBody)
+        #expect(response.status == 412)
+        #expect(response.header("Content-Type") == "application/problem+json")
+        #expect(response.header("ETag") == nil)
+    }
+
+    @Test func anEncodedSlashStaysInsideItsSegment() async throws {
+        let hub = try await HubFixture()
+        try await hub.create(agreementPath, agreementBody)
+        #expect(await hub.send("GET", agreementPath.replacingOccurrences(of: "agreement/", with: "agreement%2F")).status == 404)
+        #expect(await hub.send("GET", agreementPath + "%2Frevisions").status == 400)
+    }
+
     @Test func writingTheSameFieldsMakesNoRevision() async throws {
         let hub = try await HubFixture()
         let rev = try await hub.create(agreementPath, agreementBody)
@@ -280,7 +295,8 @@ struct HubHandlerTests {
         #expect(await hub.send("GET", "/v1/nothing").status == 404)
         let post = await hub.send("POST", agreementPath, body: agreementBody)
         #expect(post.status == 405)
-        #expect(post.header("Allow") == "GET, PUT, DELETE")
+        #expect(post.header("Allow") == "GET, HEAD, PUT, DELETE")
+        #expect(await hub.send("HEAD", "/v1/changes").status == 200)
     }
 
     @Test func storageUsesFullSynchronousWAL() throws {

@@ -101,3 +101,14 @@ struct AccordctlProcessTests {
                 """)
     }
 }
+
+@Suite("accordctl error lines")
+struct AccordctlErrorLineTests {
+    @Test("usage errors are one line", arguments: [["validate"], ["validate", "--bogus", "x"], ["validate", "--max-record-bytes", "abc", "x"]])
+    func oneLine(_ arguments: [String]) throws {
+        let run = try runAccordctl(arguments, in: repositoryRoot)
+        #expect(run.status == 2)
+        #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
+        #expect(run.stderr.hasPrefix("accordctl: "))
+    }
+}
