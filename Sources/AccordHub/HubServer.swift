@@ -41,7 +41,8 @@ public struct HubServer: Sendable {
         // Services shut down in reverse order: the drain runs first, so long-polls return
         // before the server waits for its in-flight requests.
         var configuration = ServiceGroupConfiguration(
-            services: [app, DrainOnShutdown(handler: handler)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: [app, IdempotencyJanitor(storage: handler.storage, logger: logger), DrainOnShutdown(handler: handler)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(10)
         try await ServiceGroup(configuration: configuration).run()
     }
@@ -96,6 +97,27 @@ struct DrainOnShutdown: Service {
     func run() async throws {
         try? await gracefulShutdown()
         await handler.drain()
+    }
+}
+
+/// Forgets idempotency keys after 48 hours (the contract promises at least 24), once
+/// at start and then hourly, so the table does not grow without bound.
+struct IdempotencyJanitor: Service {
+    let storage: any HubStorage
+    let logger: Logger
+    static let keepSeconds: Double = 48 * 3600
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await storage.purgeIdempotencyKeys(olderThan: Self.keepSeconds)
+                } catch {
+                    logger.warning("could not purge old idempotency keys: \(error)")
+                }
+                try await Task.sleep(for: .seconds(3600))
+            }
+        }
     }
 }
 

@@ -1,4 +1,6 @@
 import AccordCore
+import AccordTestSupport
+import Foundation
 import Testing
 
 @testable import AccordHub

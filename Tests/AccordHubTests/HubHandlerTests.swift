@@ -247,6 +247,17 @@ struct HubHandlerTests {
         #expect(other.bodyText.contains("Idempotency-Key"))
     }
 
+    @Test func oldIdempotencyKeysArePurged() async throws {
+        let hub = try await HubFixture()
+        let headers = ["If-None-Match": "*", "Idempotency-Key": "op-old"]
+        #expect(await hub.send("PUT", agreementPath, headers: headers, body: agreementBody).status == 201)
+        try await hub.storage.purgeIdempotencyKeys(olderThan: 3600)
+        #expect(await hub.send("PUT", agreementPath, headers: headers, body: agreementBody).header("Idempotent-Replayed") == "true")
+        try await hub.storage.purgeIdempotencyKeys(olderThan: -1)
+        let afterPurge = await hub.send("PUT", agreementPath, headers: headers, body: agreementBody)
+        #expect(afterPurge.status == 412, "once forgotten, the key no longer replays")
+    }
+
     @Test func idempotencyKeysInFlightAreExclusive() {
         let gate = IdempotencyGate()
         #expect(gate.enter("k"))
