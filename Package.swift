@@ -25,6 +25,10 @@ let package = Package(
         .target(name: "AccordFiles", dependencies: ["AccordCore"]),
         // TOML config reading with messages that name the key.
         .target(name: "AccordConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        // libcurl, with typed wrappers for its variadic calls.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // The HTTP client on libcurl's multi interface.
+        .target(name: "AccordHTTP", dependencies: ["CCurl"]),
         // Exit codes and error lines shared by the three programs.
         .target(name: "AccordCLI", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The reference hub: protocol v1, storage, auth.
@@ -59,6 +63,7 @@ let package = Package(
         // Test helpers: temp folders, child processes, a raw HTTP client, the hub launcher.
         .target(name: "AccordTestSupport"),
         .testTarget(name: "AccordFilesTests", dependencies: ["AccordCore", "AccordFiles", "AccordTestSupport"]),
+        .testTarget(name: "AccordHTTPTests", dependencies: ["AccordHTTP", "AccordTestSupport", "accordhub"]),
         .testTarget(
             name: "AccordHubTests",
             dependencies: [

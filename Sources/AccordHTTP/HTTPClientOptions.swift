@@ -1,0 +1,37 @@
+/// Settings shared by every request of one client.
+public struct HTTPClientOptions: Sendable {
+    public var connectTimeoutSeconds: Double = 10
+    /// The whole request, unless the request sets its own.
+    public var totalTimeoutSeconds: Double = 60
+    /// A transfer slower than `lowSpeedBytesPerSecond` for `lowSpeedSeconds` is dropped.
+    public var lowSpeedBytesPerSecond = 1
+    public var lowSpeedSeconds = 30
+    public var maxResponseBytes = 64 << 20
+    /// Connect over this Unix socket instead of TCP (the URL's host is then only a name).
+    public var unixSocketPath: String?
+    public var tls = TLSOptions()
+    /// Use HTTP/2 when the server offers it (TLS with ALPN, or prior knowledge for h2c).
+    public var http2 = HTTP2Mode.whenOffered
+    public var userAgent = "accord"
+
+    public init() {}
+
+    public enum HTTP2Mode: Sendable {
+        /// HTTP/2 over TLS when ALPN agrees, HTTP/1.1 otherwise.
+        case whenOffered
+        /// Cleartext HTTP/2 without upgrade (the server must speak it).
+        case priorKnowledge
+        case never
+    }
+
+    public struct TLSOptions: Sendable {
+        /// PEM bundle of CAs to trust instead of the system's.
+        public var caFile: String?
+        public var clientCertificate: String?
+        public var clientKey: String?
+        /// Off only when the config says so; the caller must warn.
+        public var verifyPeer = true
+
+        public init() {}
+    }
+}
