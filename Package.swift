@@ -29,6 +29,8 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // The HTTP client on libcurl's multi interface.
         .target(name: "AccordHTTP", dependencies: ["CCurl"]),
+        // The daemon's durable state: file index, bases, outbox, cursor, conflicts, events.
+        .target(name: "AccordStore", dependencies: ["AccordCore", .product(name: "GRDB", package: "GRDB.swift")]),
         // Exit codes and error lines shared by the three programs.
         .target(name: "AccordCLI", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The reference hub: protocol v1, storage, auth.
@@ -63,6 +65,7 @@ let package = Package(
         // Test helpers: temp folders, child processes, a raw HTTP client, the hub launcher.
         .target(name: "AccordTestSupport"),
         .testTarget(name: "AccordFilesTests", dependencies: ["AccordCore", "AccordFiles", "AccordTestSupport"]),
+        .testTarget(name: "AccordStoreTests", dependencies: ["AccordStore", "AccordCore", "AccordTestSupport"]),
         .testTarget(name: "AccordHTTPTests", dependencies: ["AccordHTTP", "AccordTestSupport", "accordhub"]),
         .testTarget(
             name: "AccordHubTests",

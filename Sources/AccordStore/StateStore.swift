@@ -1,0 +1,274 @@
+import AccordCore
+import GRDB
+
+/// The daemon's durable state in one SQLite file: file index, base snapshots, outbox,
+/// pull cursor, open conflicts and a bounded event log. WAL with `synchronous = FULL`,
+/// and every multi-step change in one transaction, so `kill -9` at any moment leaves it
+/// consistent and loses no queued operation.
+public final class StateStore: Sendable {
+    private let pool: DatabasePool
+    public let maxEvents: Int
+
+    public init(path: String, maxEvents: Int = 10_000) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try StoreMigrations.migrator.migrate(pool)
+        self.maxEvents = maxEvents
+    }
+
+    // MARK: File index
+
+    public func fileIndex() throws -> [String: FileIndexEntry] {
+        try pool.read { db in
+            var entries: [String: FileIndexEntry] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT path, size, modified_ns, inode, hash, records FROM files") {
+                let records: String = row["records"]
+                let entry = FileIndexEntry(
+                    path: row["path"], size: row["size"], modifiedNanos: row["modified_ns"], inode: UInt64(bitPattern: row["inode"]),
+                    hash: row["hash"], records: records.split(separator: "\n").compactMap { RecordKey(String($0)) })
+                entries[entry.path] = entry
+            }
+            return entries
+        }
+    }
+
+    public func saveFile(_ entry: FileIndexEntry) throws {
+        try pool.write { db in
+            try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO files (path, size, modified_ns, inode, hash, records) VALUES (?, ?, ?, ?, ?, ?)"
+            ).execute(arguments: [
+                entry.path, entry.size, entry.modifiedNanos, Int64(bitPattern: entry.inode), entry.hash,
+                entry.records.map(\.description).joined(separator: "\n"),
+            ])
+        }
+    }
+
+    public func removeFile(_ path: String) throws {
+        try pool.write { db in try db.execute(sql: "DELETE FROM files WHERE path = ?", arguments: [path]) }
+    }
+
+    // MARK: Bases
+
+    public func base(_ key: RecordKey) throws -> BaseSnapshot? {
+        try pool.read { db in try Self.base(db, key) }
+    }
+
+    public func allBases() throws -> [RecordKey: BaseSnapshot] {
+        try pool.read { db in
+            var bases: [RecordKey: BaseSnapshot] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT kind, id, rev, deleted, fields FROM bases") {
+                let snapshot = try Self.snapshot(row)
+                bases[snapshot.key] = snapshot
+            }
+            return bases
+        }
+    }
+
+    public func saveBase(_ snapshot: BaseSnapshot) throws {
+        try pool.write { db in try Self.saveBase(db, snapshot) }
+    }
+
+    // MARK: Outbox
+
+    /// Queues the change of one record, replacing any operation still waiting for it.
+    /// A replaced operation gets a new idempotency key: it is a different request.
+    @discardableResult
+    public func enqueue(_ key: RecordKey, _ kind: OutboxOperation.Kind, baseRev: String?, fields: JSONObject?, now: Double) throws -> OutboxOperation {
+        let idempotencyKey = Self.newKey()
+        let fieldsText = fields.map { JSONWriter.line(.object($0)) }
+        return try pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO outbox (kind, id, operation, base_rev, fields, idempotency_key, attempts, next_attempt_at, last_error, changed_at)
+                    VALUES (?, ?, ?, ?, ?, ?, 0, 0, NULL, ?)
+                    ON CONFLICT (kind, id) DO UPDATE SET operation = excluded.operation, base_rev = excluded.base_rev,
+                        fields = excluded.fields, idempotency_key = excluded.idempotency_key, attempts = 0,
+                        next_attempt_at = 0, last_error = NULL, changed_at = excluded.changed_at
+                    """,
+                arguments: [key.kind, key.id, kind.rawValue, baseRev, fieldsText, idempotencyKey, now])
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE kind = ? AND id = ?", arguments: [key.kind, key.id]) else {
+                throw StoreError("the outbox row for \(key) vanished inside its transaction")
+            }
+            return try Self.operation(row)
+        }
+    }
+
+    /// Operations whose retry time has come, oldest first.
+    public func dueOperations(now: Double, limit: Int) throws -> [OutboxOperation] {
+        try pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM outbox WHERE next_attempt_at <= ? ORDER BY seq LIMIT ?", arguments: [now, limit]
+            ).map(Self.operation)
+        }
+    }
+
+    public func pendingOperation(_ key: RecordKey) throws -> OutboxOperation? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE kind = ? AND id = ?", arguments: [key.kind, key.id]).map(Self.operation)
+        }
+    }
+
+    public func pendingCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0 }
+    }
+
+    /// The earliest time an operation becomes due, if any waits.
+    public func nextAttemptTime() throws -> Double? {
+        try pool.read { db in try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox") }
+    }
+
+    /// The hub acknowledged operation `seq`: drop it and record the new base, atomically.
+    /// If the record was queued again meanwhile (a newer operation), only the base moves.
+    public func complete(_ operation: OutboxOperation, newBase: BaseSnapshot) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "DELETE FROM outbox WHERE seq = ? AND idempotency_key = ?", arguments: [operation.seq, operation.idempotencyKey])
+            try Self.saveBase(db, newBase)
+        }
+    }
+
+    /// Drops an operation without a new base (it was merged into another, or rejected).
+    public func discard(_ operation: OutboxOperation) throws {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM outbox WHERE seq = ? AND idempotency_key = ?", arguments: [operation.seq, operation.idempotencyKey])
+        }
+    }
+
+    /// A failed attempt: when to try again and why it failed.
+    public func reschedule(_ operation: OutboxOperation, nextAttemptAt: Double, error: String) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE seq = ? AND idempotency_key = ?",
+                arguments: [nextAttemptAt, error, operation.seq, operation.idempotencyKey])
+        }
+    }
+
+    // MARK: Settings
+
+    public func cursor() throws -> Int64 {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'cursor'").flatMap { Int64($0) } ?? 0 }
+    }
+
+    public func setCursor(_ seq: Int64) throws {
+        try pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO settings (name, value) VALUES ('cursor', ?)", arguments: [String(seq)])
+        }
+    }
+
+    // MARK: Conflicts
+
+    /// Replaces the open conflicts of a record (an empty list clears them).
+    public func setConflicts(_ key: RecordKey, _ conflicts: [StoredConflict]) throws {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM conflicts WHERE kind = ? AND id = ?", arguments: [key.kind, key.id])
+            for conflict in conflicts {
+                try db.execute(
+                    sql: "INSERT INTO conflicts (kind, id, path, base, local, remote, remote_rev, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [
+                        key.kind, key.id, conflict.path.joined(separator: "."), conflict.base.map(JSONWriter.line),
+                        conflict.local.map(JSONWriter.line), conflict.remote.map(JSONWriter.line), conflict.remoteRev, conflict.createdAt,
+                    ])
+            }
+        }
+    }
+
+    public func openConflicts() throws -> [StoredConflict] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM conflicts ORDER BY kind, id, path").map(Self.conflict)
+        }
+    }
+
+    // MARK: Events
+
+    public func recordEvent(type: String, record: String, summary: String, at: Double) throws {
+        let bound = maxEvents
+        try pool.write { db in
+            try db.cachedStatement(sql: "INSERT INTO events (at, type, record, summary) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [at, type, record, summary])
+            let seq = db.lastInsertedRowID
+            if seq % 100 == 0 {
+                try db.execute(sql: "DELETE FROM events WHERE seq <= ?", arguments: [seq - Int64(bound)])
+            }
+        }
+    }
+
+    /// The newest `limit` events, newest first.
+    public func events(limit: Int) throws -> [SyncEvent] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM events ORDER BY seq DESC LIMIT ?", arguments: [limit]).map { row in
+                SyncEvent(seq: row["seq"], at: row["at"], type: row["type"], record: row["record"], summary: row["summary"])
+            }
+        }
+    }
+
+    // MARK: Rows
+
+    private static func base(_ db: Database, _ key: RecordKey) throws -> BaseSnapshot? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT kind, id, rev, deleted, fields FROM bases WHERE kind = ? AND id = ?"), arguments: [key.kind, key.id]
+        ).map(snapshot)
+    }
+
+    private static func saveBase(_ db: Database, _ snapshot: BaseSnapshot) throws {
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO bases (kind, id, rev, deleted, fields) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [snapshot.key.kind, snapshot.key.id, snapshot.rev, snapshot.deleted, JSONWriter.line(.object(snapshot.fields))])
+    }
+
+    private static func snapshot(_ row: Row) throws -> BaseSnapshot {
+        BaseSnapshot(
+            key: RecordKey(kind: row["kind"], id: row["id"]), rev: row["rev"], deleted: row["deleted"],
+            fields: try objectColumn(row["fields"]) ?? JSONObject())
+    }
+
+    private static func operation(_ row: Row) throws -> OutboxOperation {
+        let kindText: String = row["operation"]
+        return OutboxOperation(
+            seq: row["seq"], key: RecordKey(kind: row["kind"], id: row["id"]), kind: OutboxOperation.Kind(rawValue: kindText) ?? .put,
+            baseRev: row["base_rev"], fields: try objectColumn(row["fields"]), idempotencyKey: row["idempotency_key"],
+            attempts: row["attempts"], nextAttemptAt: row["next_attempt_at"], lastError: row["last_error"], changedAt: row["changed_at"])
+    }
+
+    private static func conflict(_ row: Row) throws -> StoredConflict {
+        let path: String = row["path"]
+        return StoredConflict(
+            key: RecordKey(kind: row["kind"], id: row["id"]), path: path.split(separator: ".").map(String.init),
+            base: try valueColumn(row["base"]), local: try valueColumn(row["local"]), remote: try valueColumn(row["remote"]),
+            remoteRev: row["remote_rev"], createdAt: row["created_at"])
+    }
+
+    private static func valueColumn(_ text: String?) throws -> JSONValue? {
+        guard let text else { return nil }
+        do {
+            return try JSONParser.parse(text)
+        } catch {
+            throw StoreError("corrupt JSON in the state database: \(error)")
+        }
+    }
+
+    private static func objectColumn(_ text: String?) throws -> JSONObject? {
+        try valueColumn(text).map { value in
+            guard case .object(let object) = value else { throw StoreError("corrupt record fields in the state database") }
+            return object
+        }
+    }
+
+    /// 128 random bits in hex: unique across replicas without coordination.
+    static func newKey() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in
+            let value = generator.next() as UInt64
+            let digits = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }.joined()
+    }
+}
+
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}
