@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "AccordHTTP", dependencies: ["CCurl"]),
         // The daemon's durable state: file index, bases, outbox, cursor, conflicts, events.
         .target(name: "AccordStore", dependencies: ["AccordCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The sync module: hub client, retry, differ, pusher, puller, reconciler.
+        .target(name: "AccordSync", dependencies: ["AccordCore", "AccordHTTP", "AccordStore", "AccordFiles"]),
         // Exit codes and error lines shared by the three programs.
         .target(name: "AccordCLI", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The reference hub: protocol v1, storage, auth.
@@ -65,6 +67,7 @@ let package = Package(
         // Test helpers: temp folders, child processes, a raw HTTP client, the hub launcher.
         .target(name: "AccordTestSupport"),
         .testTarget(name: "AccordFilesTests", dependencies: ["AccordCore", "AccordFiles", "AccordTestSupport"]),
+        .testTarget(name: "AccordSyncTests", dependencies: ["AccordSync", "AccordCore", "AccordStore", "AccordTestSupport", "accordhub"]),
         .testTarget(name: "AccordStoreTests", dependencies: ["AccordStore", "AccordCore", "AccordTestSupport"]),
         .testTarget(name: "AccordHTTPTests", dependencies: ["AccordHTTP", "AccordTestSupport", "accordhub"]),
         .testTarget(

@@ -1,0 +1,176 @@
+import AccordCore
+import AccordHTTP
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A record as the hub holds it; a tombstone has `deleted` and no fields.
+public struct RemoteRecord: Sendable, Equatable {
+    public var key: RecordKey
+    public var rev: String
+    public var deleted: Bool
+    public var fields: JSONObject
+
+    public init(key: RecordKey, rev: String, deleted: Bool, fields: JSONObject) {
+        self.key = key
+        self.rev = rev
+        self.deleted = deleted
+        self.fields = fields
+    }
+}
+
+/// One entry of the changes feed.
+public struct RemoteChange: Sendable, Equatable {
+    public var seq: Int64
+    public var key: RecordKey
+    public var rev: String
+    public var deleted: Bool
+}
+
+/// Why a hub call did not succeed, and whether trying again can help.
+public enum HubError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Network trouble or a 408/429/5xx: retry later, not before `retryAfter` seconds.
+    case retryable(reason: String, retryAfter: Double?)
+    /// The hub refused the request for good (400, 401, 403, 404, 413, 422...).
+    case rejected(status: Int, detail: String)
+    /// The answer made no sense (a body that is not protocol v1).
+    case protocolError(String)
+
+    public var description: String {
+        switch self {
+        case .retryable(let reason, let after): "hub unavailable: \(reason)" + (after.map { " (retry after \($0) s)" } ?? "")
+        case .rejected(let status, let detail): "hub refused (\(status)): \(detail)"
+        case .protocolError(let reason): "unexpected hub answer: \(reason)"
+        }
+    }
+}
+
+/// The outcome of a conditional write.
+public enum HubWriteResult: Sendable, Equatable {
+    /// Applied (or replayed): the hub's new version.
+    case applied(RemoteRecord)
+    /// 412: the hub holds another version (nil when the record does not exist).
+    case preconditionFailed(RemoteRecord?)
+}
+
+/// Protocol v1 from the client side (CONTRACT section 3), over `HTTPClient`.
+public final class HubClient: Sendable {
+    public let baseURL: String
+    private let http: HTTPClient
+    private let token: String?
+
+    public init(baseURL: String, token: String?, http: HTTPClient) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.token = token
+        self.http = http
+    }
+
+    /// The current version, a tombstone (deleted), or nil when the hub never had it.
+    public func record(_ key: RecordKey) async throws(HubError) -> RemoteRecord? {
+        let response = try await send("GET", recordPath(key))
+        switch response.status {
+        case 200, 410: return try Self.parseRecord(response.body, key: key)
+        case 404: return nil
+        default: throw Self.failure(response)
+        }
+    }
+
+    /// PUT with `If-Match: baseRev`, or `If-None-Match: *` when `baseRev` is nil.
+    public func put(_ key: RecordKey, fields: JSONObject, baseRev: String?, idempotencyKey: String) async throws(HubError) -> HubWriteResult {
+        var headers = [("Content-Type", "application/json"), ("Idempotency-Key", idempotencyKey)]
+        headers.append(baseRev.map { ("If-Match", "\"\($0)\"") } ?? ("If-None-Match", "*"))
+        let body = Array(JSONWriter.line(.object(fields)).utf8)
+        let response = try await send("PUT", recordPath(key), headers: headers, body: body)
+        switch response.status {
+        case 200, 201: return .applied(try Self.parseRecord(response.body, key: key))
+        case 412: return .preconditionFailed(response.header("etag") == nil ? nil : try Self.parseRecord(response.body, key: key))
+        default: throw Self.failure(response)
+        }
+    }
+
+    /// DELETE with `If-Match: baseRev`. A record the hub never had counts as deleted.
+    public func delete(_ key: RecordKey, baseRev: String, idempotencyKey: String) async throws(HubError) -> HubWriteResult {
+        let response = try await send(
+            "DELETE", recordPath(key), headers: [("If-Match", "\"\(baseRev)\""), ("Idempotency-Key", idempotencyKey)])
+        switch response.status {
+        case 204:
+            let rev = response.header("etag").map { $0.trimmingCharacters(in: "\"") } ?? baseRev
+            return .applied(RemoteRecord(key: key, rev: rev, deleted: true, fields: JSONObject()))
+        case 404: return .applied(RemoteRecord(key: key, rev: baseRev, deleted: true, fields: JSONObject()))
+        case 412: return .preconditionFailed(response.header("etag") == nil ? nil : try Self.parseRecord(response.body, key: key))
+        default: throw Self.failure(response)
+        }
+    }
+
+    /// One page of the changes feed after `since`; with `waitSeconds`, a long-poll.
+    public func changes(since: Int64, limit: Int, waitSeconds: Int) async throws(HubError) -> (changes: [RemoteChange], lastSeq: Int64) {
+        let response = try await send(
+            "GET", "/v1/changes?since=\(since)&limit=\(limit)&wait=\(waitSeconds)", timeout: Double(waitSeconds) + 30)
+        guard response.status == 200 else { throw Self.failure(response) }
+        guard let object = (try? JSONParser.parse(response.body))?.objectValue, let list = object["changes"]?.arrayValue,
+            let last = object["last_seq"]?.numberValue.flatMap({ Int64($0.literal) })
+        else { throw HubError.protocolError("changes feed body is not {\"changes\": [...], \"last_seq\": N}") }
+        var changes: [RemoteChange] = []
+        for entry in list {
+            guard let item = entry.objectValue, let seq = item["seq"]?.numberValue.flatMap({ Int64($0.literal) }),
+                let kind = item["kind"]?.stringValue, let id = item["id"]?.stringValue, let rev = item["rev"]?.stringValue,
+                RecordKey.isValidKind(kind), RecordKey.isValidID(id)
+            else { throw HubError.protocolError("a change in the feed lacks seq, kind, id or rev") }
+            changes.append(RemoteChange(seq: seq, key: RecordKey(kind: kind, id: id), rev: rev, deleted: item["deleted"] == .bool(true)))
+        }
+        return (changes, last)
+    }
+
+    // MARK: Plumbing
+
+    private func recordPath(_ key: RecordKey) -> String { "/v1/records/\(key.kind)/\(key.id)" }
+
+    private func send(
+        _ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil, timeout: Double? = nil
+    ) async throws(HubError) -> HTTPResponse {
+        var all = headers
+        if let token { all.append(("Authorization", "Bearer \(token)")) }
+        do {
+            let response = try await http.send(HTTPRequest(method: method, url: baseURL + path, headers: all, body: body, timeoutSeconds: timeout))
+            if RetryPolicy.decision(forStatus: response.status) == .retry {
+                let after = response.header("retry-after").flatMap { RetryPolicy.retryAfterSeconds($0, now: Clock.now()) }
+                throw HubError.retryable(reason: "\(method) \(path) answered \(response.status)", retryAfter: after)
+            }
+            return response
+        } catch let error as HubError {
+            throw error
+        } catch let error as HTTPClientError {
+            if error.isTransient { throw HubError.retryable(reason: "\(baseURL): \(error)", retryAfter: nil) }
+            throw HubError.protocolError("\(method) \(path): \(error)")
+        } catch {
+            throw HubError.protocolError("\(method) \(path): \(error)")
+        }
+    }
+
+    static func failure(_ response: HTTPResponse) -> HubError {
+        let detail = (try? JSONParser.parse(response.body))?.objectValue?["detail"]?.stringValue ?? "status \(response.status)"
+        return .rejected(status: response.status, detail: detail)
+    }
+
+    static func parseRecord(_ body: [UInt8], key: RecordKey) throws(HubError) -> RemoteRecord {
+        guard let object = (try? JSONParser.parse(body))?.objectValue, let rev = object["rev"]?.stringValue else {
+            throw HubError.protocolError("record body for \(key) has no rev")
+        }
+        guard object["kind"] == .string(key.kind), object["id"] == .string(key.id) else {
+            throw HubError.protocolError("the hub answered for another record than \(key)")
+        }
+        if object["deleted"] == .bool(true) { return RemoteRecord(key: key, rev: rev, deleted: true, fields: JSONObject()) }
+        guard let fields = object["fields"]?.objectValue else { throw HubError.protocolError("record body for \(key) has no fields") }
+        return RemoteRecord(key: key, rev: rev, deleted: false, fields: fields)
+    }
+}
+
+/// Wall-clock seconds since 1970.
+enum Clock {
+    static func now() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+}

@@ -1,0 +1,68 @@
+import AccordCore
+import AccordHTTP
+import AccordTestSupport
+import Testing
+
+@testable import AccordSync
+
+@Suite("Hub client against the real hub")
+struct HubClientTests {
+    let key = RecordKey(kind: "agreement", id: "us-japan-hns-fy2021")
+    let fields: JSONObject = ["title": .string("HNS"), "parties": .array([.string("US"), .string("JP")]), "status": .string("negotiating")]
+
+    @Test func createUpdateConflictDeleteAndFeed() async throws {
+        let hub = try HubLauncher()
+        let http = HTTPClient()
+        defer { http.shutdown() }
+        let client = HubClient(baseURL: "http://127.0.0.1:\(hub.port)", token: nil, http: http)
+        #expect(try await client.record(key) == nil)
+        guard case .applied(let created) = try await client.put(key, fields: fields, baseRev: nil, idempotencyKey: "k1") else {
+            Issue.record("create failed")
+            return
+        }
+        #expect(created.fields == fields)
+        // A retry of the same operation is replayed, not applied twice.
+        #expect(try await client.put(key, fields: fields, baseRev: nil, idempotencyKey: "k1") == .applied(created))
+        var changed = fields
+        changed["status"] = .string("extended")
+        guard case .applied(let updated) = try await client.put(key, fields: changed, baseRev: created.rev, idempotencyKey: "k2") else {
+            Issue.record("update failed")
+            return
+        }
+        // A stale writer learns the current version.
+        let stale = try await client.put(key, fields: fields, baseRev: created.rev, idempotencyKey: "k3")
+        #expect(stale == .preconditionFailed(updated))
+        guard case .applied(let tombstone) = try await client.delete(key, baseRev: updated.rev, idempotencyKey: "k4") else {
+            Issue.record("delete failed")
+            return
+        }
+        #expect(tombstone.deleted)
+        #expect(try await client.record(key)?.deleted == true)
+        let page = try await client.changes(since: 0, limit: 10, waitSeconds: 0)
+        #expect(page.changes.map(\.key) == [key])
+        #expect(page.changes.first?.deleted == true)
+        #expect(page.lastSeq == 3)
+    }
+
+    @Test func schemaViolationsAreRejectedNotRetried() async throws {
+        let hub = try HubLauncher()
+        let http = HTTPClient()
+        defer { http.shutdown() }
+        let client = HubClient(baseURL: "http://127.0.0.1:\(hub.port)", token: nil, http: http)
+        await #expect(throws: HubError.rejected(status: 422, detail: "agreement/us-japan-hns-fy2021 does not match the agreement schema")) {
+            try await client.put(key, fields: ["title": .string("t")], baseRev: nil, idempotencyKey: "k")
+        }
+    }
+
+    @Test func anUnreachableHubIsRetryable() async throws {
+        let http = HTTPClient()
+        defer { http.shutdown() }
+        let client = HubClient(baseURL: "http://127.0.0.1:9", token: nil, http: http)
+        do {
+            _ = try await client.record(key)
+            Issue.record("expected an error")
+        } catch {
+            guard case .retryable = error else { Issue.record("got \(error)"); return }
+        }
+    }
+}
