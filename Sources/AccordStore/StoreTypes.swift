@@ -54,6 +54,22 @@ public struct OutboxOperation: Sendable, Equatable {
     public var nextAttemptAt: Double
     public var lastError: String?
     public var changedAt: Double
+
+    public init(
+        seq: Int64, key: RecordKey, kind: Kind, baseRev: String?, fields: JSONObject?, idempotencyKey: String, attempts: Int, nextAttemptAt: Double,
+        lastError: String?, changedAt: Double
+    ) {
+        self.seq = seq
+        self.key = key
+        self.kind = kind
+        self.baseRev = baseRev
+        self.fields = fields
+        self.idempotencyKey = idempotencyKey
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastError = lastError
+        self.changedAt = changedAt
+    }
 }
 
 /// A field both sides changed, kept until `accordctl resolve`.
