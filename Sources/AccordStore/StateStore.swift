@@ -110,6 +110,10 @@ public final class StateStore: Sendable {
         }
     }
 
+    public func allOperations() throws -> [OutboxOperation] {
+        try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY seq").map(Self.operation) }
+    }
+
     public func pendingCount() throws -> Int {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0 }
     }

@@ -122,6 +122,15 @@ public final class HubClient: Sendable {
         return (changes, last)
     }
 
+    /// When the hub stored revision `rev` (seconds since 1970), from its history.
+    public func revisionTime(_ key: RecordKey, rev: String) async throws(HubError) -> Double? {
+        let response = try await send("GET", recordPath(key) + "/revisions")
+        guard response.status == 200 else { throw Self.failure(response) }
+        let entries = (try? JSONParser.parse(response.body))?.objectValue?["revisions"]?.arrayValue ?? []
+        let entry = entries.first { $0.objectValue?["rev"] == .string(rev) }?.objectValue
+        return entry?["created"]?.stringValue.flatMap(RFC3339.parse)
+    }
+
     // MARK: Plumbing
 
     private func recordPath(_ key: RecordKey) -> String { "/v1/records/\(key.kind)/\(key.id)" }
@@ -163,6 +172,24 @@ public final class HubClient: Sendable {
         if object["deleted"] == .bool(true) { return RemoteRecord(key: key, rev: rev, deleted: true, fields: JSONObject()) }
         guard let fields = object["fields"]?.objectValue else { throw HubError.protocolError("record body for \(key) has no fields") }
         return RemoteRecord(key: key, rev: rev, deleted: false, fields: fields)
+    }
+}
+
+/// `2021-01-28T12:00:00.123Z` (UTC, as the hub writes it) to seconds since 1970.
+enum RFC3339 {
+    static func parse(_ text: String) -> Double? {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 20, bytes[4] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T"), bytes.last == UInt8(ascii: "Z") else { return nil }
+        func number(_ range: Range<Int>) -> Int? { Int(String(decoding: bytes[range], as: UTF8.self)) }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
+            let minute = number(14..<16), let second = number(17..<19)
+        else { return nil }
+        var fraction = 0.0
+        if bytes[19] == UInt8(ascii: "."), let digits = Double("0" + String(decoding: bytes[19..<(bytes.count - 1)], as: UTF8.self)) {
+            fraction = digits
+        }
+        let days = HTTPDate.daysSinceEpoch(year: year, month: month, day: day)
+        return Double(days * 86_400 + hour * 3600 + minute * 60 + second) + fraction
     }
 }
 

@@ -12,6 +12,9 @@ public struct ScanResult: Sendable {
     public var protected: Set<RecordKey> = []
     /// Which file holds each present key (root-relative).
     public var locations: [RecordKey: String] = [:]
+    /// When the file holding each scanned record was last modified (seconds since
+    /// 1970): the local side's change time for the `newest` policy.
+    public var modified: [RecordKey: Double] = [:]
     /// Invalid input, for status and the log.
     public var problems: [RecordProblem] = []
     /// The file index as it should be saved once the changes are queued.
@@ -39,6 +42,7 @@ public struct RootScanner: Sendable {
         let walked = RecordTreeWalker(ignore: ignore).walk(root: root)
         result.problems = walked.problems
         var located: [LocatedRecord] = []
+        var modifiedByPath: [String: Double] = [:]
         var brokenFiles: Set<String> = []
         for file in walked.files {
             if let entry = previous[file.relativePath], entry.size == file.size, entry.modifiedNanos == file.modifiedNanos,
@@ -62,6 +66,7 @@ public struct RootScanner: Sendable {
                 continue
             }
             result.filesRead += 1
+            modifiedByPath[file.relativePath] = Double(file.modifiedNanos) / 1e9
             let parsed = RecordFileParser.parse(path: file.relativePath, bytes: bytes, format: format, maxRecordBytes: maxRecordBytes)
             if !parsed.problems.isEmpty {
                 brokenFiles.insert(file.relativePath)
@@ -93,6 +98,7 @@ public struct RootScanner: Sendable {
             let violations = schemas.validate(record.record)
             if violations.isEmpty {
                 result.scanned[key] = record.record.fields
+                result.modified[key] = modifiedByPath[record.path]
             } else {
                 result.protected.insert(key)
                 for violation in violations {

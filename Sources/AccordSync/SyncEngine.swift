@@ -1,0 +1,294 @@
+import AccordCore
+import AccordFiles
+import AccordStore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The sync module's API: `scan` the root into the outbox, `push` the outbox to the
+/// hub, `pull` the hub's changes into the files; `syncOnce` does all three. The daemon
+/// only wires these to events. State lives in `StateStore`, so any step can be killed
+/// and started again.
+public actor SyncEngine {
+    public let settings: SyncSettings
+    let store: StateStore
+    let hub: HubClient
+    let writer: RecordFileWriter
+    private var locations: [RecordKey: String] = [:]
+    private var index: [String: FileIndexEntry] = [:]
+    private var randomness = SystemRandomNumberGenerator()
+
+    public init(settings: SyncSettings, store: StateStore, hub: HubClient) throws {
+        self.settings = settings
+        self.store = store
+        self.hub = hub
+        writer = RecordFileWriter(root: settings.root)
+        index = try store.fileIndex()
+    }
+
+    /// Rescans the root and queues every local change. Returns the scan's problems
+    /// (invalid input, never pushed) and how many operations were queued.
+    @discardableResult
+    public func scan() throws -> (queued: Int, problems: [RecordProblem]) {
+        let scanner = RootScanner(root: settings.root, schemas: settings.schemas, ignore: settings.ignore, maxRecordBytes: settings.maxRecordBytes)
+        let result = scanner.scan(previous: index)
+        let bases = try store.allBases()
+        var pending: [RecordKey: OutboxOperation] = [:]
+        for operation in try store.allOperations() { pending[operation.key] = operation }
+        let held = settings.policy == .manual ? Set(try store.openConflicts().map(\.key)) : []
+        let changes = Differ.changes(
+            scanned: result.scanned, present: result.present, protected: result.protected, held: held, bases: bases, pending: pending)
+        let now = Clock.now()
+        for change in changes {
+            // The change time is the file's mtime (for `newest`), never later than now.
+            let changedAt = min(result.modified[change.key] ?? now, now)
+            switch change.operation {
+            case .upsert(let fields): try store.enqueue(change.key, .put, baseRev: change.baseRev, fields: fields, now: changedAt)
+            case .delete: try store.enqueue(change.key, .delete, baseRev: change.baseRev, fields: nil, now: now)
+            }
+        }
+        // The index is saved after the queue: a crash in between re-reads the files and
+        // finds the same changes already waiting.
+        for (path, entry) in result.index where index[path] != entry { try store.saveFile(entry) }
+        for path in index.keys where result.index[path] == nil { try store.removeFile(path) }
+        index = result.index
+        locations = result.locations
+        return (changes.count, result.problems)
+    }
+
+    /// Sends every due operation, `pushConcurrency` at a time, until none is due.
+    public func push() async throws -> SyncReport {
+        var report = SyncReport()
+        var rounds = 0
+        while rounds < 1000 {
+            rounds += 1
+            let due = try store.dueOperations(now: Clock.now(), limit: settings.pushConcurrency * 8)
+            if due.isEmpty { break }
+            let hub = self.hub
+            let results = await withTaskGroup(of: (OutboxOperation, Result<HubWriteResult, HubError>).self) { group in
+                var results: [(OutboxOperation, Result<HubWriteResult, HubError>)] = []
+                var iterator = due.makeIterator()
+                for _ in 0..<settings.pushConcurrency {
+                    guard let operation = iterator.next() else { break }
+                    group.addTask { (operation, await Self.send(operation, to: hub)) }
+                }
+                while let result = await group.next() {
+                    results.append(result)
+                    if let operation = iterator.next() { group.addTask { (operation, await Self.send(operation, to: hub)) } }
+                }
+                return results
+            }
+            var progressed = false
+            for (operation, result) in results {
+                switch result {
+                case .success(.applied(let remote)):
+                    let base = try store.base(operation.key)
+                    try store.complete(operation, newBase: BaseSnapshot(remote))
+                    try store.recordEvent(
+                        type: "pushed", record: operation.key.description,
+                        summary: FieldDiff.diff(base?.fields ?? JSONObject(), remote.fields).map { $0.summary() }.joined(separator: "; "), at: Clock.now())
+                    report.pushed += 1
+                    progressed = true
+                case .success(.preconditionFailed(let current)):
+                    try await reconcile(
+                        operation.key, local: operation.kind == .put ? operation.fields : nil, remote: current, operation: operation, report: &report)
+                    progressed = true
+                case .failure(.rejected(let status, let detail)):
+                    // Retrying cannot help; the operation waits for the next local change.
+                    try store.reschedule(operation, nextAttemptAt: .greatestFiniteMagnitude, error: "\(status): \(detail)")
+                    try store.recordEvent(type: "rejected", record: operation.key.description, summary: "\(status): \(detail)", at: Clock.now())
+                    report.rejected += 1
+                case .failure(let error):
+                    let after: Double?
+                    if case .retryable(_, let retryAfter) = error { after = retryAfter } else { after = nil }
+                    let delay = settings.retry.delay(attempt: operation.attempts, random: Double.random(in: 0..<1, using: &randomness), retryAfter: after)
+                    try store.reschedule(operation, nextAttemptAt: Clock.now() + delay, error: error.description)
+                    report.retrying += 1
+                }
+            }
+            if !progressed { break }
+        }
+        return report
+    }
+
+    /// Applies one page of the hub's changes (waiting up to `waitSeconds` for one).
+    /// The cursor moves only once the page's local writes are on disk.
+    public func pull(waitSeconds: Int = 0) async throws -> SyncReport {
+        var report = SyncReport()
+        let cursor = try store.cursor()
+        let page = try await hub.changes(since: cursor, limit: settings.pullPageSize, waitSeconds: waitSeconds)
+        if page.changes.contains(where: { (try? store.base($0.key))??.rev != $0.rev }) {
+            try scan()  // know where every record lives before writing into the root
+        }
+        for change in page.changes {
+            let base = try store.base(change.key)
+            if base?.rev == change.rev { continue }  // our own write coming back
+            guard let remote = try await hub.record(change.key), remote.rev != base?.rev else { continue }
+            let pending = try store.pendingOperation(change.key)
+            let local = try readLocal(change.key)
+            let baseFields = base.flatMap { $0.deleted ? nil : $0.fields }
+            if pending == nil, local == baseFields {
+                if try writeLocal(change.key, remote.deleted ? nil : remote.fields) {
+                    try store.saveBase(BaseSnapshot(remote))
+                    try store.recordEvent(
+                        type: "pulled", record: change.key.description,
+                        summary: FieldDiff.diff(baseFields ?? JSONObject(), remote.deleted ? JSONObject() : remote.fields).map { $0.summary() }.joined(
+                            separator: "; "),
+                        at: Clock.now())
+                    report.pulled += 1
+                }
+            } else {
+                try await reconcile(change.key, local: local, remote: remote, operation: pending, report: &report)
+            }
+        }
+        if page.lastSeq != cursor { try store.setCursor(page.lastSeq) }
+        return report
+    }
+
+    /// Scan, push, pull until the hub has nothing new: one manual sync.
+    public func syncOnce() async throws -> SyncReport {
+        var report = SyncReport()
+        report.queued = try scan().queued
+        for _ in 0..<100 {
+            let pushed = try await push()
+            let pulled = try await pull()
+            report.add(pushed)
+            report.add(pulled)
+            let due = try store.dueOperations(now: Clock.now(), limit: 1)
+            if pulled.pulled == 0 && pulled.merged == 0 && due.isEmpty { break }
+        }
+        return report
+    }
+
+    // MARK: Reconciling
+
+    /// Both sides changed `key`: merge base, local and remote under the policy, write
+    /// the merge into the file, and queue it for the hub unless the hub already has it.
+    private func reconcile(_ key: RecordKey, local: JSONObject?, remote: RemoteRecord?, operation: OutboxOperation?, report: inout SyncReport) async throws {
+        guard let remote else {
+            // The hub does not know the record at all (our base is from elsewhere): create it.
+            if let local { try store.enqueue(key, .put, baseRev: nil, fields: local, now: Clock.now()) }
+            return
+        }
+        let base = try store.base(key)
+        let baseFields = base.flatMap { $0.deleted ? nil : $0.fields }
+        let remoteFields = remote.deleted ? nil : remote.fields
+        // `newest` compares the local file's mtime with the time the hub took its version.
+        let remoteTime = settings.policy == .newest ? try? await hub.revisionTime(key, rev: remote.rev) : nil
+        let localTime = settings.policy == .newest ? operation?.changedAt ?? locations[key].flatMap(modifiedTime) : nil
+        let result = ThreeWayMerge.merge(
+            base: baseFields, local: local, remote: remoteFields, policy: settings.policy, localChangedAt: localTime, remoteChangedAt: remoteTime)
+        let now = Clock.now()
+        let stored = result.openConflicts.map {
+            StoredConflict(key: key, path: $0.path, base: $0.base, local: $0.local, remote: $0.remote, remoteRev: remote.rev, createdAt: now)
+        }
+        try store.setConflicts(key, stored)
+        for conflict in result.conflicts {
+            try store.recordEvent(type: "conflict", record: key.description, summary: conflict.description, at: now)
+            report.conflicts += 1
+        }
+        if result.isHeld {
+            if let operation { try store.discard(operation) }
+            return
+        }
+        let merged = result.merged
+        if merged != local, !(try writeLocal(key, merged)) {
+            return  // the file changed meanwhile: the next scan brings that change in
+        }
+        if merged == remoteFields {
+            if let operation { try store.discard(operation) }
+            try store.saveBase(BaseSnapshot(remote))
+        } else if let merged {
+            try store.saveBase(BaseSnapshot(remote))
+            try store.enqueue(key, .put, baseRev: remote.rev, fields: merged, now: now)
+        } else {
+            try store.saveBase(BaseSnapshot(remote))
+            try store.enqueue(key, .delete, baseRev: remote.rev, fields: nil, now: now)
+        }
+        try store.recordEvent(
+            type: "merged", record: key.description,
+            summary: FieldDiff.diff(remoteFields ?? JSONObject(), merged ?? JSONObject()).map { $0.summary() }.joined(separator: "; "), at: now)
+        report.merged += 1
+    }
+
+    // MARK: Local files
+
+    private func modifiedTime(_ relativePath: String) -> Double? {
+        var info = stat()
+        guard stat(settings.root + "/" + relativePath, &info) == 0 else { return nil }
+        return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+    }
+
+    /// The record's fields as the root holds them now, or nil if it is not there.
+    private func readLocal(_ key: RecordKey) throws -> JSONObject? {
+        guard let path = locations[key], let format = RecordFileFormat(path: path) else { return nil }
+        guard let bytes = try? FileReader.readRegularFile(settings.root + "/" + path) else { return nil }
+        let parsed = RecordFileParser.parse(path: path, bytes: bytes, format: format, maxRecordBytes: settings.maxRecordBytes)
+        return parsed.records.first { $0.record.key == key }?.record.fields
+    }
+
+    /// Writes (or removes, for nil) the record in the root and records the file's new
+    /// state in the index. False when the file changed since it was read.
+    private func writeLocal(_ key: RecordKey, _ fields: JSONObject?) throws -> Bool {
+        let path = locations[key]
+        do {
+            if let fields {
+                let entry = try writer.write(Record(key: key, fields: fields), in: path, expectedHash: path.flatMap { index[$0]?.hash })
+                index[entry.path] = entry
+                locations[key] = entry.path
+                try store.saveFile(entry)
+            } else if let path {
+                if let entry = try writer.remove(key, from: path, expectedHash: index[path]?.hash) {
+                    index[path] = entry
+                    try store.saveFile(entry)
+                } else {
+                    index[path] = nil
+                    try store.removeFile(path)
+                }
+                locations[key] = nil
+            }
+            return true
+        } catch let error as RecordWriteError {
+            try store.recordEvent(type: "deferred", record: key.description, summary: error.description, at: Clock.now())
+            return false
+        }
+    }
+
+    private static func send(_ operation: OutboxOperation, to hub: HubClient) async -> Result<HubWriteResult, HubError> {
+        do {
+            switch operation.kind {
+            case .put:
+                return .success(
+                    try await hub.put(
+                        operation.key, fields: operation.fields ?? JSONObject(), baseRev: operation.baseRev, idempotencyKey: operation.idempotencyKey))
+            case .delete:
+                guard let baseRev = operation.baseRev else {
+                    return .success(.applied(RemoteRecord(key: operation.key, rev: "", deleted: true, fields: JSONObject())))
+                }
+                return .success(try await hub.delete(operation.key, baseRev: baseRev, idempotencyKey: operation.idempotencyKey))
+            }
+        } catch {
+            return .failure(error)
+        }
+    }
+}
+
+extension BaseSnapshot {
+    init(_ remote: RemoteRecord) {
+        self.init(key: remote.key, rev: remote.rev, deleted: remote.deleted, fields: remote.fields)
+    }
+}
+
+extension SyncReport {
+    mutating func add(_ other: SyncReport) {
+        queued += other.queued
+        pushed += other.pushed
+        pulled += other.pulled
+        merged += other.merged
+        conflicts += other.conflicts
+        rejected += other.rejected
+        retrying += other.retrying
+        problems += other.problems
+    }
+}

@@ -1,0 +1,43 @@
+import AccordCore
+
+/// What the sync engine needs to know about one replica.
+public struct SyncSettings: Sendable {
+    public var root: String
+    public var schemas: SchemaSet
+    public var ignore: IgnoreRules
+    public var maxRecordBytes: Int
+    public var policy: ConflictPolicy
+    public var retry: RetryPolicy
+    /// Operations in flight at once.
+    public var pushConcurrency: Int
+    /// Changes fetched per page of the feed.
+    public var pullPageSize: Int
+
+    public init(
+        root: String, schemas: SchemaSet, ignore: IgnoreRules = IgnoreRules(), maxRecordBytes: Int = RecordFileParser.defaultMaxRecordBytes,
+        policy: ConflictPolicy = .merge, retry: RetryPolicy = RetryPolicy(), pushConcurrency: Int = 8, pullPageSize: Int = 500
+    ) {
+        self.root = root
+        self.schemas = schemas
+        self.ignore = ignore
+        self.maxRecordBytes = maxRecordBytes
+        self.policy = policy
+        self.retry = retry
+        self.pushConcurrency = pushConcurrency
+        self.pullPageSize = pullPageSize
+    }
+}
+
+/// What one round of sync did, for status lines and tests.
+public struct SyncReport: Sendable, Equatable {
+    public var queued = 0
+    public var pushed = 0
+    public var pulled = 0
+    public var merged = 0
+    public var conflicts = 0
+    public var rejected = 0
+    public var retrying = 0
+    public var problems = 0
+
+    public init() {}
+}
