@@ -15,14 +15,14 @@ struct Replica {
     let store: StateStore
     var root: String { folder.child("root") }
 
-    init(hub: HubLauncher, http: HTTPClient, policy: ConflictPolicy = .merge) throws {
+    init(hub: HubLauncher, http: HTTPClient, policy: ConflictPolicy = .merge, port: Int? = nil, retry: RetryPolicy = RetryPolicy()) throws {
         folder = try TemporaryFolder()
         try FileManager.default.createDirectory(atPath: folder.child("root"), withIntermediateDirectories: true)
         store = try StateStore(path: folder.child("state.db"))
         let schemas = try SchemaDirectory.load(BuiltProducts.repositoryRoot + "/config/schemas")
         engine = try SyncEngine(
-            settings: SyncSettings(root: folder.child("root"), schemas: schemas, policy: policy),
-            store: store, hub: HubClient(baseURL: "http://127.0.0.1:\(hub.port)", token: nil, http: http))
+            settings: SyncSettings(root: folder.child("root"), schemas: schemas, policy: policy, retry: retry),
+            store: store, hub: HubClient(baseURL: "http://127.0.0.1:\(port ?? hub.port)", token: nil, http: http))
     }
 
     func write(_ relative: String, _ text: String) throws {

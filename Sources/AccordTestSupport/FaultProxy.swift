@@ -1,0 +1,207 @@
+import Foundation
+
+/// An HTTP/1.1 proxy on loopback that injects faults between a client and a server,
+/// for tests of retry and recovery. Each request gets one fault drawn at random
+/// (seeded) by the configured rates; every answer closes its connection.
+public final class FaultProxy: @unchecked Sendable {
+    public enum Fault: Sendable, Equatable {
+        case pass
+        /// Close without answering, before the request reaches the server.
+        case dropBefore
+        /// Forward, then close without answering: applied, but the client cannot know.
+        case dropAfter
+        /// Answer this status without forwarding (503 and 429 carry Retry-After: 0).
+        case status(Int)
+        /// Wait, then forward.
+        case delay(milliseconds: Int)
+        /// Forward, then send only part of the response.
+        case truncate
+    }
+
+    public struct Rates: Sendable {
+        /// Share of requests that get any fault (0...1).
+        public var faultRate: Double
+        public var faults: [Fault]
+
+        public init(
+            faultRate: Double, faults: [Fault] = [.dropBefore, .dropAfter, .status(500), .status(503), .status(429), .delay(milliseconds: 50), .truncate]
+        ) {
+            self.faultRate = faultRate
+            self.faults = faults
+        }
+    }
+
+    public let port: Int
+    private let upstreamPort: Int
+    private let listener: Int32
+    private let lock = NSLock()
+    private var rates: Rates
+    private var random: SplitMix
+    private var counts: [String: Int] = [:]
+    private var stopped = false
+
+    public init(upstreamPort: Int, rates: Rates, seed: UInt64 = 1) throws {
+        self.upstreamPort = upstreamPort
+        self.rates = rates
+        random = SplitMix(state: seed)
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.listener = listener
+        var yes: Int32 = 1
+        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(listener, 128) == 0 else { throw TestSupportError("proxy cannot listen: \(String(cString: strerror(errno)))") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &address) { _ = $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread.detachNewThread { [self] in acceptLoop() }
+    }
+
+    deinit {
+        stop()
+    }
+
+    public func stop() {
+        lock.withLock { stopped = true }
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
+
+    public func setRates(_ newRates: Rates) {
+        lock.withLock { rates = newRates }
+    }
+
+    /// How many times each fault was injected.
+    public var injected: [String: Int] { lock.withLock { counts } }
+
+    private func acceptLoop() {
+        while true {
+            let client = accept(listener, nil, nil)
+            if client < 0 {
+                if lock.withLock({ stopped }) { return }
+                if errno == EINTR { continue }
+                return
+            }
+            Thread.detachNewThread { [self] in serve(client) }
+        }
+    }
+
+    private func nextFault() -> Fault {
+        lock.withLock {
+            let roll = Double(random.next() % 1_000_000) / 1_000_000
+            let fault: Fault
+            if roll < rates.faultRate, !rates.faults.isEmpty {
+                fault = rates.faults[Int(random.next() % UInt64(rates.faults.count))]
+            } else {
+                fault = .pass
+            }
+            counts["\(fault)", default: 0] += 1
+            return fault
+        }
+    }
+
+    private func serve(_ client: Int32) {
+        defer { close(client) }
+        guard let request = Self.readRequest(client) else { return }
+        let fault = nextFault()
+        switch fault {
+        case .dropBefore:
+            return
+        case .status(let code):
+            let body = "{\"type\": \"about:blank\", \"title\": \"injected\", \"status\": \(code)}"
+            let extra = code == 503 || code == 429 ? "Retry-After: 0\r\n" : ""
+            Self.sendAll(
+                client,
+                Array(
+                    "HTTP/1.1 \(code) Injected\r\nContent-Type: application/problem+json\r\n\(extra)Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+                        .utf8))
+            return
+        case .delay(let milliseconds):
+            usleep(useconds_t(milliseconds * 1000))
+        default:
+            break
+        }
+        guard let response = forward(request) else { return }
+        switch fault {
+        case .dropAfter: return
+        case .truncate: Self.sendAll(client, Array(response.prefix(max(1, response.count / 2))))
+        default: Self.sendAll(client, response)
+        }
+    }
+
+    /// Sends the request upstream with `Connection: close` and reads the whole answer.
+    private func forward(_ request: [UInt8]) -> [UInt8]? {
+        let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(upstream) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(upstreamPort).bigEndian)
+        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return nil }
+        Self.sendAll(upstream, Self.withConnectionClose(request))
+        var reply: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(upstream, $0.baseAddress!, $0.count, 0) }
+            if count < 0, errno == EINTR { continue }
+            if count <= 0 { break }
+            reply.append(contentsOf: buffer[0..<count])
+        }
+        return reply.isEmpty ? nil : reply
+    }
+
+    static func readRequest(_ fd: Int32) -> [UInt8]? {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            if let end = data.firstRange(of: Array("\r\n\r\n".utf8)) {
+                let head = String(decoding: data[..<end.lowerBound], as: UTF8.self).lowercased()
+                let length =
+                    head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                    .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+                if data.count >= end.upperBound + length { return Array(data[..<(end.upperBound + length)]) }
+            }
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+            if count < 0, errno == EINTR { continue }
+            if count <= 0 { return nil }
+            data.append(contentsOf: buffer[0..<count])
+        }
+    }
+
+    static func withConnectionClose(_ request: [UInt8]) -> [UInt8] {
+        guard let end = request.firstRange(of: Array("\r\n\r\n".utf8)) else { return request }
+        let head = String(decoding: request[..<end.lowerBound], as: UTF8.self).split(separator: "\r\n").filter {
+            !$0.lowercased().hasPrefix("connection:")
+        }
+        return Array((head.joined(separator: "\r\n") + "\r\nConnection: close\r\n\r\n").utf8) + request[end.upperBound...]
+    }
+
+    static func sendAll(_ fd: Int32, _ bytes: [UInt8]) {
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
+            if count <= 0 { return }
+            sent += count
+        }
+    }
+}
+
+struct SplitMix {
+    var state: UInt64
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
