@@ -62,12 +62,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(name: "accord-bench", dependencies: ["AccordCore", "AccordFiles"]),
+        .executableTarget(
+            name: "accord-sync",
+            dependencies: [
+                "AccordCore", "AccordFiles", "AccordHTTP", "AccordStore", "AccordSync", "AccordCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "accord-bench", dependencies: ["AccordCore", "AccordFiles", "AccordHTTP", "AccordStore", "AccordSync"]),
         .testTarget(name: "AccordCoreTests", dependencies: ["AccordCore"]),
         // Test helpers: temp folders, child processes, a raw HTTP client, the hub launcher.
         .target(name: "AccordTestSupport"),
         .testTarget(name: "AccordFilesTests", dependencies: ["AccordCore", "AccordFiles", "AccordTestSupport"]),
-        .testTarget(name: "AccordSyncTests", dependencies: ["AccordSync", "AccordCore", "AccordStore", "AccordTestSupport", "accordhub"]),
+        .testTarget(name: "AccordSyncTests", dependencies: ["AccordSync", "AccordCore", "AccordStore", "AccordTestSupport", "accordhub", "accord-sync"]),
         .testTarget(name: "AccordStoreTests", dependencies: ["AccordStore", "AccordCore", "AccordTestSupport"]),
         .testTarget(name: "AccordHTTPTests", dependencies: ["AccordHTTP", "AccordTestSupport", "accordhub"]),
         .testTarget(

@@ -35,7 +35,11 @@ public final class StateStore: Sendable {
     }
 
     public func saveFile(_ entry: FileIndexEntry) throws {
-        try pool.write { db in
+        try pool.write { db in try Self.saveFile(db, entry) }
+    }
+
+    private static func saveFile(_ db: Database, _ entry: FileIndexEntry) throws {
+        do {
             try db.cachedStatement(
                 sql: "INSERT OR REPLACE INTO files (path, size, modified_ns, inode, hash, records) VALUES (?, ?, ?, ?, ?, ?)"
             ).execute(arguments: [
@@ -70,25 +74,92 @@ public final class StateStore: Sendable {
         try pool.write { db in try Self.saveBase(db, snapshot) }
     }
 
+    /// Live bases (not tombstones) by key, without their fields: enough to find deletions.
+    public func liveBaseKeys() throws -> Set<RecordKey> {
+        try pool.read { db in
+            var keys = Set<RecordKey>()
+            for row in try Row.fetchAll(db, sql: "SELECT kind, id FROM bases WHERE deleted = 0") { keys.insert(RecordKey(kind: row["kind"], id: row["id"])) }
+            return keys
+        }
+    }
+
+    /// The bases of `keys` (those that have one), in one read.
+    public func bases(_ keys: some Sequence<RecordKey>) throws -> [RecordKey: BaseSnapshot] {
+        try pool.read { db in
+            var result: [RecordKey: BaseSnapshot] = [:]
+            for key in keys { if let base = try Self.base(db, key) { result[key] = base } }
+            return result
+        }
+    }
+
+    /// The operations waiting for `keys`, in one read.
+    public func pendingOperations(_ keys: some Sequence<RecordKey>) throws -> [RecordKey: OutboxOperation] {
+        try pool.read { db in
+            var result: [RecordKey: OutboxOperation] = [:]
+            let statement = try db.cachedStatement(sql: "SELECT * FROM outbox WHERE kind = ? AND id = ?")
+            for key in keys {
+                if let row = try Row.fetchOne(statement, arguments: [key.kind, key.id]) { result[key] = try Self.operation(row) }
+            }
+            return result
+        }
+    }
+
+    /// One scan's results in one transaction (one fsync): queued changes first, then
+    /// the file index, so a crash between the two only re-finds the same changes.
+    public func applyScan(
+        enqueue changes: [(key: RecordKey, kind: OutboxOperation.Kind, baseRev: String?, fields: JSONObject?, changedAt: Double)],
+        saveFiles: [FileIndexEntry], removeFiles: [String]
+    ) throws {
+        try pool.write { db in
+            for change in changes {
+                _ = try Self.enqueue(db, change.key, change.kind, baseRev: change.baseRev, fields: change.fields, now: change.changedAt)
+            }
+            for entry in saveFiles { try Self.saveFile(db, entry) }
+            for path in removeFiles { try db.execute(sql: "DELETE FROM files WHERE path = ?", arguments: [path]) }
+        }
+    }
+
+    /// Acknowledged operations in one transaction: each dropped, its base moved, its
+    /// event recorded.
+    public func completeAll(_ items: [(operation: OutboxOperation, base: BaseSnapshot, event: (type: String, summary: String))], at: Double) throws {
+        guard !items.isEmpty else { return }
+        try pool.write { db in
+            for item in items {
+                try db.cachedStatement(sql: "DELETE FROM outbox WHERE seq = ? AND idempotency_key = ?")
+                    .execute(arguments: [item.operation.seq, item.operation.idempotencyKey])
+                try Self.saveBase(db, item.base)
+                try Self.insertEvent(db, type: item.event.type, record: item.operation.key.description, summary: item.event.summary, at: at, bound: maxEvents)
+            }
+        }
+    }
+
     // MARK: Outbox
 
     /// Queues the change of one record, replacing any operation still waiting for it.
     /// A replaced operation gets a new idempotency key: it is a different request.
     @discardableResult
     public func enqueue(_ key: RecordKey, _ kind: OutboxOperation.Kind, baseRev: String?, fields: JSONObject?, now: Double) throws -> OutboxOperation {
+        try pool.write { db in try Self.enqueue(db, key, kind, baseRev: baseRev, fields: fields, now: now) }
+    }
+
+    private static func enqueue(
+        _ db: Database, _ key: RecordKey, _ kind: OutboxOperation.Kind, baseRev: String?, fields: JSONObject?, now: Double
+    ) throws
+        -> OutboxOperation
+    {
         let idempotencyKey = Self.newKey()
         let fieldsText = fields.map { JSONWriter.line(.object($0)) }
-        return try pool.write { db in
-            try db.execute(
+        do {
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO outbox (kind, id, operation, base_rev, fields, idempotency_key, attempts, next_attempt_at, last_error, changed_at)
                     VALUES (?, ?, ?, ?, ?, ?, 0, 0, NULL, ?)
                     ON CONFLICT (kind, id) DO UPDATE SET operation = excluded.operation, base_rev = excluded.base_rev,
                         fields = excluded.fields, idempotency_key = excluded.idempotency_key, attempts = 0,
                         next_attempt_at = 0, last_error = NULL, changed_at = excluded.changed_at
-                    """,
-                arguments: [key.kind, key.id, kind.rawValue, baseRev, fieldsText, idempotencyKey, now])
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE kind = ? AND id = ?", arguments: [key.kind, key.id]) else {
+                    """
+            ).execute(arguments: [key.kind, key.id, kind.rawValue, baseRev, fieldsText, idempotencyKey, now])
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM outbox WHERE kind = ? AND id = ?"), arguments: [key.kind, key.id]) else {
                 throw StoreError("the outbox row for \(key) vanished inside its transaction")
             }
             return try Self.operation(row)
@@ -188,13 +259,15 @@ public final class StateStore: Sendable {
 
     public func recordEvent(type: String, record: String, summary: String, at: Double) throws {
         let bound = maxEvents
-        try pool.write { db in
-            try db.cachedStatement(sql: "INSERT INTO events (at, type, record, summary) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [at, type, record, summary])
-            let seq = db.lastInsertedRowID
-            if seq % 100 == 0 {
-                try db.execute(sql: "DELETE FROM events WHERE seq <= ?", arguments: [seq - Int64(bound)])
-            }
+        try pool.write { db in try Self.insertEvent(db, type: type, record: record, summary: summary, at: at, bound: bound) }
+    }
+
+    private static func insertEvent(_ db: Database, type: String, record: String, summary: String, at: Double, bound: Int) throws {
+        try db.cachedStatement(sql: "INSERT INTO events (at, type, record, summary) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [at, type, record, summary])
+        let seq = db.lastInsertedRowID
+        if seq % 100 == 0 {
+            try db.execute(sql: "DELETE FROM events WHERE seq <= ?", arguments: [seq - Int64(bound)])
         }
     }
 

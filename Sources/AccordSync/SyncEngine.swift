@@ -33,25 +33,27 @@ public actor SyncEngine {
     public func scan() throws -> (queued: Int, problems: [RecordProblem]) {
         let scanner = RootScanner(root: settings.root, schemas: settings.schemas, ignore: settings.ignore, maxRecordBytes: settings.maxRecordBytes)
         let result = scanner.scan(previous: index)
-        let bases = try store.allBases()
-        var pending: [RecordKey: OutboxOperation] = [:]
-        for operation in try store.allOperations() { pending[operation.key] = operation }
+        // Only the records that can have changed are compared: those read from changed
+        // files, and live bases found nowhere (deletions). No full load of the bases.
+        let vanished = try store.liveBaseKeys().subtracting(result.present).subtracting(result.protected)
+        let relevant = Set(result.scanned.keys).union(vanished)
+        let bases = try store.bases(relevant)
+        let pending = try store.pendingOperations(relevant)
         let held = settings.policy == .manual ? Set(try store.openConflicts().map(\.key)) : []
         let changes = Differ.changes(
             scanned: result.scanned, present: result.present, protected: result.protected, held: held, bases: bases, pending: pending)
         let now = Clock.now()
-        for change in changes {
-            // The change time is the file's mtime (for `newest`), never later than now.
-            let changedAt = min(result.modified[change.key] ?? now, now)
-            switch change.operation {
-            case .upsert(let fields): try store.enqueue(change.key, .put, baseRev: change.baseRev, fields: fields, now: changedAt)
-            case .delete: try store.enqueue(change.key, .delete, baseRev: change.baseRev, fields: nil, now: now)
-            }
-        }
-        // The index is saved after the queue: a crash in between re-reads the files and
-        // finds the same changes already waiting.
-        for (path, entry) in result.index where index[path] != entry { try store.saveFile(entry) }
-        for path in index.keys where result.index[path] == nil { try store.removeFile(path) }
+        // Queue and index in one transaction: the index only moves with its changes queued.
+        try store.applyScan(
+            enqueue: changes.map { change in
+                switch change.operation {
+                // The change time is the file's mtime (for `newest`), never later than now.
+                case .upsert(let fields): (change.key, .put, change.baseRev, fields, min(result.modified[change.key] ?? now, now))
+                case .delete: (change.key, .delete, change.baseRev, nil, now)
+                }
+            },
+            saveFiles: result.index.compactMap { index[$0.key] == $0.value ? nil : $0.value },
+            removeFiles: index.keys.filter { result.index[$0] == nil })
         index = result.index
         locations = result.locations
         return (changes.count, result.problems)
@@ -80,16 +82,23 @@ public actor SyncEngine {
                 return results
             }
             var progressed = false
+            let applied = results.compactMap { item -> (OutboxOperation, RemoteRecord)? in
+                if case .success(.applied(let remote)) = item.1 { return (item.0, remote) }
+                return nil
+            }
+            let oldBases = try store.bases(applied.map(\.0.key))
+            try store.completeAll(
+                applied.map { operation, remote in
+                    let before = oldBases[operation.key].flatMap { $0.deleted ? nil : $0.fields } ?? JSONObject()
+                    let summary = FieldDiff.diff(before, remote.fields).map { $0.summary() }.joined(separator: "; ")
+                    return (operation, BaseSnapshot(remote), (type: "pushed", summary: summary))
+                }, at: Clock.now())
+            report.pushed += applied.count
+            progressed = !applied.isEmpty
             for (operation, result) in results {
                 switch result {
-                case .success(.applied(let remote)):
-                    let base = try store.base(operation.key)
-                    try store.complete(operation, newBase: BaseSnapshot(remote))
-                    try store.recordEvent(
-                        type: "pushed", record: operation.key.description,
-                        summary: FieldDiff.diff(base?.fields ?? JSONObject(), remote.fields).map { $0.summary() }.joined(separator: "; "), at: Clock.now())
-                    report.pushed += 1
-                    progressed = true
+                case .success(.applied):
+                    continue
                 case .success(.preconditionFailed(let current)):
                     try await reconcile(
                         operation.key, local: operation.kind == .put ? operation.fields : nil, remote: current, operation: operation, report: &report)

@@ -9,15 +9,19 @@ import Foundation
 /// `accord-bench`: benchmarks that print figures. They never fail for being slow.
 ///
 ///     swift run -c release accord-bench parse [--records N] [--record-bytes B] [--dir DIR]
+///     swift run -c release accord-bench sync [--records N] [--hub PATH] [--round-trips N]
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let name = arguments.first else {
     print("usage: accord-bench parse [--records N] [--record-bytes B] [--dir DIR] [--rounds N]")
+    print("       accord-bench sync [--records N] [--hub .build/release/accordhub] [--round-trips N] [--concurrency N]")
     exit(2)
 }
 switch name {
 case "parse":
     ParseBenchmark(options: BenchOptions(arguments.dropFirst())).run()
+case "sync":
+    await SyncBenchmark(options: BenchOptions(arguments.dropFirst())).run()
 default:
-    print("accord-bench: unknown benchmark \(name); known: parse")
+    print("accord-bench: unknown benchmark \(name); known: parse, sync")
     exit(2)
 }
