@@ -62,9 +62,9 @@ public actor SyncEngine {
     /// Sends every due operation, `pushConcurrency` at a time, until none is due.
     public func push() async throws -> SyncReport {
         var report = SyncReport()
-        var rounds = 0
-        while rounds < 1000 {
-            rounds += 1
+        // Rounds continue while operations are acknowledged or resolved; a round that
+        // only reschedules (the hub is down) ends the push until the next call.
+        while true {
             let due = try store.dueOperations(now: Clock.now(), limit: settings.pushConcurrency * 8)
             if due.isEmpty { break }
             let hub = self.hub
