@@ -49,11 +49,8 @@ public struct RecordTreeWalker {
         }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let (name, valid) = withUnsafeBytes(of: entry.pointee.d_name) { bytes -> (String, Bool) in
-                let pointer = bytes.bindMemory(to: CChar.self).baseAddress!
-                if let name = String(validatingCString: pointer) { return (name, true) }
-                return (String(cString: pointer), false)
-            }
+            let pointer = DirectoryEntry.name(entry)
+            let (name, valid) = String(validatingCString: pointer).map { ($0, true) } ?? (String(cString: pointer), false)
             if name == "." || name == ".." { continue }
             guard valid else {
                 // Not UTF-8: it cannot be opened through a String, and the hub could not name it.

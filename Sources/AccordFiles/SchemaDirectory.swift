@@ -16,9 +16,7 @@ public enum SchemaDirectory {
         }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
+            let name = String(cString: DirectoryEntry.name(entry))
             if SchemaSet.kind(forFileName: name) != nil { names.append(name) }
         }
         closedir(dir)

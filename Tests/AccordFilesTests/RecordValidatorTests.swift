@@ -206,3 +206,21 @@ struct HostileFolderTests {
         #expect(report.problems.allSatisfy { $0.reason.hasPrefix("duplicate record news/n1") })
     }
 }
+
+@Suite("Walking large folders")
+struct LargeFolderTests {
+    /// readdir's records are as long as their names; copying a fixed 256-byte name out
+    /// of one near the end of the kernel's buffer read past it and crashed (seen with
+    /// 4,000 files). Names of every length put records at every offset.
+    @Test func namesOfEveryLengthAreReadInPlace() throws {
+        let folder = try TemporaryFolder()
+        let lengths = (0..<3000).map { 1 + $0 % 240 }
+        for (index, length) in lengths.enumerated() {
+            let stem = String(repeating: "n", count: max(1, length - String(index).count - 5)) + String(index)
+            FileManager.default.createFile(atPath: folder.child(stem + ".json"), contents: nil)
+        }
+        let walked = RecordTreeWalker().walk(root: folder.path)
+        #expect(walked.files.count == 3000)
+        #expect(walked.problems.isEmpty)
+    }
+}
