@@ -217,7 +217,7 @@ struct LargeFolderTests {
         let lengths = (0..<3000).map { 1 + $0 % 240 }
         for (index, length) in lengths.enumerated() {
             let stem = String(repeating: "n", count: max(1, length - String(index).count - 5)) + String(index)
-            FileManager.default.createFile(atPath: folder.child(stem + ".json"), contents: nil)
+            _ = FileManager.default.createFile(atPath: folder.child(stem + ".json"), contents: nil)
         }
         let walked = RecordTreeWalker().walk(root: folder.path)
         #expect(walked.files.count == 3000)
