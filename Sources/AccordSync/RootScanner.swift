@@ -2,28 +2,42 @@ import AccordCore
 import AccordFiles
 import AccordStore
 
-/// What a scan of the root found.
+/// A valid record read from a changed file.
+public struct ScannedRecord: Sendable {
+    public var key: RecordKey
+    public var fields: JSONObject
+    /// Root-relative path of its file.
+    public var path: String
+    /// The file's mtime, seconds since 1970: the local change time for `newest`.
+    public var modified: Double
+}
+
+/// What a scan of the root found, apart from the records it handed out in batches.
 public struct ScanResult: Sendable {
-    /// Fields of the valid records in files that changed since the last scan.
-    public var scanned: [RecordKey: JSONObject] = [:]
     /// Every key present anywhere in the root (changed or not).
     public var present: Set<RecordKey> = []
-    /// Keys whose file is broken or whose record is invalid: never treated as deleted.
+    /// Keys whose file is broken or whose record is invalid or duplicated: never
+    /// treated as deleted, never pushed.
     public var protected: Set<RecordKey> = []
+    /// Keys found to be duplicated after their first copy was already handed out:
+    /// whatever that batch queued for them must be withdrawn.
+    public var lateDuplicates: Set<RecordKey> = []
     /// Which file holds each present key (root-relative).
     public var locations: [RecordKey: String] = [:]
-    /// When the file holding each scanned record was last modified (seconds since
-    /// 1970): the local side's change time for the `newest` policy.
-    public var modified: [RecordKey: Double] = [:]
     /// Invalid input, for status and the log.
     public var problems: [RecordProblem] = []
     /// The file index as it should be saved once the changes are queued.
     public var index: [String: FileIndexEntry] = [:]
     public var filesRead = 0
+    /// Filled only by `scan(previous:)`, the collecting form.
+    public var scanned: [RecordKey: JSONObject] = [:]
+    public var modified: [RecordKey: Double] = [:]
 }
 
 /// Scans a root against the file index: files whose size, mtime and inode are
-/// unchanged are not read again; the rest are read, parsed and validated.
+/// unchanged are not read again; the rest are read, parsed and validated, and their
+/// valid records are handed out in batches, so memory stays bounded by the batch,
+/// not by the root.
 public struct RootScanner: Sendable {
     public var root: String
     public var schemas: SchemaSet
@@ -37,75 +51,114 @@ public struct RootScanner: Sendable {
         self.maxRecordBytes = maxRecordBytes
     }
 
+    /// Collects every scanned record in the result (for tests and small roots).
     public func scan(previous: [String: FileIndexEntry]) -> ScanResult {
+        var collected: [ScannedRecord] = []
+        var result = scan(previous: previous, batchSize: Int.max) { collected.append(contentsOf: $0) }
+        for record in collected where !result.lateDuplicates.contains(record.key) {
+            result.scanned[record.key] = record.fields
+            result.modified[record.key] = record.modified
+        }
+        return result
+    }
+
+    public func scan(previous: [String: FileIndexEntry], batchSize: Int, emit: ([ScannedRecord]) throws -> Void) rethrows -> ScanResult {
         var result = ScanResult()
         let walked = RecordTreeWalker(ignore: ignore).walk(root: root)
         result.problems = walked.problems
-        var located: [LocatedRecord] = []
-        var modifiedByPath: [String: Double] = [:]
+        var firstPlace: [RecordKey: (place: String, flushed: Bool, duplicated: Bool)] = [:]
+        var batch: [RecordKey: ScannedRecord] = [:]
         var brokenFiles: Set<String> = []
+
         for file in walked.files {
             if let entry = previous[file.relativePath], entry.size == file.size, entry.modifiedNanos == file.modifiedNanos,
                 entry.inode == file.inode
             {
                 result.index[file.relativePath] = entry
                 for key in entry.records {
-                    result.present.insert(key)
+                    note(key, place: "\(file.relativePath)", in: &result, firstPlace: &firstPlace, batch: &batch)
                     result.locations[key] = file.relativePath
                 }
                 continue
             }
-            let path = root + "/" + file.relativePath
             guard let format = RecordFileFormat(path: file.relativePath) else { continue }
             let bytes: [UInt8]
             do {
-                bytes = try FileReader.readRegularFile(path, maxBytes: format == .json ? maxRecordBytes : Int.max)
+                bytes = try FileReader.readRegularFile(root + "/" + file.relativePath, maxBytes: format == .json ? maxRecordBytes : Int.max)
             } catch {
-                result.problems.append(RecordProblem(path: path, line: 1, column: 1, reason: error.reason))
+                result.problems.append(RecordProblem(path: file.relativePath, line: 1, column: 1, reason: error.reason))
                 brokenFiles.insert(file.relativePath)
                 continue
             }
             result.filesRead += 1
-            modifiedByPath[file.relativePath] = Double(file.modifiedNanos) / 1e9
             let parsed = RecordFileParser.parse(path: file.relativePath, bytes: bytes, format: format, maxRecordBytes: maxRecordBytes)
             if !parsed.problems.isEmpty {
                 brokenFiles.insert(file.relativePath)
                 result.problems.append(contentsOf: parsed.problems)
             }
-            located.append(contentsOf: parsed.records)
             result.index[file.relativePath] = FileIndexEntry(
                 path: file.relativePath, size: file.size, modifiedNanos: file.modifiedNanos, inode: file.inode, hash: SHA256.hex(bytes),
                 records: parsed.records.map(\.record.key))
-        }
-        // A broken file may still hold records we cannot see: keep what it held last time.
-        for path in brokenFiles {
-            result.protected.formUnion(previous[path]?.records ?? [])
-            // Keep the last good entry: the file is read again next time, and nothing
-            // will overwrite it against a hash it no longer has.
-            if let old = previous[path] { result.index[path] = old }
-        }
-        let (unique, duplicates) = DuplicateRecords.split(located)
-        result.problems.append(contentsOf: duplicates)
-        let uniqueKeys = Set(unique.map(\.record.key))
-        for record in located where !uniqueKeys.contains(record.record.key) {
-            result.protected.insert(record.record.key)
-            result.present.insert(record.record.key)
-        }
-        for record in unique {
-            let key = record.record.key
-            result.present.insert(key)
-            result.locations[key] = record.path
-            let violations = schemas.validate(record.record)
-            if violations.isEmpty {
-                result.scanned[key] = record.record.fields
-                result.modified[key] = modifiedByPath[record.path]
-            } else {
-                result.protected.insert(key)
-                for violation in violations {
-                    result.problems.append(RecordProblem(path: record.path, line: record.line, column: 1, reason: violation.description))
+            let modified = Double(file.modifiedNanos) / 1e9
+            for located in parsed.records {
+                let key = located.record.key
+                result.locations[key] = file.relativePath
+                guard note(key, place: located.place, in: &result, firstPlace: &firstPlace, batch: &batch) else { continue }
+                let violations = schemas.validate(located.record)
+                if violations.isEmpty {
+                    batch[key] = ScannedRecord(key: key, fields: located.record.fields, path: file.relativePath, modified: modified)
+                } else {
+                    result.protected.insert(key)
+                    for violation in violations {
+                        result.problems.append(RecordProblem(path: located.path, line: located.line, column: 1, reason: violation.description))
+                    }
                 }
             }
+            if batch.count >= batchSize {
+                try emit(Array(batch.values))
+                for key in batch.keys { firstPlace[key]?.flushed = true }
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        if !batch.isEmpty { try emit(Array(batch.values)) }
+        // A broken file may still hold records we cannot see: keep what it held last
+        // time, and keep its last good entry (it is read again next time, and nothing
+        // will overwrite it against a hash it no longer has).
+        for path in brokenFiles {
+            result.protected.formUnion(previous[path]?.records ?? [])
+            if let old = previous[path] { result.index[path] = old }
         }
         return result
+    }
+
+    /// Records that `key` is present at `place`. False when it was already seen:
+    /// then both places are reported, the key is protected, and a first copy that is
+    /// still batched is withdrawn (one already handed out becomes a late duplicate).
+    @discardableResult
+    private func note(
+        _ key: RecordKey, place: String, in result: inout ScanResult, firstPlace: inout [RecordKey: (place: String, flushed: Bool, duplicated: Bool)],
+        batch: inout [RecordKey: ScannedRecord]
+    ) -> Bool {
+        result.present.insert(key)
+        guard var first = firstPlace[key] else {
+            firstPlace[key] = (place, false, false)
+            return true
+        }
+        result.protected.insert(key)
+        result.problems.append(problem(key, at: place, other: first.place))
+        if !first.duplicated {
+            result.problems.append(problem(key, at: first.place, other: place))
+            first.duplicated = true
+            firstPlace[key] = first
+        }
+        if batch.removeValue(forKey: key) == nil, first.flushed { result.lateDuplicates.insert(key) }
+        return false
+    }
+
+    private func problem(_ key: RecordKey, at place: String, other: String) -> RecordProblem {
+        let parts = place.split(separator: ":")
+        let line = parts.count > 1 ? Int(parts.last!) ?? 1 : 1
+        let path = parts.count > 1 ? parts.dropLast().joined(separator: ":") : place
+        return RecordProblem(path: path, line: line, column: 1, reason: "duplicate record \(key), also defined at \(other); keep one and remove the other")
     }
 }

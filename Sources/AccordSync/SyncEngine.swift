@@ -32,31 +32,45 @@ public actor SyncEngine {
     @discardableResult
     public func scan() throws -> (queued: Int, problems: [RecordProblem]) {
         let scanner = RootScanner(root: settings.root, schemas: settings.schemas, ignore: settings.ignore, maxRecordBytes: settings.maxRecordBytes)
-        let result = scanner.scan(previous: index)
-        // Only the records that can have changed are compared: those read from changed
-        // files, and live bases found nowhere (deletions). No full load of the bases.
-        let vanished = try store.liveBaseKeys().subtracting(result.present).subtracting(result.protected)
-        let relevant = Set(result.scanned.keys).union(vanished)
-        let bases = try store.bases(relevant)
-        let pending = try store.pendingOperations(relevant)
         let held = settings.policy == .manual ? Set(try store.openConflicts().map(\.key)) : []
-        let changes = Differ.changes(
-            scanned: result.scanned, present: result.present, protected: result.protected, held: held, bases: bases, pending: pending)
         let now = Clock.now()
-        // Queue and index in one transaction: the index only moves with its changes queued.
+        var queued: Set<RecordKey> = []
+        // Records come in batches and are compared with their own bases only, so
+        // memory follows the batch, not the root.
+        let result = try scanner.scan(previous: index, batchSize: settings.scanBatchSize) { batch in
+            let keys = batch.map(\.key)
+            var scanned: [RecordKey: JSONObject] = [:]
+            var modified: [RecordKey: Double] = [:]
+            for record in batch {
+                scanned[record.key] = record.fields
+                modified[record.key] = record.modified
+            }
+            let changes = Differ.changes(
+                scanned: scanned, present: Set(keys), protected: [], held: held, bases: try store.bases(keys), pending: try store.pendingOperations(keys))
+            // The change time is the file's mtime (for `newest`), never later than now.
+            try store.applyScan(
+                enqueue: changes.map { ($0.key, .put, $0.baseRev, scanned[$0.key], min(modified[$0.key] ?? now, now)) }, saveFiles: [], removeFiles: [])
+            queued.formUnion(changes.map(\.key))
+        }
+        // A copy queued before its duplicate turned up is withdrawn: neither is synced.
+        for key in result.lateDuplicates.intersection(queued) {
+            if let operation = try store.pendingOperation(key) { try store.discard(operation) }
+            queued.remove(key)
+        }
+        // Deletions: live bases found nowhere in the root (and not protected).
+        let vanished = try store.liveBaseKeys().subtracting(result.present).subtracting(result.protected)
+        let deletions = Differ.changes(
+            scanned: [:], present: result.present, protected: result.protected, held: held, bases: try store.bases(vanished),
+            pending: try store.pendingOperations(vanished))
+        // The index moves with the last of the changes: a crash before re-reads the same
+        // files and finds their changes already queued.
         try store.applyScan(
-            enqueue: changes.map { change in
-                switch change.operation {
-                // The change time is the file's mtime (for `newest`), never later than now.
-                case .upsert(let fields): (change.key, .put, change.baseRev, fields, min(result.modified[change.key] ?? now, now))
-                case .delete: (change.key, .delete, change.baseRev, nil, now)
-                }
-            },
+            enqueue: deletions.map { ($0.key, .delete, $0.baseRev, nil, now) },
             saveFiles: result.index.compactMap { index[$0.key] == $0.value ? nil : $0.value },
             removeFiles: index.keys.filter { result.index[$0] == nil })
         index = result.index
         locations = result.locations
-        return (changes.count, result.problems)
+        return (queued.count + deletions.count, result.problems)
     }
 
     /// Sends every due operation, `pushConcurrency` at a time, until none is due.

@@ -12,6 +12,8 @@ public struct SyncSettings: Sendable {
     public var pushConcurrency: Int
     /// Changes fetched per page of the feed.
     public var pullPageSize: Int
+    /// Records compared and queued at a time during a scan: bounds its memory.
+    public var scanBatchSize = 2000
 
     public init(
         root: String, schemas: SchemaSet, ignore: IgnoreRules = IgnoreRules(), maxRecordBytes: Int = RecordFileParser.defaultMaxRecordBytes,

@@ -15,13 +15,18 @@ struct Replica {
     let store: StateStore
     var root: String { folder.child("root") }
 
-    init(hub: HubLauncher, http: HTTPClient, policy: ConflictPolicy = .merge, port: Int? = nil, retry: RetryPolicy = RetryPolicy()) throws {
+    init(
+        hub: HubLauncher, http: HTTPClient, policy: ConflictPolicy = .merge, port: Int? = nil, retry: RetryPolicy = RetryPolicy(),
+        scanBatchSize: Int = 2000
+    ) throws {
         folder = try TemporaryFolder()
         try FileManager.default.createDirectory(atPath: folder.child("root"), withIntermediateDirectories: true)
         store = try StateStore(path: folder.child("state.db"))
         let schemas = try SchemaDirectory.load(BuiltProducts.repositoryRoot + "/config/schemas")
+        var settings = SyncSettings(root: folder.child("root"), schemas: schemas, policy: policy, retry: retry)
+        settings.scanBatchSize = scanBatchSize
         engine = try SyncEngine(
-            settings: SyncSettings(root: folder.child("root"), schemas: schemas, policy: policy, retry: retry),
+            settings: settings,
             store: store, hub: HubClient(baseURL: "http://127.0.0.1:\(port ?? hub.port)", token: nil, http: http))
     }
 
@@ -179,6 +184,22 @@ struct TwoReplicaTests {
         try await a.sync()
         try await b.sync()
         #expect(try b.fields(key)?["status"] == .string("agreed"))
+    }
+
+    @Test func aDuplicateFoundAfterItsFirstCopyWasBatchedIsNotPushed() async throws {
+        let hub = try HubLauncher()
+        let http = HTTPClient()
+        defer { http.shutdown() }
+        let a = try Replica(hub: hub, http: http, scanBatchSize: 1)
+        try a.write("a.json", agreement("hns"))
+        try a.write("b.json", agreement("other"))
+        try a.write("c.json", agreement("hns", status: "signed"))
+        let (queued, problems) = try await a.engine.scan()
+        #expect(queued == 1, "only agreement/other")
+        #expect(try a.store.pendingOperation(key) == nil)
+        #expect(problems.filter { $0.reason.hasPrefix("duplicate record agreement/hns") }.count == 2)
+        try await a.sync()
+        #expect(try await RawHTTPClient(port: hub.port).request("GET", "/v1/records/agreement/hns").status == 404)
     }
 
     @Test func aDeleteAgainstAnEditKeepsTheEdit() async throws {
