@@ -1,19 +1,7 @@
 import AccordCore
 
 /// The last version of a record both sides agreed on.
-public struct BaseSnapshot: Sendable, Equatable {
-    public var key: RecordKey
-    public var rev: String
-    public var deleted: Bool
-    public var fields: JSONObject
-
-    public init(key: RecordKey, rev: String, deleted: Bool, fields: JSONObject) {
-        self.key = key
-        self.rev = rev
-        self.deleted = deleted
-        self.fields = fields
-    }
-}
+public typealias BaseSnapshot = VersionedRecord
 
 /// What the last scan saw of one file.
 public struct FileIndexEntry: Sendable, Equatable {

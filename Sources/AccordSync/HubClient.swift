@@ -6,19 +6,7 @@ import AccordHTTP
 #endif
 
 /// A record as the hub holds it; a tombstone has `deleted` and no fields.
-public struct RemoteRecord: Sendable, Equatable {
-    public var key: RecordKey
-    public var rev: String
-    public var deleted: Bool
-    public var fields: JSONObject
-
-    public init(key: RecordKey, rev: String, deleted: Bool, fields: JSONObject) {
-        self.key = key
-        self.rev = rev
-        self.deleted = deleted
-        self.fields = fields
-    }
-}
+public typealias RemoteRecord = VersionedRecord
 
 /// One entry of the changes feed.
 public struct RemoteChange: Sendable, Equatable {

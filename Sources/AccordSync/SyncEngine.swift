@@ -103,9 +103,9 @@ public actor SyncEngine {
             let oldBases = try store.bases(applied.map(\.0.key))
             try store.completeAll(
                 applied.map { operation, remote in
-                    let before = oldBases[operation.key].flatMap { $0.deleted ? nil : $0.fields } ?? JSONObject()
+                    let before = oldBases[operation.key]?.liveFields ?? JSONObject()
                     let summary = FieldDiff.diff(before, remote.fields).map { $0.summary() }.joined(separator: "; ")
-                    return (operation, BaseSnapshot(remote), (type: "pushed", summary: summary))
+                    return (operation, remote, (type: "pushed", summary: summary))
                 }, at: Clock.now())
             report.pushed += applied.count
             progressed = !applied.isEmpty
@@ -150,10 +150,10 @@ public actor SyncEngine {
             guard let remote = try await hub.record(change.key), remote.rev != base?.rev else { continue }
             let pending = try store.pendingOperation(change.key)
             let local = try readLocal(change.key)
-            let baseFields = base.flatMap { $0.deleted ? nil : $0.fields }
+            let baseFields = base?.liveFields
             if pending == nil, local == baseFields {
-                if try writeLocal(change.key, remote.deleted ? nil : remote.fields) {
-                    try store.saveBase(BaseSnapshot(remote))
+                if try writeLocal(change.key, remote.liveFields) {
+                    try store.saveBase(remote)
                     try store.recordEvent(
                         type: "pulled", record: change.key.description,
                         summary: FieldDiff.diff(baseFields ?? JSONObject(), remote.deleted ? JSONObject() : remote.fields).map { $0.summary() }.joined(
@@ -195,8 +195,8 @@ public actor SyncEngine {
             return
         }
         let base = try store.base(key)
-        let baseFields = base.flatMap { $0.deleted ? nil : $0.fields }
-        let remoteFields = remote.deleted ? nil : remote.fields
+        let baseFields = base?.liveFields
+        let remoteFields = remote.liveFields
         // `newest` compares the local file's mtime with the time the hub took its version.
         let remoteTime = settings.policy == .newest ? try? await hub.revisionTime(key, rev: remote.rev) : nil
         let localTime = settings.policy == .newest ? operation?.changedAt ?? locations[key].flatMap(modifiedTime) : nil
@@ -221,12 +221,12 @@ public actor SyncEngine {
         }
         if merged == remoteFields {
             if let operation { try store.discard(operation) }
-            try store.saveBase(BaseSnapshot(remote))
+            try store.saveBase(remote)
         } else if let merged {
-            try store.saveBase(BaseSnapshot(remote))
+            try store.saveBase(remote)
             try store.enqueue(key, .put, baseRev: remote.rev, fields: merged, now: now)
         } else {
-            try store.saveBase(BaseSnapshot(remote))
+            try store.saveBase(remote)
             try store.enqueue(key, .delete, baseRev: remote.rev, fields: nil, now: now)
         }
         try store.recordEvent(
@@ -294,12 +294,6 @@ public actor SyncEngine {
         } catch {
             return .failure(error)
         }
-    }
-}
-
-extension BaseSnapshot {
-    init(_ remote: RemoteRecord) {
-        self.init(key: remote.key, rev: remote.rev, deleted: remote.deleted, fields: remote.fields)
     }
 }
 
