@@ -29,7 +29,7 @@ public final class HTTPClient: Sendable {
             curl_global_init(Int(CURL_GLOBAL_DEFAULT))
             pointer = curl_multi_init()
             accord_curl_multi_setopt_long(pointer, CURLMOPT_PIPELINING, Int(CURLPIPE_MULTIPLEX))
-            accord_curl_multi_setopt_long(pointer, CURLMOPT_MAX_HOST_CONNECTIONS, 16)
+            accord_curl_multi_setopt_long(pointer, CURLMOPT_MAX_HOST_CONNECTIONS, 64)
         }
     }
 
