@@ -1,6 +1,10 @@
 import Dispatch
 import Synchronization
 
+enum GroupCommitError: Error {
+    case missingOutcome
+}
+
 /// Group commit: writes that arrive while a transaction is being committed wait and go
 /// into the next one together, so many concurrent writers share one fsync. Each write
 /// still runs in order inside the transaction and sees the ones before it.
@@ -50,6 +54,8 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
             do {
                 let outcomes = try commit(batch.map(\.item))
                 for (pending, outcome) in zip(batch, outcomes) { pending.continuation.resume(returning: outcome) }
+                // Every waiter is answered, even if a commit returned too few outcomes.
+                for pending in batch.dropFirst(outcomes.count) { pending.continuation.resume(throwing: GroupCommitError.missingOutcome) }
             } catch {
                 for pending in batch { pending.continuation.resume(throwing: error) }
             }

@@ -229,12 +229,17 @@ public final class HubHandler: Sendable {
         let limit = Int(try integer(request.query["limit"], name: "limit", default: Int64(Self.defaultLimit), range: 1...Int64(Self.maxLimit)))
         let wait = Int(try integer(request.query["wait"], name: "wait", default: 0, range: 0...Int64.max))
         var entries = try await storage.changes(since: since, limit: limit)
-        if entries.isEmpty, wait > 0 {
+        // A client ahead of the hub (a restored database) learns it at once, not after
+        // waiting out its long-poll.
+        if entries.isEmpty, wait > 0, since <= (try await storage.lastSeq()) {
             await notifier.wait(after: since, timeout: .seconds(min(wait, Self.maxWaitSeconds)))
             entries = try await storage.changes(since: since, limit: limit)
         }
-        var last = entries.last?.seq ?? 0
-        if entries.isEmpty { last = try await storage.lastSeq() }
+        // An empty page must not report a seq it did not include: a write committed
+        // between the two reads would be skipped by a client that moves to last_seq.
+        // `since` is safe (nothing missed); the hub's seq only when the client is ahead.
+        var last = entries.last?.seq ?? since
+        if entries.isEmpty { last = min(since, try await storage.lastSeq()) }
         return .json(200, WireFormat.changes(entries, lastSeq: last))
     }
 

@@ -33,7 +33,11 @@ public struct HubServer: Sendable {
             configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: nil),
             onServerRunning: { channel in
                 let bound = ListenAddress(host: address.host, port: channel.localAddress?.port ?? address.port)
-                try? await handler.setReady(true)
+                do {
+                    try await handler.setReady(true)
+                } catch {
+                    logger.critical("the hub cannot read its database and stays not ready: \(error)")
+                }
                 onListening(bound)
             },
             logger: logger

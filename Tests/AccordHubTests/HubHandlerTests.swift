@@ -191,6 +191,12 @@ struct HubHandlerTests {
         let empty = try #require(json(await hub.send("GET", "/v1/changes", query: ["since": "6"])))
         #expect(empty["changes"]?.arrayValue?.isEmpty == true)
         #expect(empty["last_seq"] == .number(JSONNumber(6)))
+        // A client ahead of the hub (restored database) is told the hub's seq, at once.
+        let ahead = try #require(json(await hub.send("GET", "/v1/changes", query: ["since": "100", "wait": "30"])))
+        #expect(ahead["last_seq"] == .number(JSONNumber(6)))
+        // An empty page never reports a seq beyond what the client asked from.
+        let behind = try #require(json(await hub.send("GET", "/v1/changes", query: ["since": "3", "limit": "1"])))
+        #expect(behind["last_seq"] == .number(JSONNumber(4)), "a non-empty page reports its own last seq")
     }
 
     @Test("bad feed parameters are 400", arguments: [["since": "-1"], ["since": "x"], ["limit": "0"], ["limit": "10001"], ["wait": "soon"]])
@@ -212,6 +218,28 @@ struct HubHandlerTests {
         let elapsed = clock.now - start
         #expect(json(response)?["changes"]?.arrayValue?.count == 1)
         #expect(elapsed < .seconds(10), "woken by the write, not by the 20 s timeout (took \(elapsed))")
+    }
+
+    @Test func anEmptyPageNeverSkipsAConcurrentWrite() async throws {
+        let hub = try await HubFixture()
+        try await hub.create("/v1/records/agreement/a0", agreementBody)
+        // Writers and a poller race; every seq the poller moves past must have been delivered.
+        let writers = Task {
+            for index in 1...150 { try await hub.create("/v1/records/agreement/a\(index)", agreementBody) }
+        }
+        var since: Int64 = 0
+        var seen = Set<Int64>()
+        while since < 151 {
+            let page = try #require(json(await hub.send("GET", "/v1/changes", query: ["since": String(since)])))
+            let seqs = page["changes"]?.arrayValue?.compactMap { $0.objectValue?["seq"]?.numberValue.flatMap { Int64($0.literal) } } ?? []
+            seen.formUnion(seqs)
+            let last = try #require(page["last_seq"]?.numberValue.flatMap { Int64($0.literal) })
+            #expect(last <= since || seqs.last == last, "last_seq \(last) beyond a page ending at \(String(describing: seqs.last))")
+            since = max(since, last)
+            await Task.yield()
+        }
+        try await writers.value
+        #expect(seen == Set(1...151))
     }
 
     @Test func longPollTimesOutEmpty() async throws {
