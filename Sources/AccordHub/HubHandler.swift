@@ -94,7 +94,7 @@ public final class HubHandler: Sendable {
         guard let header = request.header("authorization"), header.lowercased().hasPrefix("bearer ") else {
             return .problem(401, "Unauthorized", "send Authorization: Bearer TOKEN", headers: challenge)
         }
-        let token = String(header.dropFirst("bearer ".count)).trimmingSpaces()
+        let token = String(header.dropFirst("bearer ".count)).trimming(" \t")
         guard let entry = tokens.entry(forToken: token) else {
             return .problem(401, "Unauthorized", "the bearer token is not known to this hub", headers: challenge)
         }
@@ -143,7 +143,7 @@ public final class HubHandler: Sendable {
             return .ifMatch(revs)
         }
         if let ifNoneMatch = request.header("if-none-match") {
-            guard ifNoneMatch.trimmingSpaces() == "*" else {
+            guard ifNoneMatch.trimming(" \t") == "*" else {
                 throw WireError(status: 400, title: "Unsupported precondition", detail: "writes take If-None-Match: * (create) or If-Match: REV (update)")
             }
             return .ifNoneMatch

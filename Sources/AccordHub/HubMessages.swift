@@ -1,3 +1,5 @@
+import AccordCore
+
 /// A request as the hub sees it, independent of the HTTP server library.
 public struct HubRequest: Sendable {
     public var method: String
@@ -59,22 +61,13 @@ enum ETag {
 
     /// The revs listed in an `If-Match` header (quoted or bare, comma-separated); nil for `*`.
     static func parseList(_ header: String) -> [String]? {
-        let trimmed = header.trimmingSpaces()
+        let trimmed = header.trimming(" \t")
         if trimmed == "*" { return nil }
         return trimmed.split(separator: ",").map { item in
-            var tag = item.trimmingSpaces()
+            var tag = item.trimming(" \t")
             if tag.hasPrefix("W/") { tag = String(tag.dropFirst(2)) }  // weak tags never match strongly; kept distinct below
             if tag.count >= 2, tag.hasPrefix("\""), tag.hasSuffix("\"") { tag = String(tag.dropFirst().dropLast()) }
-            return item.trimmingSpaces().hasPrefix("W/") ? "W/" + tag : tag
+            return item.trimming(" \t").hasPrefix("W/") ? "W/" + tag : tag
         }
-    }
-}
-
-extension StringProtocol {
-    func trimmingSpaces() -> String {
-        var text = Substring(self)
-        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
-        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
-        return String(text)
     }
 }

@@ -83,7 +83,7 @@ public final class HubClient: Sendable {
             "DELETE", recordPath(key), headers: [("If-Match", "\"\(baseRev)\""), ("Idempotency-Key", idempotencyKey)])
         switch response.status {
         case 204:
-            let rev = response.header("etag").map { $0.trimmingCharacters(in: "\"") } ?? baseRev
+            let rev = response.header("etag").map { $0.trimming("\"") } ?? baseRev
             return .applied(RemoteRecord(key: key, rev: rev, deleted: true, fields: JSONObject()))
         case 404: return .applied(RemoteRecord(key: key, rev: baseRev, deleted: true, fields: JSONObject()))
         case 412: return .preconditionFailed(response.header("etag") == nil ? nil : try Self.parseRecord(response.body, key: key))

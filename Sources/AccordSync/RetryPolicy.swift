@@ -1,3 +1,5 @@
+import AccordCore
+
 /// When to try an operation again (pure). Exponential backoff with full jitter:
 /// attempt n waits a random time in [0, min(max, base·2ⁿ)], so replicas that failed
 /// together do not retry together; a server's Retry-After wins when it asks for longer.
@@ -37,7 +39,7 @@ public struct RetryPolicy: Sendable, Equatable {
     /// Parses `Retry-After`: delta-seconds (`120`) or an HTTP date
     /// (`Wed, 21 Oct 2026 07:28:00 GMT`), relative to `now` (seconds since 1970).
     public static func retryAfterSeconds(_ header: String, now: Double) -> Double? {
-        let text = header.trimmingCharacters(in: " \t")
+        let text = header.trimming(" \t")
         if let seconds = Int(text), seconds >= 0 { return Double(seconds) }
         guard let date = HTTPDate.parse(text) else { return nil }
         return max(0, date - now)
@@ -69,14 +71,5 @@ enum HTTPDate {
         let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         return era * 146_097 + dayOfEra - 719_468
-    }
-}
-
-extension StringProtocol {
-    func trimmingCharacters(in set: String) -> String {
-        var text = Substring(self)
-        while let first = text.first, set.contains(first) { text.removeFirst() }
-        while let last = text.last, set.contains(last) { text.removeLast() }
-        return String(text)
     }
 }

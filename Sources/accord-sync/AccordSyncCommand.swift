@@ -47,7 +47,7 @@ struct AccordSyncCommand: AsyncParsableCommand {
         var token: String?
         if let tokenFile {
             do {
-                token = String(decoding: try FileReader.readRegularFile(tokenFile, maxBytes: 4096), as: UTF8.self).trimmingCharacters(in: " \n\r\t")
+                token = String(decoding: try FileReader.readRegularFile(tokenFile, maxBytes: 4096), as: UTF8.self).trimming(" \n\r\t")
             } catch {
                 throw CommandStatus.usage("accord-sync: cannot read the token: \(error)")
             }
@@ -65,14 +65,5 @@ struct AccordSyncCommand: AsyncParsableCommand {
             "pushed \(report.pushed), pulled \(report.pulled), merged \(report.merged), conflicts \(report.conflicts), rejected \(report.rejected), retrying \(report.retrying)"
         )
         if report.retrying > 0 || report.rejected > 0 { throw CommandStatus.failed("accord-sync: some changes did not reach the hub; run again") }
-    }
-}
-
-extension StringProtocol {
-    func trimmingCharacters(in set: String) -> String {
-        var text = Substring(self)
-        while let first = text.first, set.contains(first) { text.removeFirst() }
-        while let last = text.last, set.contains(last) { text.removeLast() }
-        return String(text)
     }
 }
