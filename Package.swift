@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "accordctl", targets: ["accordctl"]),
         .executable(name: "accordhub", targets: ["accordhub"]),
+        .executable(name: "accordd", targets: ["accordd"]),
         .executable(name: "accord-bench", targets: ["accord-bench"]),
     ],
     dependencies: [
@@ -33,6 +34,21 @@ let package = Package(
         .target(name: "AccordStore", dependencies: ["AccordCore", .product(name: "GRDB", package: "GRDB.swift")]),
         // The sync module: hub client, retry, differ, pusher, puller, reconciler.
         .target(name: "AccordSync", dependencies: ["AccordCore", "AccordHTTP", "AccordStore", "AccordFiles"]),
+        // inotify: recursive watches and the debouncing aggregator.
+        .target(name: "AccordWatch", dependencies: ["AccordCore", "AccordFiles"]),
+        // The daemon: config, sync loop, feed, control API, signals, systemd notify.
+        .target(
+            name: "AccordDaemon",
+            dependencies: [
+                "AccordCore", "AccordFiles", "AccordConfig", "AccordHTTP", "AccordStore", "AccordSync", "AccordWatch",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
         // Exit codes and error lines shared by the three programs.
         .target(name: "AccordCLI", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The reference hub: protocol v1, storage, auth.
@@ -60,6 +76,13 @@ let package = Package(
                 "AccordCore", "AccordFiles", "AccordHub", "AccordCLI", "AccordConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "accordd",
+            dependencies: [
+                "AccordCore", "AccordConfig", "AccordDaemon", "AccordCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(

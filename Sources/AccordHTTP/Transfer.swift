@@ -67,7 +67,12 @@ final class Transfer: @unchecked Sendable {
         case .never: version = Int(CURL_HTTP_VERSION_1_1)
         }
         check(accord_curl_easy_setopt_long(handle, CURLOPT_HTTP_VERSION, version), "http version")
-        check(accord_curl_easy_setopt_long(handle, CURLOPT_PIPEWAIT, 1), "pipewait")
+        // Waiting to multiplex pays only where HTTP/2 may come: over TLS (ALPN answers at
+        // the handshake) or by prior knowledge. On cleartext HTTP/1.1 it would queue every
+        // request behind a long-poll until its response headers arrive.
+        if options.http2 == .priorKnowledge || (options.http2 == .whenOffered && request.url.lowercased().hasPrefix("https://")) {
+            check(accord_curl_easy_setopt_long(handle, CURLOPT_PIPEWAIT, 1), "pipewait")
+        }
         if let socket = options.unixSocketPath { check(accord_curl_easy_setopt_string(handle, CURLOPT_UNIX_SOCKET_PATH, socket), "unix socket") }
         if let caFile = options.tls.caFile { check(accord_curl_easy_setopt_string(handle, CURLOPT_CAINFO, caFile), "ca file") }
         if let certificate = options.tls.clientCertificate { check(accord_curl_easy_setopt_string(handle, CURLOPT_SSLCERT, certificate), "client certificate") }

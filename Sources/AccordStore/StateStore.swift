@@ -190,6 +190,16 @@ public final class StateStore: Sendable {
     }
 
     /// The earliest time an operation becomes due, if any waits.
+    /// Brings forward every operation waiting out a retry delay (not the rejected ones,
+    /// which wait for the next local change).
+    public func retryAllNow(now: Double) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "UPDATE outbox SET next_attempt_at = ? WHERE next_attempt_at > ? AND next_attempt_at < ?",
+                arguments: [now, now, Double.greatestFiniteMagnitude])
+        }
+    }
+
     public func nextAttemptTime() throws -> Double? {
         try pool.read { db in try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox") }
     }

@@ -164,8 +164,17 @@ public final class HubClient: Sendable {
 }
 
 /// `2021-01-28T12:00:00.123Z` (UTC, as the hub writes it) to seconds since 1970.
-enum RFC3339 {
-    static func parse(_ text: String) -> Double? {
+public enum RFC3339 {
+    /// Seconds since 1970 as `2021-01-28T12:00:00Z` (UTC, whole seconds).
+    public static func format(_ seconds: Double) -> String {
+        var time = time_t(seconds.rounded(.down))
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+    }
+
+    public static func parse(_ text: String) -> Double? {
         let bytes = Array(text.utf8)
         guard bytes.count >= 20, bytes[4] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T"), bytes.last == UInt8(ascii: "Z") else { return nil }
         func number(_ range: Range<Int>) -> Int? { Int(String(decoding: bytes[range], as: UTF8.self)) }
@@ -181,9 +190,9 @@ enum RFC3339 {
     }
 }
 
-/// Wall-clock seconds since 1970.
-enum Clock {
-    static func now() -> Double {
+/// Wall-clock seconds since 1970 (what the hub and the file system speak).
+public enum Clock {
+    public static func now() -> Double {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9

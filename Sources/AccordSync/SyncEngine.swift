@@ -11,13 +11,23 @@ import AccordStore
 /// only wires these to events. State lives in `StateStore`, so any step can be killed
 /// and started again.
 public actor SyncEngine {
-    public let settings: SyncSettings
+    public private(set) var settings: SyncSettings
     let store: StateStore
-    let hub: HubClient
+    public private(set) var hub: HubClient
     let writer: RecordFileWriter
-    private var locations: [RecordKey: String] = [:]
-    private var index: [String: FileIndexEntry] = [:]
+    var locations: [RecordKey: String] = [:]
+    var index: [String: FileIndexEntry] = [:]
     private var randomness = SystemRandomNumberGenerator()
+    /// Invalid input by file, for status: replaced per file by each look at it.
+    private var problemsByPath: [String: [RecordProblem]] = [:]
+    /// Deletions the mass-delete guard holds back, and why.
+    public private(set) var heldDeletions: [RecordKey] = []
+    public private(set) var holdReason: String?
+    private var deletionsAllowed = false
+    private var vanishing: Set<RecordKey> = []
+    private var vanishingSince = 0.0
+    /// When deletions seen by the last scan may go (a rescan is due then), if any wait.
+    public private(set) var deletionsSettleAt: Double?
 
     public init(settings: SyncSettings, store: StateStore, hub: HubClient) throws {
         self.settings = settings
@@ -57,11 +67,45 @@ public actor SyncEngine {
             if let operation = try store.pendingOperation(key) { try store.discard(operation) }
             queued.remove(key)
         }
-        // Deletions: live bases found nowhere in the root (and not protected).
-        let vanished = try store.liveBaseKeys().subtracting(result.present).subtracting(result.protected)
-        let deletions = Differ.changes(
+        // Deletions: live bases found nowhere in the root (and not protected), unless
+        // the mass-delete guard holds them.
+        let liveKeys = try store.liveBaseKeys()
+        let vanished = liveKeys.subtracting(result.present).subtracting(result.protected)
+        var deletions = Differ.changes(
             scanned: [:], present: result.present, protected: result.protected, held: held, bases: try store.bases(vanished),
             pending: try store.pendingOperations(vanished))
+        // Deletions wait until the set of vanished records stops changing for
+        // `deleteSettleSeconds`: an `rm -rf` removes files one at a time, and the guard
+        // must judge the whole of it, not its first few files.
+        let vanishingNow = Set(deletions.map(\.key))
+        if vanishingNow != vanishing {
+            vanishing = vanishingNow
+            vanishingSince = now
+        }
+        if !deletions.isEmpty, !deletionsAllowed, now - vanishingSince < settings.deleteSettleSeconds {
+            deletionsSettleAt = vanishingSince + settings.deleteSettleSeconds
+            deletions = []
+        } else {
+            deletionsSettleAt = nil
+        }
+        let verdict = DeleteGuard.check(
+            deletions: deletions.count, liveRecords: liveKeys.count, rootReadable: Self.isReadableFolder(settings.root),
+            rootEmpty: result.index.isEmpty && result.problems.isEmpty, maxDeletePercent: settings.maxDeletePercent)
+        if case .hold(let reason) = verdict, !deletionsAllowed {
+            if holdReason != reason || heldDeletions.count != deletions.count {
+                try store.recordEvent(
+                    type: "held", record: "", summary: "\(deletions.count) deletions held: \(reason); run accordctl resume --allow-deletes to let them through",
+                    at: now)
+            }
+            heldDeletions = deletions.map(\.key)
+            holdReason = reason
+            deletions = []
+        } else {
+            heldDeletions = []
+            holdReason = nil
+        }
+        deletionsAllowed = false
+        problemsByPath = Dictionary(grouping: result.problems, by: \.path)
         // The index moves with the last of the changes: a crash before re-reads the same
         // files and finds their changes already queued.
         try store.applyScan(
@@ -71,6 +115,84 @@ public actor SyncEngine {
         index = result.index
         locations = result.locations
         return (queued.count + deletions.count, result.problems)
+    }
+
+    /// The fast path for the watcher: looks only at `paths` (root-relative). Falls back
+    /// to a full scan whenever these files alone cannot tell the truth: a folder or a
+    /// link changed, a record appeared that lives in another file too (a move or a
+    /// duplicate), or a record left these files (a move or a delete: the full scan
+    /// tells them apart, and applies the mass-delete guard).
+    @discardableResult
+    public func scan(paths: [String]) throws -> (queued: Int, problems: [RecordProblem], fullScan: Bool) {
+        if holdReason != nil { return try fullScan() }
+        let scanner = RootScanner(root: settings.root, schemas: settings.schemas, ignore: settings.ignore, maxRecordBytes: settings.maxRecordBytes)
+        guard let found = scanner.scanFiles(paths, previous: index) else { return try fullScan() }
+        let looked = Set(paths)
+        var scanned: [RecordKey: JSONObject] = [:]
+        var modified: [RecordKey: Double] = [:]
+        var place: [RecordKey: String] = [:]
+        for record in found.records {
+            if scanned[record.key] != nil { return try fullScan() }  // a duplicate
+            if let home = locations[record.key], home != record.path, !looked.contains(home) { return try fullScan() }
+            scanned[record.key] = record.fields
+            modified[record.key] = record.modified
+            place[record.key] = record.path
+        }
+        let held = settings.policy == .manual ? Set(try store.openConflicts().map(\.key)) : []
+        for path in looked {
+            for key in index[path]?.records ?? [] where scanned[key] == nil && !found.protected.contains(key) {
+                if locations[key] == path, !held.contains(key) { return try fullScan() }
+            }
+        }
+        let now = Clock.now()
+        let keys = Array(scanned.keys)
+        let changes = Differ.changes(
+            scanned: scanned, present: Set(keys), protected: [], held: held, bases: try store.bases(keys), pending: try store.pendingOperations(keys))
+        try store.applyScan(
+            enqueue: changes.map { ($0.key, .put, $0.baseRev, scanned[$0.key], min(modified[$0.key] ?? now, now)) }, saveFiles: found.saved,
+            removeFiles: found.removed)
+        for entry in found.saved { index[entry.path] = entry }
+        for path in found.removed { index[path] = nil }
+        for (key, path) in place { locations[key] = path }
+        for (path, problems) in found.problems { problemsByPath[path] = problems.isEmpty ? nil : problems }
+        return (changes.count, found.problems.values.flatMap { $0 }, false)
+    }
+
+    private func fullScan() throws -> (queued: Int, problems: [RecordProblem], fullScan: Bool) {
+        let (queued, problems) = try scan()
+        return (queued, problems, true)
+    }
+
+    /// Every invalid input the last looks found, for status.
+    public var problems: [RecordProblem] {
+        problemsByPath.keys.sorted().flatMap { problemsByPath[$0] ?? [] }
+    }
+
+    /// Lets the deletions the guard holds through on the next scan
+    /// (`accordctl resume --allow-deletes`).
+    public func allowDeletions() {
+        deletionsAllowed = true
+    }
+
+    /// A config reload: policy, ignore globs and the rest take effect from the next step.
+    public func reconfigure(_ settings: SyncSettings, hub: HubClient? = nil) {
+        self.settings = settings
+        if let hub { self.hub = hub }
+    }
+
+    /// The position in the hub's changes feed up to which everything is applied.
+    public func cursor() throws -> Int64 { try store.cursor() }
+
+    /// The hub is back: operations waiting out a backoff may go now.
+    public func retryNow() throws { try store.retryAllNow(now: Clock.now()) }
+
+    /// When the earliest waiting operation may be tried again (nil: the outbox is empty).
+    public func nextAttemptTime() throws -> Double? { try store.nextAttemptTime() }
+
+    static func isReadableFolder(_ path: String) -> Bool {
+        guard let handle = opendir(path) else { return false }
+        closedir(handle)
+        return true
     }
 
     /// Sends every due operation, `pushConcurrency` at a time, until none is due.
@@ -139,6 +261,9 @@ public actor SyncEngine {
     /// The cursor moves only once the page's local writes are on disk.
     public func pull(waitSeconds: Int = 0) async throws -> SyncReport {
         var report = SyncReport()
+        // While deletions are held the root may be an empty mount point: writing the
+        // hub's records into it would hide the real disk. Nothing is pulled until then.
+        guard holdReason == nil else { return report }
         let cursor = try store.cursor()
         let page = try await hub.changes(since: cursor, limit: settings.pullPageSize, waitSeconds: waitSeconds)
         if page.changes.contains(where: { (try? store.base($0.key))??.rev != $0.rev }) {
@@ -244,7 +369,7 @@ public actor SyncEngine {
     }
 
     /// The record's fields as the root holds them now, or nil if it is not there.
-    private func readLocal(_ key: RecordKey) throws -> JSONObject? {
+    func readLocal(_ key: RecordKey) throws -> JSONObject? {
         guard let path = locations[key], let format = RecordFileFormat(path: path) else { return nil }
         guard let bytes = try? FileReader.readRegularFile(settings.root + "/" + path) else { return nil }
         let parsed = RecordFileParser.parse(path: path, bytes: bytes, format: format, maxRecordBytes: settings.maxRecordBytes)
@@ -253,7 +378,7 @@ public actor SyncEngine {
 
     /// Writes (or removes, for nil) the record in the root and records the file's new
     /// state in the index. False when the file changed since it was read.
-    private func writeLocal(_ key: RecordKey, _ fields: JSONObject?) throws -> Bool {
+    func writeLocal(_ key: RecordKey, _ fields: JSONObject?) throws -> Bool {
         let path = locations[key]
         do {
             if let fields {
@@ -298,7 +423,7 @@ public actor SyncEngine {
 }
 
 extension SyncReport {
-    mutating func add(_ other: SyncReport) {
+    public mutating func add(_ other: SyncReport) {
         queued += other.queued
         pushed += other.pushed
         pulled += other.pulled

@@ -14,6 +14,11 @@ public struct SyncSettings: Sendable {
     public var pullPageSize: Int
     /// Records compared and queued at a time during a scan: bounds its memory.
     public var scanBatchSize = 2000
+    /// The mass-delete guard's threshold (CONTRACT section 5).
+    public var maxDeletePercent = 50
+    /// How long the set of vanished records must stay the same before its deletions
+    /// go (0 for one-shot syncs; the daemon waits, so a slow `rm -rf` is judged whole).
+    public var deleteSettleSeconds = 0.0
 
     public init(
         root: String, schemas: SchemaSet, ignore: IgnoreRules = IgnoreRules(), maxRecordBytes: Int = RecordFileParser.defaultMaxRecordBytes,

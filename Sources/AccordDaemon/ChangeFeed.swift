@@ -1,0 +1,74 @@
+import AccordSync
+import Logging
+import ServiceLifecycle
+
+/// Long-polls the hub's changes feed and wakes the loop when the hub has something
+/// new. It applies nothing itself (the loop pulls from its own cursor), so it can be
+/// cancelled at any moment. Its successes and failures are how the daemon knows
+/// whether the hub is reachable.
+struct ChangeFeed: Service {
+    let loop: SyncLoop
+    let engine: SyncEngine
+    let logger: Logger
+    static let waitSeconds = 25
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            var since: Int64 = 0
+            var failures = 0
+            while !Task.isCancelled {
+                let paused = await loop.paused
+                let holding = await engine.holdReason != nil
+                if paused || holding {
+                    try await Task.sleep(for: .seconds(1))
+                    continue
+                }
+                do {
+                    since = max(since, try await engine.cursor())
+                    let hub = await engine.hub
+                    let page = try await hub.changes(since: since, limit: 500, waitSeconds: Self.waitSeconds)
+                    failures = 0
+                    await loop.setReachable(true, error: nil)
+                    if !page.changes.isEmpty {
+                        since = page.lastSeq
+                        await loop.requestPull()
+                    }
+                } catch let error as HubError {
+                    if Task.isCancelled { return }
+                    failures += 1
+                    await loop.setReachable(false, error: error.description)
+                    // 1, 2, 4 … 30 seconds between tries while the hub is away.
+                    try await Task.sleep(for: .milliseconds(min(30_000, 500 << min(failures, 6))))
+                }
+            }
+        }
+    }
+}
+
+/// `WATCHDOG=1` at half of `WATCHDOG_USEC`, as long as the process's tasks run.
+struct Watchdog: Service {
+    let notifier: SystemdNotifier
+
+    func run() async throws {
+        guard let interval = notifier.watchdogInterval else { return }
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                notifier.notify("WATCHDOG=1")
+                try await Task.sleep(for: .milliseconds(Int64(interval * 1000)))
+            }
+        }
+    }
+}
+
+/// Runs the loop until a graceful shutdown, then lets its current step finish.
+struct LoopService: Service {
+    let loop: SyncLoop
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await loop.run()
+        } onGracefulShutdown: {
+            Task { await loop.stop() }
+        }
+    }
+}

@@ -1,0 +1,259 @@
+import AccordCore
+import AccordStore
+import AccordSync
+
+/// One request to the control API, as the HTTP shell hands it over.
+struct ControlRequest: Sendable {
+    var method: String
+    var path: String
+    var query: [String: String]
+    var body: [UInt8]
+}
+
+struct ControlResponse: Sendable {
+    var status: Int
+    var contentType: String
+    var body: [UInt8]
+
+    static func json(_ status: Int, _ object: JSONObject) -> ControlResponse {
+        ControlResponse(status: status, contentType: "application/json", body: Array((JSONWriter.pretty(.object(object)) + "\n").utf8))
+    }
+
+    static func problem(_ status: Int, _ title: String, _ detail: String) -> ControlResponse {
+        let object: JSONObject = ["type": .string("about:blank"), "title": .string(title), "status": .number(JSONNumber(status)), "detail": .string(detail)]
+        return ControlResponse(status: status, contentType: "application/problem+json", body: Array((JSONWriter.line(.object(object)) + "\n").utf8))
+    }
+}
+
+/// The control API of CONTRACT section 4 as a function from request to response. It
+/// reads the engine directly and changes things only through the sync loop, so an
+/// operator's command never races a sync step.
+struct ControlHandler: Sendable {
+    let loop: SyncLoop
+    let engine: SyncEngine
+    let metrics: DaemonMetrics
+    let hubURL: String
+
+    func handle(_ request: ControlRequest) async -> ControlResponse {
+        let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        do {
+            switch (request.method, parts) {
+            case ("GET", ["v1", "status"]): return try await status()
+            case ("POST", ["v1", "sync"]): return try await sync(request)
+            case ("POST", ["v1", "pause"]):
+                await loop.pause()
+                return .json(200, ["state": .string("paused")])
+            case ("POST", ["v1", "resume"]):
+                let allow = flag(request, "allow_deletes")
+                await loop.resume(allowDeletes: allow)
+                return .json(200, ["state": .string(await loop.stateName), "deletes_allowed": .bool(allow)])
+            case ("GET", ["v1", "conflicts"]): return try await conflicts()
+            case ("POST", let route) where route.count == 4 && route[0] == "v1" && route[1] == "conflicts":
+                return try await resolve(kind: route[2], id: route[3], body: request.body)
+            case ("GET", let route) where route.count == 5 && route[0] == "v1" && route[1] == "records" && route[4] == "diff":
+                return try await diff(kind: route[2], id: route[3])
+            case ("GET", ["v1", "events"]): return try await events(request)
+            case ("GET", ["metrics"]): return try await renderMetrics()
+            case (_, ["v1", "status"]), (_, ["v1", "sync"]), (_, ["v1", "pause"]), (_, ["v1", "resume"]), (_, ["v1", "conflicts"]),
+                (_, ["v1", "events"]), (_, ["metrics"]):
+                return .problem(405, "Method not allowed", "\(request.method) is not allowed on \(request.path)")
+            default:
+                return .problem(404, "Not found", "no control route \(request.method) \(request.path); see CONTRACT section 4")
+            }
+        } catch {
+            return .problem(500, "Internal error", "\(error)")
+        }
+    }
+
+    // MARK: Routes
+
+    private func status() async throws -> ControlResponse {
+        let counts = try await engine.counts()
+        let problems = await engine.problems
+        let held = await engine.heldDeletions
+        let holdReason = await engine.holdReason
+        let lastSync = await loop.lastSync
+        let lastError = await loop.lastError
+        let root = await engine.settings.root
+        let object: JSONObject = [
+            "state": .string(await loop.stateName),
+            "paused": .bool(await loop.paused),
+            "hub": .string(hubURL),
+            "hub_reachable": .bool(await loop.hubReachable),
+            "root": .string(root),
+            "pending": .number(JSONNumber(counts.pending)),
+            "last_sync": lastSync.map { .string(RFC3339.format($0)) } ?? .null,
+            "last_error": lastError.map { .string($0) } ?? .null,
+            "records": .number(JSONNumber(counts.records)),
+            "files": .number(JSONNumber(counts.files)),
+            "conflicts": .number(JSONNumber(counts.conflicts)),
+            "held_deletions": .number(JSONNumber(held.count)),
+            "hold_reason": holdReason.map { .string($0) } ?? .null,
+            "invalid": .array(
+                problems.map {
+                    .object([
+                        "path": .string($0.path), "line": .number(JSONNumber($0.line)), "column": .number(JSONNumber($0.column)),
+                        "reason": .string($0.reason),
+                    ])
+                }),
+        ]
+        return .json(200, object)
+    }
+
+    private func sync(_ request: ControlRequest) async throws -> ControlResponse {
+        let wait = flag(request, "wait")
+        let timeout = number(request, "timeout") ?? 60
+        let ticket = await loop.requestSync()
+        guard wait else { return .json(202, ["requested": .bool(true)]) }
+        let deadline = Clock.now() + timeout
+        // The step that takes the request rescans, pushes and pulls; what it could not
+        // settle (the hub down, retries) is waited for until the timeout.
+        var settled = false
+        while Clock.now() < deadline {
+            if await loop.manualDone >= ticket {
+                let pending = try await engine.counts().pending
+                if pending == 0 {
+                    settled = true
+                    break
+                }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let report = await loop.manualReport
+        let counts = try await engine.counts()
+        return .json(
+            200,
+            [
+                "settled": .bool(settled), "pending": .number(JSONNumber(counts.pending)), "queued": .number(JSONNumber(report.queued)),
+                "pushed": .number(JSONNumber(report.pushed)), "pulled": .number(JSONNumber(report.pulled)),
+                "merged": .number(JSONNumber(report.merged)), "conflicts": .number(JSONNumber(report.conflicts)),
+                "rejected": .number(JSONNumber(report.rejected)), "retrying": .number(JSONNumber(report.retrying)),
+                "invalid": .number(JSONNumber(await engine.problems.count)),
+            ])
+    }
+
+    private func conflicts() async throws -> ControlResponse {
+        let open = try await engine.openConflicts()
+        let list: [JSONValue] = open.map { conflict in
+            .object([
+                "record": .string(conflict.key.description), "kind": .string(conflict.key.kind), "id": .string(conflict.key.id),
+                "field": .string(conflict.path.joined(separator: ".")), "base": conflict.base ?? .null, "local": conflict.local ?? .null,
+                "remote": conflict.remote ?? .null, "remote_rev": .string(conflict.remoteRev), "created": .string(RFC3339.format(conflict.createdAt)),
+            ])
+        }
+        return .json(200, ["conflicts": .array(list)])
+    }
+
+    private func resolve(kind: String, id: String, body: [UInt8]) async throws -> ControlResponse {
+        guard RecordKey.isValidKind(kind), RecordKey.isValidID(id) else {
+            return .problem(400, "Bad record name", "\(kind)/\(id) is not a valid KIND/ID")
+        }
+        let key = RecordKey(kind: kind, id: id)
+        guard let object = (try? JSONParser.parse(body))?.objectValue, let keep = object["keep"]?.stringValue else {
+            return .problem(400, "Bad body", "send {\"keep\": \"local\"}, {\"keep\": \"remote\"} or {\"keep\": \"record\", \"fields\": {...}}")
+        }
+        let resolution: ConflictResolution
+        switch keep {
+        case "local": resolution = .local
+        case "remote": resolution = .remote
+        case "record":
+            guard let fields = object["fields"]?.objectValue else {
+                return .problem(400, "Bad body", "keep \"record\" needs \"fields\": the record without kind and id")
+            }
+            let violations = await engine.settings.schemas.validate(Record(key: key, fields: fields))
+            if let first = violations.first {
+                return .problem(422, "Invalid record", "the record does not match the \(kind) schema: \(first.description)")
+            }
+            resolution = .record(fields)
+        default:
+            return .problem(400, "Bad body", "keep must be local, remote or record, not \(keep)")
+        }
+        let engine = self.engine
+        do {
+            let summary = try await loop.perform { try await engine.resolve(key, keep: resolution) }
+            return .json(200, ["record": .string(key.description), "resolved": .string(summary)])
+        } catch let error as ResolveError {
+            return error.notFound
+                ? .problem(404, "No conflict", "\(error.description); see accordctl conflicts") : .problem(503, "Not resolved", error.description)
+        }
+    }
+
+    private func diff(kind: String, id: String) async throws -> ControlResponse {
+        guard RecordKey.isValidKind(kind), RecordKey.isValidID(id) else {
+            return .problem(400, "Bad record name", "\(kind)/\(id) is not a valid KIND/ID")
+        }
+        let key = RecordKey(kind: kind, id: id)
+        let engine = self.engine
+        let (local, base) = try await loop.perform { try await engine.localAndBase(key) }
+        if local == nil && base == nil {
+            return .problem(404, "Unknown record", "\(key) is neither in the root nor on the hub as last synced")
+        }
+        let changes = FieldDiff.diff(base ?? JSONObject(), local ?? JSONObject())
+        let list: [JSONValue] = changes.map {
+            .object(["field": .string($0.dottedPath), "old": $0.old ?? .null, "new": $0.new ?? .null, "summary": .string($0.summary())])
+        }
+        return .json(
+            200,
+            [
+                "record": .string(key.description), "local": local.map { .object($0) } ?? .null, "base": base.map { .object($0) } ?? .null,
+                "changes": .array(list),
+            ])
+    }
+
+    private func events(_ request: ControlRequest) async throws -> ControlResponse {
+        let limit = min(max(Int(number(request, "limit") ?? 20), 1), 10_000)
+        let events = try await engine.events(limit: limit)
+        let list: [JSONValue] = events.map {
+            .object([
+                "seq": .number(JSONNumber(Int($0.seq))), "time": .string(RFC3339.format($0.at)), "type": .string($0.type),
+                "record": .string($0.record), "summary": .string($0.summary),
+            ])
+        }
+        return .json(200, ["events": .array(list)])
+    }
+
+    private func renderMetrics() async throws -> ControlResponse {
+        let counts = try await engine.counts()
+        let snapshot = metrics.counters.withLock { $0 }
+        var text = ""
+        func metric(_ name: String, _ type: String, _ help: String, _ value: String) {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
+        }
+        metric("accord_pending_operations", "gauge", "Local changes waiting to reach the hub.", "\(counts.pending)")
+        metric("accord_pushes_total", "counter", "Operations the hub acknowledged.", "\(snapshot.pushes)")
+        metric("accord_pulls_total", "counter", "Hub changes written into the root.", "\(snapshot.pulls)")
+        metric("accord_merges_total", "counter", "Three-way merges made.", "\(snapshot.merges)")
+        metric("accord_retries_total", "counter", "Operations rescheduled after a transient failure.", "\(snapshot.retries)")
+        metric("accord_conflicts_total", "counter", "Field conflicts met (resolved by policy or left open).", "\(snapshot.conflicts)")
+        metric("accord_open_conflicts", "gauge", "Records with an open conflict.", "\(counts.conflicts)")
+        metric("accord_rejected_total", "counter", "Operations the hub refused (not retried).", "\(snapshot.rejected)")
+        metric("accord_invalid_records", "gauge", "Invalid inputs in the root, not synced.", "\(await engine.problems.count)")
+        metric("accord_held_deletions", "gauge", "Deletions held by the mass-delete guard.", "\(await engine.heldDeletions.count)")
+        metric("accord_records", "gauge", "Records in the root.", "\(counts.records)")
+        metric("accord_hub_reachable", "gauge", "1 when the last exchange with the hub worked.", await loop.hubReachable ? "1" : "0")
+        metric("accord_paused", "gauge", "1 while paused.", await loop.paused ? "1" : "0")
+        metric(
+            "accord_last_sync_timestamp_seconds", "gauge", "When the last sync with nothing left to retry ended.",
+            "\(Int(await loop.lastSync ?? 0))")
+        let name = "accord_change_to_ack_seconds"
+        text += "# HELP \(name) Time from a local change seen to the hub's acknowledgement.\n# TYPE \(name) histogram\n"
+        for (index, bound) in DaemonMetrics.bounds.enumerated() {
+            text += "\(name)_bucket{le=\"\(bound)\"} \(snapshot.latencyBuckets[index])\n"
+        }
+        text += "\(name)_bucket{le=\"+Inf\"} \(snapshot.latencyCount)\n\(name)_sum \(snapshot.latencySum)\n\(name)_count \(snapshot.latencyCount)\n"
+        return ControlResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Array(text.utf8))
+    }
+
+    // MARK: Parameters
+
+    /// A flag from the query (`?wait=1`) or the JSON body (`{"wait": true}`).
+    private func flag(_ request: ControlRequest, _ name: String) -> Bool {
+        if let value = request.query[name] { return ["1", "true", "yes", ""].contains(value) }
+        return (try? JSONParser.parse(request.body))?.objectValue?[name] == .bool(true)
+    }
+
+    private func number(_ request: ControlRequest, _ name: String) -> Double? {
+        if let value = request.query[name] { return Double(value) }
+        return (try? JSONParser.parse(request.body))?.objectValue?[name]?.numberValue.flatMap { Double($0.literal) }
+    }
+}

@@ -1,0 +1,289 @@
+import AccordCore
+import AccordSync
+import AccordWatch
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The one place that drives the sync engine: every scan, push, pull and operator
+/// job runs here, one at a time, so no two of them interleave on the same records.
+/// Everything else (the watcher, the feed, the control API) only rings the doorbell
+/// or queues a job.
+actor SyncLoop {
+    let engine: SyncEngine
+    let inbox: ChangeInbox
+    let doorbell: Doorbell
+    let metrics: DaemonMetrics
+    let logger: Logger
+    let notifier: SystemdNotifier
+    private let watcher: InotifyWatcher?
+
+    private(set) var paused = false
+    private(set) var hubReachable = true
+    private(set) var lastSync: Double?
+    private(set) var lastError: String?
+    private(set) var working = false
+    private(set) var ready = false
+    private var stopping = false
+    private var pullRequested = true
+    private var rescanInterval: Double
+    private var nextRescan: Double
+    /// Manual syncs: asked for, and the last one finished, by number.
+    private var manualAsked = 0
+    private(set) var manualDone = 0
+    private(set) var manualReport = SyncReport()
+    private var jobs: [@Sendable () async -> Void] = []
+    private var loggedProblems: Set<String> = []
+    private var lastStatus = ""
+    private var lastHold: String?
+
+    /// How often the root is scanned when inotify cannot watch all of it.
+    static let fallbackScanSeconds = 2.0
+
+    init(
+        engine: SyncEngine, inbox: ChangeInbox, doorbell: Doorbell, metrics: DaemonMetrics, watcher: InotifyWatcher?, rescanInterval: Double,
+        notifier: SystemdNotifier, logger: Logger
+    ) {
+        self.engine = engine
+        self.inbox = inbox
+        self.doorbell = doorbell
+        self.metrics = metrics
+        self.watcher = watcher
+        self.rescanInterval = rescanInterval
+        self.notifier = notifier
+        self.logger = logger
+        nextRescan = 0  // the start-up scan
+    }
+
+    // MARK: Running
+
+    func run() async {
+        while !stopping {
+            await step()
+            if stopping { break }
+            let now = Clock.now()
+            await doorbell.wait(seconds: await nextWake(now: now) - now)
+        }
+    }
+
+    /// Finish the step in progress, then stop (SIGTERM). Pending work stays in the outbox.
+    func stop() {
+        stopping = true
+        doorbell.ring()
+    }
+
+    private func nextWake(now: Double) async -> Double {
+        if !jobs.isEmpty || manualAsked > manualDone || (pullRequested && !paused) { return now }
+        var wake = min(nextRescan, now + 60)
+        if let deadline = inbox.nextDeadline { wake = min(wake, deadline) }
+        if let settle = await engine.deletionsSettleAt { wake = min(wake, settle) }
+        if !paused, let retry = try? await engine.nextAttemptTime() { wake = min(wake, max(retry, now + 0.001)) }
+        if inbox.limitReached || !(watcher?.isWatchingRoot ?? false) { wake = min(wake, now + Self.fallbackScanSeconds) }
+        return wake
+    }
+
+    private func step() async {
+        working = true
+        defer { working = false }
+        while !jobs.isEmpty {
+            let job = jobs.removeFirst()
+            await job()
+        }
+        let now = Clock.now()
+        let manual = manualAsked > manualDone ? manualAsked : nil
+        if manual != nil { manualReport = SyncReport() }
+        let due = inbox.take(at: now)
+        let fallback = inbox.limitReached || !(watcher?.isWatchingRoot ?? false)
+        var report = SyncReport()
+        do {
+            let settling = await engine.deletionsSettleAt.map { $0 <= now } ?? false
+            if due.fullRescan || manual != nil || now >= nextRescan || fallback || settling {
+                if let watcher, !watcher.isWatchingRoot, SyncEngine.isRootFolder(await engine.settings.root) { watcher.rewatch() }
+                let result = try await engine.scan()
+                report.queued += result.queued
+                report.problems = result.problems.count
+                nextRescan = now + rescanInterval * Double.random(in: 0.9...1.1)
+                logProblems(result.problems, replacing: true)
+            } else if !due.paths.isEmpty {
+                let result = try await engine.scan(paths: due.paths)
+                report.queued += result.queued
+                logProblems(result.problems, replacing: result.fullScan)
+            }
+        } catch {
+            logger.error("cannot scan the root: \(error)")
+            lastError = "scan: \(error)"
+        }
+        let hold = await engine.holdReason
+        if hold != lastHold {
+            if let hold {
+                let count = await engine.heldDeletions.count
+                logger.warning(
+                    "\(count) deletions held by the mass-delete guard: \(hold); check the root, then run accordctl resume --allow-deletes to let them through")
+            } else if lastHold != nil {
+                logger.notice("the mass-delete guard released its hold")
+            }
+            lastHold = hold
+        }
+        if !ready {
+            ready = true
+            notifier.notify("READY=1")
+            logger.info("first scan done; syncing with the hub")
+        }
+        if !paused {
+            await exchange(into: &report, firstSeen: due.firstSeen, manual: manual != nil)
+        }
+        if let manual {
+            manualReport.add(report)
+            manualDone = manual
+        }
+        publishStatus()
+    }
+
+    /// Push what is due, pull what the hub has, and push again what merges queued.
+    private func exchange(into report: inout SyncReport, firstSeen: Double?, manual: Bool) async {
+        do {
+            let pushed = try await engine.push()
+            report.add(pushed)
+            metrics.observeLatency(Clock.now() - (firstSeen ?? Clock.now()), count: firstSeen == nil ? 0 : pushed.pushed)
+            if pullRequested || manual {
+                pullRequested = false
+                for _ in 0..<1000 {
+                    let before = try await engine.cursor()
+                    let pulled = try await engine.pull()
+                    report.add(pulled)
+                    if try await engine.cursor() == before { break }
+                }
+                let again = try await engine.push()
+                report.add(again)
+            }
+            count(report)
+            if report.retrying == 0 {
+                lastSync = Clock.now()
+                setReachable(true, error: nil)
+            } else {
+                lastError = "some changes wait for the hub (retrying)"
+            }
+        } catch let error as HubError {
+            count(report)
+            pullRequested = true
+            setReachable(false, error: error.description)
+        } catch {
+            count(report)
+            logger.error("sync step failed: \(error)")
+            lastError = "\(error)"
+        }
+    }
+
+    private func count(_ report: SyncReport) {
+        metrics.counters.withLock { counters in
+            counters.pushes += report.pushed
+            counters.pulls += report.pulled
+            counters.merges += report.merged
+            counters.retries += report.retrying
+            counters.conflicts += report.conflicts
+            counters.rejected += report.rejected
+        }
+        if report.pushed + report.pulled + report.merged + report.conflicts + report.rejected > 0 {
+            logger.info(
+                "pushed \(report.pushed), pulled \(report.pulled), merged \(report.merged), conflicts \(report.conflicts), rejected \(report.rejected)")
+        }
+    }
+
+    private func logProblems(_ problems: [RecordProblem], replacing: Bool) {
+        let lines = Set(problems.map(\.description))
+        for line in lines.subtracting(loggedProblems).sorted() { logger.warning("invalid, not synced: \(line)") }
+        loggedProblems = replacing ? lines : loggedProblems.union(lines)
+    }
+
+    private func publishStatus() {
+        let line = statusLine
+        if line != lastStatus {
+            lastStatus = line
+            notifier.notify("STATUS=" + line)
+        }
+    }
+
+    private var statusLine: String {
+        "\(stateName); last sync \(lastSync.map { RFC3339.format($0) } ?? "never")"
+    }
+
+    // MARK: Asked from outside
+
+    /// The feed saw changes on the hub (or the hub is back).
+    func requestPull() {
+        pullRequested = true
+        doorbell.ring()
+    }
+
+    func setReachable(_ reachable: Bool, error: String?) {
+        if reachable != hubReachable {
+            if reachable {
+                logger.notice("the hub is reachable again; sending what waited")
+                try? engine.retryNowDetached()
+                pullRequested = true
+                doorbell.ring()
+            } else {
+                logger.warning("the hub is unreachable: \(error ?? "unknown error"); changes wait in the outbox")
+            }
+        }
+        hubReachable = reachable
+        if let error { lastError = error }
+        publishStatus()
+    }
+
+    /// Queues a manual sync (rescan, push, pull); returns its number for `waitFor`.
+    func requestSync() -> Int {
+        manualAsked += 1
+        doorbell.ring()
+        return manualAsked
+    }
+
+    func pause() {
+        paused = true
+        publishStatus()
+    }
+
+    func resume(allowDeletes: Bool) async {
+        paused = false
+        if allowDeletes {
+            await engine.allowDeletions()
+            inbox.requestFullRescan()
+        }
+        pullRequested = true
+        doorbell.ring()
+        publishStatus()
+    }
+
+    /// Runs `job` on the loop, between steps, and returns its result.
+    func perform<T: Sendable>(_ job: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            jobs.append {
+                do { continuation.resume(returning: try await job()) } catch { continuation.resume(throwing: error) }
+            }
+            doorbell.ring()
+        }
+    }
+
+    func setRescanInterval(_ seconds: Double) {
+        rescanInterval = seconds
+    }
+
+    var stateName: String {
+        if paused { return "paused" }
+        if !hubReachable { return "offline" }
+        return working ? "syncing" : "idle"
+    }
+}
+
+extension SyncEngine {
+    static func isRootFolder(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+    }
+
+    nonisolated func retryNowDetached() throws {
+        Task { try? await self.retryNow() }
+    }
+}

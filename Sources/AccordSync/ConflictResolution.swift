@@ -1,0 +1,83 @@
+import AccordCore
+import AccordStore
+
+/// How an operator settles an open conflict (`accordctl resolve`).
+public enum ConflictResolution: Sendable, Equatable {
+    /// The local values of the conflicting fields win.
+    case local
+    /// The hub's current version wins.
+    case remote
+    /// This whole record wins (the fields, without kind and id).
+    case record(JSONObject)
+}
+
+public struct ResolveError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    /// The record has no open conflict (a usage error, not a failure).
+    public var notFound: Bool
+}
+
+extension SyncEngine {
+    /// Settles `key`'s open conflicts: the hub's current version becomes the base, the
+    /// chosen result goes into the file, and whatever differs from the hub is queued.
+    /// Returns a one-line summary for the event log.
+    public func resolve(_ key: RecordKey, keep: ConflictResolution) async throws -> String {
+        let conflicts = try store.openConflicts().filter { $0.key == key }
+        guard !conflicts.isEmpty else { throw ResolveError(description: "\(key) has no open conflict", notFound: true) }
+        if locations.isEmpty { try scan() }
+        let remote: RemoteRecord?
+        do { remote = try await hub.record(key) } catch {
+            throw ResolveError(description: "cannot reach the hub to resolve \(key): \(error); try again when it is back", notFound: false)
+        }
+        let local = try readLocal(key)
+        let chosen: JSONObject?
+        switch keep {
+        case .local:
+            var fields = local ?? remote?.liveFields ?? JSONObject()
+            for conflict in conflicts { fields.setValue(conflict.local, at: conflict.path) }
+            chosen = fields
+        case .remote:
+            chosen = remote?.liveFields
+        case .record(let fields):
+            chosen = fields
+        }
+        if let pending = try store.pendingOperation(key) { try store.discard(pending) }
+        if let remote { try store.saveBase(remote) }
+        guard try writeLocal(key, chosen) else {
+            throw ResolveError(description: "\(key)'s file changed while resolving; run the command again", notFound: false)
+        }
+        try store.setConflicts(key, [])
+        let now = Clock.now()
+        if chosen != remote?.liveFields {
+            if let chosen {
+                try store.enqueue(key, .put, baseRev: remote?.rev, fields: chosen, now: now)
+            } else if let remote, !remote.deleted {
+                try store.enqueue(key, .delete, baseRev: remote.rev, fields: nil, now: now)
+            }
+        }
+        let label: String
+        switch keep {
+        case .local: label = "local"
+        case .remote: label = "remote"
+        case .record: label = "a given record"
+        }
+        let summary = "kept \(label) for \(conflicts.map { $0.path.joined(separator: ".") }.joined(separator: ", "))"
+        try store.recordEvent(type: "resolved", record: key.description, summary: summary, at: now)
+        return summary
+    }
+
+    /// The record as the root holds it and as it was last agreed with the hub.
+    public func localAndBase(_ key: RecordKey) throws -> (local: JSONObject?, base: JSONObject?) {
+        if locations.isEmpty { try scan() }
+        return (try readLocal(key), try store.base(key)?.liveFields)
+    }
+
+    /// Counts for status.
+    public func counts() throws -> (pending: Int, records: Int, files: Int, conflicts: Int) {
+        (try store.pendingCount(), locations.count, index.count, Set(try store.openConflicts().map(\.key)).count)
+    }
+
+    public func openConflicts() throws -> [StoredConflict] { try store.openConflicts() }
+
+    public func events(limit: Int) throws -> [SyncEvent] { try store.events(limit: limit) }
+}

@@ -1,0 +1,84 @@
+import AccordCore
+import AccordFiles
+import AccordStore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What a look at a few named files found (the watcher's fast path).
+public struct FileScan: Sendable {
+    /// Valid records of the files that changed.
+    public var records: [ScannedRecord] = []
+    /// New index entries of the files read, and the paths that are gone.
+    public var saved: [FileIndexEntry] = []
+    public var removed: [String] = []
+    /// The problems of every file looked at, by its path (empty: the file is clean now).
+    public var problems: [String: [RecordProblem]] = [:]
+    /// Records of broken or invalid files: never deleted, never pushed.
+    public var protected: Set<RecordKey> = []
+}
+
+/// Reads only the files the watcher named. It gives up (nil) whenever a folder or a
+/// symlink is involved: only a full scan can place those, and a wrong guess here
+/// could turn a moved record into a delete.
+extension RootScanner {
+    public func scanFiles(_ paths: [String], previous: [String: FileIndexEntry]) -> FileScan? {
+        var result = FileScan()
+        for path in paths where !ignore.isIgnored(path) {
+            var info = stat()
+            guard lstat(root + "/" + path, &info) == 0 else {
+                guard errno == ENOENT || errno == ENOTDIR else { return nil }
+                if previous[path] != nil { result.removed.append(path) }
+                result.problems[path] = []
+                continue
+            }
+            switch info.st_mode & S_IFMT {
+            case S_IFREG:
+                break
+            case S_IFDIR, S_IFLNK:
+                return nil
+            default:
+                guard RecordFileFormat(path: path) == nil else { return nil }
+                continue
+            }
+            guard let format = RecordFileFormat(path: path) else { continue }
+            let modifiedNanos = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+            if let entry = previous[path], entry.size == Int(info.st_size), entry.modifiedNanos == modifiedNanos, entry.inode == UInt64(info.st_ino) {
+                continue  // as we last saw it (or as we wrote it ourselves)
+            }
+            var problems: [RecordProblem] = []
+            let bytes: [UInt8]
+            do {
+                bytes = try FileReader.readRegularFile(root + "/" + path, maxBytes: format == .json ? maxRecordBytes : Int.max)
+            } catch {
+                result.problems[path] = [RecordProblem(path: path, line: 1, column: 1, reason: error.reason)]
+                result.protected.formUnion(previous[path]?.records ?? [])
+                continue
+            }
+            let parsed = RecordFileParser.parse(path: path, bytes: bytes, format: format, maxRecordBytes: maxRecordBytes)
+            problems += parsed.problems
+            if !parsed.problems.isEmpty {
+                // A broken file may still hold records we cannot see: keep its last good entry.
+                result.protected.formUnion(previous[path]?.records ?? [])
+            } else {
+                result.saved.append(
+                    FileIndexEntry(
+                        path: path, size: Int(info.st_size), modifiedNanos: modifiedNanos, inode: UInt64(info.st_ino), hash: SHA256.hex(bytes),
+                        records: parsed.records.map(\.record.key)))
+            }
+            for located in parsed.records {
+                let violations = schemas.validate(located.record)
+                if violations.isEmpty {
+                    result.records.append(
+                        ScannedRecord(key: located.record.key, fields: located.record.fields, path: path, modified: Double(modifiedNanos) / 1e9))
+                } else {
+                    result.protected.insert(located.record.key)
+                    problems += violations.map { RecordProblem(path: located.path, line: located.line, column: 1, reason: $0.description) }
+                }
+            }
+            result.problems[path] = problems
+        }
+        return result
+    }
+}
