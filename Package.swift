@@ -66,8 +66,9 @@ let package = Package(
         .executableTarget(
             name: "accordctl",
             dependencies: [
-                "AccordCore", "AccordFiles", "AccordCLI",
+                "AccordCore", "AccordFiles", "AccordCLI", "AccordHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
         .executableTarget(
@@ -108,6 +109,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "AccordctlTests", dependencies: ["accordctl"]),
+        .testTarget(
+            name: "AccordDaemonTests",
+            dependencies: ["AccordDaemon", "AccordSync", "AccordConfig", "AccordCore", "AccordTestSupport", "accordd", "accordctl", "accordhub"]
+        ),
+        .testTarget(name: "AccordWatchTests", dependencies: ["AccordWatch", "AccordCore", "AccordTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

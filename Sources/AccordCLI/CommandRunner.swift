@@ -32,9 +32,9 @@ public enum CommandRunner {
         exit(0)
     }
 
-    public static func main<Command: AsyncParsableCommand>(_ type: Command.Type) async -> Never {
+    public static func main<Command: AsyncParsableCommand>(_ type: Command.Type, arguments: [String]? = nil) async -> Never {
         do {
-            var command = try type.parseAsRoot()
+            var command = try type.parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -75,11 +75,20 @@ public enum CommandRunner {
         writeLine(message, to: 1)
     }
 
+    /// Text on stdout without a line end (a progress line redrawn with `\r`).
+    public static func printOutputInline(_ text: String) {
+        write(Array(text.utf8), to: 1)
+    }
+
     private static func writeLine(_ message: String, to descriptor: Int32) {
-        var bytes = Array((message.hasSuffix("\n") ? message : message + "\n").utf8)
+        write(Array((message.hasSuffix("\n") ? message : message + "\n").utf8), to: descriptor)
+    }
+
+    private static func write(_ text: [UInt8], to descriptor: Int32) {
+        var bytes = text
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            let written = bytes.withUnsafeMutableBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
             if written <= 0 { return }
             offset += written
         }

@@ -225,8 +225,7 @@ public actor SyncEngine {
             let oldBases = try store.bases(applied.map(\.0.key))
             try store.completeAll(
                 applied.map { operation, remote in
-                    let before = oldBases[operation.key]?.liveFields ?? JSONObject()
-                    let summary = FieldDiff.diff(before, remote.fields).map { $0.summary() }.joined(separator: "; ")
+                    let summary = EventSummary.describe(old: oldBases[operation.key]?.liveFields, new: remote.liveFields)
                     return (operation, remote, (type: "pushed", summary: summary))
                 }, at: Clock.now())
             report.pushed += applied.count
@@ -281,8 +280,7 @@ public actor SyncEngine {
                     try store.saveBase(remote)
                     try store.recordEvent(
                         type: "pulled", record: change.key.description,
-                        summary: FieldDiff.diff(baseFields ?? JSONObject(), remote.deleted ? JSONObject() : remote.fields).map { $0.summary() }.joined(
-                            separator: "; "),
+                        summary: EventSummary.describe(old: baseFields, new: remote.liveFields),
                         at: Clock.now())
                     report.pulled += 1
                 }
@@ -356,7 +354,7 @@ public actor SyncEngine {
         }
         try store.recordEvent(
             type: "merged", record: key.description,
-            summary: FieldDiff.diff(remoteFields ?? JSONObject(), merged ?? JSONObject()).map { $0.summary() }.joined(separator: "; "), at: now)
+            summary: EventSummary.describe(old: remoteFields, new: merged), at: now)
         report.merged += 1
     }
 

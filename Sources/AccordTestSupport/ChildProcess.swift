@@ -80,6 +80,19 @@ public final class ChildProcess: @unchecked Sendable {
     public var standardOutput: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
     public var standardError: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
+    /// Waits until stderr has a line containing `text`; returns that line.
+    public func waitForError(containing text: String, timeout: Double) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let line = standardError.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
+            if (try? waitForExit(timeout: 0)) != nil, !standardError.contains(text) {
+                throw TestSupportError("process exited before logging \"\(text)\"; stderr: \(standardError)")
+            }
+            usleep(10_000)
+        }
+        throw TestSupportError("no \"\(text)\" on stderr after \(timeout) s; stderr: \(standardError)")
+    }
+
     /// Waits until stdout has a line containing `text`; returns that line.
     public func waitForOutput(containing text: String, timeout: Double) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)

@@ -207,7 +207,7 @@ public final class InotifyWatcher: Sendable {
         }
     }
 
-    private func decode(_ buffer: UnsafeMutableRawPointer, count: Int, into signals: inout [WatchSignal]) {
+    func decode(_ buffer: UnsafeMutableRawPointer, count: Int, into signals: inout [WatchSignal]) {
         var offset = 0
         while offset + 16 <= count {
             let watch = buffer.loadUnaligned(fromByteOffset: offset, as: Int32.self)

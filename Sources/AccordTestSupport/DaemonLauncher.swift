@@ -1,0 +1,115 @@
+import Foundation
+
+/// Starts the real `accordd` on its own root, state database and control socket,
+/// against a hub on loopback, and runs the real `accordctl` against it.
+public final class DaemonLauncher: @unchecked Sendable {
+    public let folder: TemporaryFolder
+    public let root: String
+    public let socket: String
+    public let configPath: String
+    public private(set) var process: ChildProcess
+    private let wrapper: [String]
+    private let environment: [String: String]
+
+    /// - Parameters:
+    ///   - extraConfig: TOML lines added to the top-level table (before any section).
+    ///   - wrapper: a command the daemon runs under (e.g. `unshare`), its last
+    ///     argument followed by the daemon's path and arguments.
+    public init(
+        hubPort: Int, folder: TemporaryFolder? = nil, extraConfig: String = "", wrapper: [String] = [], environment: [String: String] = [:],
+        waitForReady: Bool = true
+    ) throws {
+        self.folder = try folder ?? TemporaryFolder()
+        root = self.folder.child("root")
+        socket = self.folder.child("control.sock")
+        configPath = self.folder.child("accordd.toml")
+        self.wrapper = wrapper
+        self.environment = environment
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try Self.config(root: root, state: self.folder.child("state.db"), socket: socket, hubPort: hubPort, extra: extraConfig)
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        process = try Self.start(folder: self.folder, config: configPath, wrapper: wrapper, environment: environment)
+        if waitForReady { try waitUntilReady() }
+    }
+
+    public static func config(root: String, state: String, socket: String, hubPort: Int, extra: String) -> String {
+        """
+        root = "\(root)"
+        remote = "http://127.0.0.1:\(hubPort)"
+        schemas = "\(BuiltProducts.repositoryRoot)/config/schemas"
+        state = "\(state)"
+        \(extra)
+
+        [retry]
+        base_delay_ms = 50
+        max_delay_ms = 1000
+
+        [control]
+        socket = "\(socket)"
+
+        """
+    }
+
+    /// Rewrites the config (for a reload test).
+    public func rewriteConfig(hubPort: Int, extraConfig: String) throws {
+        try Self.config(root: root, state: folder.child("state.db"), socket: socket, hubPort: hubPort, extra: extraConfig)
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    public func waitUntilReady(timeout: Double = 30) throws {
+        _ = try process.waitForError(containing: "control socket ready", timeout: timeout)
+    }
+
+    /// Starts it again with the same config (after a stop or a kill).
+    public func restart() throws {
+        process = try Self.start(folder: folder, config: configPath, wrapper: wrapper, environment: environment)
+        try waitUntilReady()
+    }
+
+    private static func start(folder: TemporaryFolder, config: String, wrapper: [String], environment: [String: String]) throws -> ChildProcess {
+        let binary = try BuiltProducts.path(of: "accordd")
+        if wrapper.isEmpty {
+            return try ChildProcess(binary, ["--config", config], environment: environment, logFolder: folder.path)
+        }
+        return try ChildProcess(wrapper[0], Array(wrapper.dropFirst()) + [binary, "--config", config], environment: environment, logFolder: folder.path)
+    }
+
+    /// Runs `accordctl ARGS --socket SOCKET`: exit code, stdout, stderr.
+    @discardableResult
+    public func ctl(_ arguments: [String]) throws -> (code: Int32, out: String, err: String) {
+        let binary = try BuiltProducts.path(of: "accordctl")
+        let child = try ChildProcess(binary, arguments + ["--socket", socket], logFolder: folder.path)
+        let code = try child.waitForExit(timeout: 120)
+        return (code, child.standardOutput, child.standardError)
+    }
+
+    /// `accordctl status --json`, parsed.
+    public func status() throws -> [String: Any] {
+        let result = try ctl(["status", "--json"])
+        guard result.code == 0, let object = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any] else {
+            throw TestSupportError("accordctl status failed (\(result.code)): \(result.err)")
+        }
+        return object
+    }
+
+    /// Writes a record file into the root, atomically (as an editor would).
+    public func write(_ relative: String, _ text: String) throws {
+        let path = root + "/" + relative
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    public func read(_ relative: String) -> String? {
+        try? String(contentsOfFile: root + "/" + relative, encoding: .utf8)
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+public func eventually(timeout: Double = 15, _ condition: () throws -> Bool) rethrows -> Bool {
+    let end = Date().addingTimeInterval(timeout)
+    while Date() < end {
+        if try condition() { return true }
+        usleep(20_000)
+    }
+    return try condition()
+}

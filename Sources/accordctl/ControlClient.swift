@@ -1,0 +1,146 @@
+import AccordCLI
+import AccordCore
+import AccordHTTP
+import ArgumentParser
+import TOMLKit
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Where the daemon's control socket is: `--socket`, `ACCORD_SOCKET`, the daemon
+/// config's `control.socket` (`--config`, `ACCORD_CONFIG`, /etc/accord/accordd.toml),
+/// then the default.
+struct ControlOptions: ParsableArguments {
+    @Option(help: "The daemon's control socket (default: $ACCORD_SOCKET, then control.socket from the daemon config).")
+    var socket: String?
+
+    @Option(help: "The daemon config to find control.socket in (default: $ACCORD_CONFIG, then /etc/accord/accordd.toml).")
+    var config: String?
+
+    static let defaultSocket = "/run/accord/control.sock"
+
+    func socketPath() throws -> String {
+        if let socket { return socket }
+        if let value = getenv("ACCORD_SOCKET"), !String(cString: value).isEmpty { return String(cString: value) }
+        let explicit = config ?? getenv("ACCORD_CONFIG").map { String(cString: $0) }
+        let path = explicit ?? "/etc/accord/accordd.toml"
+        guard let text = try? String(decoding: readAll(path), as: UTF8.self) else {
+            if explicit != nil { throw CommandStatus.usage("accordctl: cannot read the daemon config \(path); pass --socket PATH instead") }
+            return Self.defaultSocket
+        }
+        guard let table = try? TOMLTable(string: text) else {
+            throw CommandStatus.usage("accordctl: \(path) is not valid TOML; pass --socket PATH instead")
+        }
+        return table["control"]?.table?["socket"]?.string ?? Self.defaultSocket
+    }
+
+    private func readAll(_ path: String) throws -> [UInt8] {
+        guard let file = fopen(path, "r") else { throw CommandStatus.failed() }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, file)
+            if count <= 0 { break }
+            bytes += buffer[0..<count]
+        }
+        return bytes
+    }
+}
+
+/// The control API over libcurl on the Unix socket. Every failure to reach the daemon
+/// is exit code 3 with a line saying what to check.
+struct ControlClient {
+    let socketPath: String
+
+    init(_ options: ControlOptions) throws {
+        socketPath = try options.socketPath()
+    }
+
+    struct Reply {
+        var status: Int
+        var json: JSONObject
+        var text: String
+    }
+
+    func send(_ method: String, _ path: String, body: JSONObject? = nil, timeout: Double = 30) async throws -> Reply {
+        var options = HTTPClientOptions()
+        options.unixSocketPath = socketPath
+        options.connectTimeoutSeconds = 5
+        options.userAgent = "accordctl/\(AccordVersion.string)"
+        let client = HTTPClient(options: options)
+        defer { client.shutdown() }
+        var headers: [(String, String)] = []
+        var bytes: [UInt8]?
+        if let body {
+            headers.append(("Content-Type", "application/json"))
+            bytes = Array(JSONWriter.line(.object(body)).utf8)
+        } else if method == "POST" {
+            bytes = []
+        }
+        let response: HTTPResponse
+        do {
+            response = try await client.send(
+                HTTPRequest(method: method, url: "http://accordd" + path, headers: headers, body: bytes, timeoutSeconds: timeout))
+        } catch {
+            throw CommandStatus(code: 3, message: "accordctl: cannot reach accordd at \(socketPath): \(reason(error)); \(hint)")
+        }
+        let json = (try? JSONParser.parse(response.body))?.objectValue ?? JSONObject()
+        return Reply(status: response.status, json: json, text: response.text)
+    }
+
+    /// The problem's detail, as one line for stderr, with the exit code 1 (or 2 for a
+    /// request the daemon found malformed).
+    func failure(_ reply: Reply) -> CommandStatus {
+        let detail = reply.json["detail"]?.stringValue ?? reply.text.trimming(" \n")
+        return CommandStatus(code: reply.status == 400 || reply.status == 404 ? 2 : 1, message: "accordctl: \(detail)")
+    }
+
+    private var hint: String {
+        var info = stat()
+        if stat(socketPath, &info) != 0 {
+            return "is accordd running? (systemctl status accordd), or pass --socket PATH"
+        }
+        if access(socketPath, R_OK | W_OK) != 0 {
+            return "permission denied: join the socket's group (usually accord) or use sudo"
+        }
+        return "is accordd running? (systemctl status accordd)"
+    }
+
+    private func reason(_ error: any Error) -> String {
+        if case .transport(_, let message) = error as? HTTPClientError { return message }
+        return "\(error)"
+    }
+}
+
+/// Terminal helpers: human output fits 80 columns on a terminal.
+enum Terminal {
+    static var isTTY: Bool { isatty(1) == 1 }
+
+    static var width: Int {
+        var size = winsize()
+        if isTTY, ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return min(Int(size.ws_col), 120) }
+        return 80
+    }
+
+    /// Cuts a line to the terminal's width (only on a terminal: pipes get it whole).
+    static func fit(_ line: String) -> String {
+        guard isTTY, line.count > width else { return line }
+        return String(line.prefix(width - 1)) + "…"
+    }
+
+    static func printJSON(_ object: JSONObject) {
+        CommandRunner.printOutput(JSONWriter.pretty(.object(object)))
+    }
+}
+
+extension JSONValue {
+    /// A value shown inline: strings bare, everything else as compact JSON.
+    var inline: String {
+        if case .string(let text) = self { return text }
+        return JSONWriter.line(self)
+    }
+
+    var intValue: Int { numberValue.flatMap { Int($0.literal) } ?? 0 }
+}

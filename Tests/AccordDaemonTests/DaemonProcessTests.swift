@@ -1,0 +1,237 @@
+import AccordTestSupport
+import Foundation
+import Testing
+
+/// A valid agreement record as its file text.
+func agreementText(_ id: String, status: String = "negotiating", title: String = "HNS") -> String {
+    """
+    {
+      "kind": "agreement",
+      "id": "\(id)",
+      "title": "\(title)",
+      "parties": ["United States", "Japan"],
+      "status": "\(status)"
+    }
+
+    """
+}
+
+/// The hub's current JSON for a record, or nil (404/410).
+func hubRecord(_ hub: HubLauncher, _ id: String) async throws -> [String: Any]? {
+    let response = try await hub.client.request("GET", "/v1/records/agreement/\(id)")
+    guard response.status == 200 else { return nil }
+    return try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+}
+
+func hubStatus(_ hub: HubLauncher, _ id: String) async throws -> String? {
+    (try await hubRecord(hub, id)?["fields"] as? [String: Any])?["status"] as? String
+}
+
+/// Polls an async condition.
+func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let end = Date().addingTimeInterval(timeout)
+    while Date() < end {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+}
+
+/// `accordd` as a real process, with the real hub on loopback.
+@Suite(.serialized) struct DaemonProcessTests {
+    @Test func editsFlowBetweenTwoDaemonsThroughTheHub() async throws {
+        let hub = try HubLauncher()
+        let a = try DaemonLauncher(hubPort: hub.port)
+        let b = try DaemonLauncher(hubPort: hub.port)
+        try a.write("agreements/hns.json", agreementText("hns"))
+        #expect(try await eventuallyAsync { try await hubStatus(hub, "hns") == "negotiating" })
+        #expect(eventually { b.read("agreement/hns.json")?.contains("negotiating") == true })
+        try b.write("agreement/hns.json", agreementText("hns", status: "extended"))
+        #expect(eventually { a.read("agreements/hns.json")?.contains("extended") == true })
+        // A move inside the root is not a change: the hub's rev stays.
+        let rev = try await hubRecord(hub, "hns")?["rev"] as? String
+        try FileManager.default.createDirectory(atPath: a.root + "/moved", withIntermediateDirectories: true)
+        try FileManager.default.moveItem(atPath: a.root + "/agreements/hns.json", toPath: a.root + "/moved/hns.json")
+        #expect(try a.ctl(["sync", "--wait", "--timeout", "20"]).code == 0)
+        #expect(try await hubRecord(hub, "hns")?["rev"] as? String == rev)
+        // accordctl log shows field-level summaries.
+        let log = try b.ctl(["log", "-n", "5"])
+        #expect(log.out.contains("agreement/hns pushed: status: negotiating -> extended"), "\(log.out)")
+    }
+
+    @Test func sigtermStopsWithExitZeroAndSigkillLosesNothing() async throws {
+        let hub = try HubLauncher()
+        let a = try DaemonLauncher(hubPort: hub.port)
+        for index in 0..<300 { try a.write("bulk/r\(index).json", agreementText("r\(index)")) }
+        // Killed while it pushes: the outbox is on disk.
+        usleep(150_000)
+        a.process.signal(SIGKILL)
+        _ = try a.process.waitForExit(timeout: 10)
+        try a.restart()
+        #expect(try a.ctl(["sync", "--wait", "--timeout", "60"]).code == 0)
+        let changes = try await hub.client.request("GET", "/v1/changes?since=0&limit=1000")
+        let list = (try JSONSerialization.jsonObject(with: Data(changes.body)) as? [String: Any])?["changes"] as? [[String: Any]] ?? []
+        #expect(Set(list.compactMap { $0["id"] as? String }).count == 300)
+        // Each record was created once: one revision each, whatever the kill interrupted.
+        for index in [0, 150, 299] {
+            let revisions = try await hub.client.request("GET", "/v1/records/agreement/r\(index)/revisions")
+            let object = try JSONSerialization.jsonObject(with: Data(revisions.body)) as? [String: Any]
+            #expect((object?["revisions"] as? [Any])?.count == 1)
+        }
+        a.process.signal(SIGTERM)
+        #expect(try a.process.waitForExit(timeout: 10) == 0)
+    }
+
+    @Test func sighupReloadsThePolicyWithoutDroppingWork() async throws {
+        let hub = try HubLauncher()
+        let a = try DaemonLauncher(hubPort: hub.port)
+        try a.write("hns.json", agreementText("hns"))
+        #expect(try await eventuallyAsync { try await hubStatus(hub, "hns") == "negotiating" })
+        try a.rewriteConfig(hubPort: hub.port, extraConfig: "conflict_policy = \"prefer-local\"")
+        a.process.signal(SIGHUP)
+        _ = try a.process.waitForError(containing: "policy prefer-local", timeout: 10)
+        // Both sides change status while the daemon is paused: local wins now.
+        #expect(try a.ctl(["pause"]).code == 0)
+        let rev = try await hubRecord(hub, "hns")?["rev"] as? String ?? ""
+        let put = try await hub.client.request(
+            "PUT", "/v1/records/agreement/hns", headers: ["If-Match": "\"\(rev)\""],
+            json: #"{"title": "HNS", "parties": ["United States", "Japan"], "status": "agreed"}"#)
+        #expect(put.status == 200)
+        try a.write("hns.json", agreementText("hns", status: "signed"))
+        #expect(try a.ctl(["resume"]).code == 0)
+        #expect(try await eventuallyAsync { try await hubStatus(hub, "hns") == "signed" })
+        #expect(try a.status()["conflicts"] as? Int == 0)
+        #expect(a.process.isRunning)
+    }
+
+    @Test func anEmptiedRootTripsTheMassDeleteGuard() async throws {
+        let hub = try HubLauncher()
+        let a = try DaemonLauncher(hubPort: hub.port)
+        for index in 0..<12 { try a.write("set/r\(index).json", agreementText("r\(index)")) }
+        #expect(try a.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
+        try FileManager.default.removeItem(atPath: a.root + "/set")
+        #expect(try eventually { try a.status()["held_deletions"] as? Int == 12 })
+        let status = try a.ctl(["status"])
+        #expect(status.out.contains("accordctl resume --allow-deletes"))
+        // Nothing was deleted on the hub.
+        for index in 0..<12 { #expect(try await hubStatus(hub, "r\(index)") == "negotiating") }
+        #expect(try a.ctl(["resume", "--allow-deletes"]).code == 0)
+        #expect(
+            try await eventuallyAsync {
+                let first = try await hubRecord(hub, "r0")
+                let last = try await hubRecord(hub, "r11")
+                return first == nil && last == nil
+            })
+    }
+
+    @Test func aWatchLimitFallsBackToPeriodicScans() async throws {
+        let hub = try HubLauncher()
+        let folder = try TemporaryFolder()
+        for index in 0..<6 { try folder.write("root/d\(index)/keep.txt", "") }
+        // A user namespace has its own inotify limit: 3 watches, for a root of 7 folders.
+        let a = try DaemonLauncher(
+            hubPort: hub.port, folder: folder,
+            wrapper: ["/usr/bin/unshare", "-Ur", "/bin/sh", "-c", "echo 3 > /proc/sys/user/max_inotify_watches && exec \"$0\" \"$@\""])
+        _ = try a.process.waitForError(containing: "fs.inotify.max_user_watches", timeout: 10)
+        try a.write("d5/late.json", agreementText("late"))
+        #expect(try await eventuallyAsync { try await hubStatus(hub, "late") == "negotiating" })
+        #expect(a.process.isRunning)
+    }
+
+    @Test func oneDaemonPerStateDatabaseAndSocket() throws {
+        let hub = try HubLauncher()
+        let a = try DaemonLauncher(hubPort: hub.port)
+        // Same config: the state lock refuses it, naming the holder.
+        let second = try ChildProcess(try BuiltProducts.path(of: "accordd"), ["--config", a.configPath], logFolder: a.folder.path)
+        #expect(try second.waitForExit(timeout: 10) == 1)
+        #expect(second.standardError.contains("already using the state database"), "\(second.standardError)")
+        // The live socket was not taken over: accordctl still reaches the first daemon.
+        #expect(try a.ctl(["status"]).code == 0)
+        var info = stat()
+        #expect(stat(a.socket, &info) == 0 && info.st_mode & 0o777 == 0o660)
+    }
+
+    @Test func aStaleSocketFromACrashIsReplaced() throws {
+        let hub = try HubLauncher()
+        let a = try DaemonLauncher(hubPort: hub.port)
+        a.process.signal(SIGKILL)
+        _ = try a.process.waitForExit(timeout: 10)
+        // kill -9 leaves the socket file behind.
+        #expect(FileManager.default.fileExists(atPath: a.socket))
+        try a.restart()
+        #expect(try a.ctl(["status"]).code == 0)
+    }
+
+    @Test func badConfigStopsStartUpWithOneLine() throws {
+        let folder = try TemporaryFolder()
+        let path = try folder.write("bad.toml", "root = \"/tmp\"\nconflict_polcy = \"merge\"\n")
+        let daemon = try ChildProcess(try BuiltProducts.path(of: "accordd"), ["--config", path], logFolder: folder.path)
+        #expect(try daemon.waitForExit(timeout: 10) == 2)
+        let lines = daemon.standardError.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].contains(path) && lines[0].contains("conflict_polcy"), "\(daemon.standardError)")
+    }
+
+    @Test func systemdReadinessStatusAndWatchdog() throws {
+        let hub = try HubLauncher()
+        let folder = try TemporaryFolder()
+        let listener = try DatagramListener(path: folder.child("notify.sock"))
+        let a = try DaemonLauncher(
+            hubPort: hub.port, folder: folder, environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "200000"])
+        #expect(listener.wait(for: "READY=1"))
+        #expect(listener.wait(for: "STATUS="))
+        #expect(listener.wait(for: "WATCHDOG=1"))
+        a.process.signal(SIGTERM)
+        #expect(try a.process.waitForExit(timeout: 10) == 0)
+        #expect(listener.wait(for: "STOPPING=1"))
+    }
+
+    @Test func metricsAreServedOnTheSocket() throws {
+        let hub = try HubLauncher()
+        let a = try DaemonLauncher(hubPort: hub.port)
+        try a.write("m.json", agreementText("m"))
+        #expect(try a.ctl(["sync", "--wait"]).code == 0)
+        let curl = try ChildProcess("/usr/bin/curl", ["-s", "--unix-socket", a.socket, "http://accordd/metrics"], logFolder: a.folder.path)
+        _ = try curl.waitForExit(timeout: 10)
+        let text = curl.standardOutput
+        #expect(text.contains("accord_pushes_total 1"), "\(text)")
+        #expect(text.contains("accord_hub_reachable 1"))
+        #expect(text.contains("accord_change_to_ack_seconds_count"))
+    }
+}
+
+/// A Unix datagram socket standing in for systemd's notify socket.
+final class DatagramListener: @unchecked Sendable {
+    let path: String
+    private let descriptor: Int32
+    private var received: [String] = []
+
+    init(path: String) throws {
+        self.path = path
+        descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0 else { throw TestSupportError("cannot bind \(path)") }
+        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(descriptor) }
+
+    /// Waits up to 15 s for a message starting with `prefix`.
+    func wait(for prefix: String) -> Bool {
+        let end = Date().addingTimeInterval(15)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date() < end {
+            if received.contains(where: { $0.hasPrefix(prefix) }) { return true }
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count > 0 { received.append(String(decoding: buffer[0..<count], as: UTF8.self)) }
+        }
+        return received.contains(where: { $0.hasPrefix(prefix) })
+    }
+}
