@@ -113,6 +113,8 @@ let package = Package(
             name: "AccordDaemonTests",
             dependencies: ["AccordDaemon", "AccordSync", "AccordConfig", "AccordCore", "AccordTestSupport", "accordd", "accordctl", "accordhub"]
         ),
+        // Whole-system scenarios: real hub, daemons and accordctl as processes.
+        .testTarget(name: "EndToEndTests", dependencies: ["AccordTestSupport", "accordd", "accordctl", "accordhub"]),
         .testTarget(name: "AccordWatchTests", dependencies: ["AccordWatch", "AccordCore", "AccordTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -58,15 +58,6 @@ extension RootScanner {
             }
             let parsed = RecordFileParser.parse(path: path, bytes: bytes, format: format, maxRecordBytes: maxRecordBytes)
             problems += parsed.problems
-            if !parsed.problems.isEmpty {
-                // A broken file may still hold records we cannot see: keep its last good entry.
-                result.protected.formUnion(previous[path]?.records ?? [])
-            } else {
-                result.saved.append(
-                    FileIndexEntry(
-                        path: path, size: Int(info.st_size), modifiedNanos: modifiedNanos, inode: UInt64(info.st_ino), hash: SHA256.hex(bytes),
-                        records: parsed.records.map(\.record.key)))
-            }
             for located in parsed.records {
                 let violations = schemas.validate(located.record)
                 if violations.isEmpty {
@@ -76,6 +67,17 @@ extension RootScanner {
                     result.protected.insert(located.record.key)
                     problems += violations.map { RecordProblem(path: located.path, line: located.line, column: 1, reason: $0.description) }
                 }
+            }
+            if problems.isEmpty {
+                result.saved.append(
+                    FileIndexEntry(
+                        path: path, size: Int(info.st_size), modifiedNanos: modifiedNanos, inode: UInt64(info.st_ino), hash: SHA256.hex(bytes),
+                        records: parsed.records.map(\.record.key)))
+            } else {
+                // A file with a problem keeps its last good entry and is read again every
+                // scan, so the problem stays reported until it is fixed; what it held
+                // last time is never taken for deleted.
+                result.protected.formUnion(previous[path]?.records ?? [])
             }
             result.problems[path] = problems
         }

@@ -109,6 +109,7 @@ public struct RootScanner: Sendable {
                     batch[key] = ScannedRecord(key: key, fields: located.record.fields, path: file.relativePath, modified: modified)
                 } else {
                     result.protected.insert(key)
+                    brokenFiles.insert(file.relativePath)
                     for violation in violations {
                         result.problems.append(RecordProblem(path: located.path, line: located.line, column: 1, reason: violation.description))
                     }
@@ -121,9 +122,10 @@ public struct RootScanner: Sendable {
             }
         }
         if !batch.isEmpty { try emit(Array(batch.values)) }
-        // A broken file may still hold records we cannot see: keep what it held last
-        // time, and keep its last good entry (it is read again next time, and nothing
-        // will overwrite it against a hash it no longer has).
+        // A broken file (or one with an invalid record) may still hold records we
+        // cannot see: keep what it held last time, and keep its last good entry (it is
+        // read again next time, so its problems stay reported, and nothing will
+        // overwrite it against a hash it no longer has).
         for path in brokenFiles {
             result.protected.formUnion(previous[path]?.records ?? [])
             if let old = previous[path] { result.index[path] = old }

@@ -18,16 +18,17 @@ public final class HubLauncher: @unchecked Sendable {
 
     public var client: RawHTTPClient { RawHTTPClient(port: port) }
 
-    /// Starts it again on the same database (after a stop or a kill).
-    public func restart() throws {
-        (process, port) = try Self.start(folder: folder, database: databasePath, arguments: extraArguments)
+    /// Starts it again on the same database (after a stop or a kill), on the same
+    /// port when `samePort` (clients configured with it find it again).
+    public func restart(samePort: Bool = false) throws {
+        (process, port) = try Self.start(folder: folder, database: databasePath, arguments: extraArguments, port: samePort ? port : 0)
     }
 
-    private static func start(folder: TemporaryFolder, database: String, arguments: [String]) throws -> (ChildProcess, Int) {
+    private static func start(folder: TemporaryFolder, database: String, arguments: [String], port: Int = 0) throws -> (ChildProcess, Int) {
         let binary = try BuiltProducts.path(of: "accordhub")
         let process = try ChildProcess(
             binary,
-            ["--listen", "127.0.0.1:0", "--db", database, "--schemas", BuiltProducts.repositoryRoot + "/config/schemas"] + arguments,
+            ["--listen", "127.0.0.1:\(port)", "--db", database, "--schemas", BuiltProducts.repositoryRoot + "/config/schemas"] + arguments,
             logFolder: folder.path)
         let line = try process.waitForOutput(containing: "listening on", timeout: 30)
         guard let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {

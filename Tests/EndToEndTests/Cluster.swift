@@ -1,0 +1,109 @@
+import AccordTestSupport
+import Foundation
+
+/// A hub and several daemons on loopback, each with its own root, state and socket,
+/// and the views a test needs to compare them.
+final class Cluster: @unchecked Sendable {
+    let hub: HubLauncher
+    let daemons: [DaemonLauncher]
+
+    init(daemons count: Int, policy: String = "merge") throws {
+        let hub = try HubLauncher()
+        self.hub = hub
+        daemons = try (0..<count).map { _ in try DaemonLauncher(hubPort: hub.port, extraConfig: "conflict_policy = \"\(policy)\"") }
+    }
+
+    /// Every record in a root, by `kind/id`, without kind and id (as the hub holds them).
+    static func records(in root: String) -> [String: NSDictionary] {
+        var found: [String: NSDictionary] = [:]
+        let walker = FileManager.default.enumerator(atPath: root)
+        while let relative = walker?.nextObject() as? String {
+            let name = (relative as NSString).lastPathComponent
+            if name.hasPrefix(".") { continue }
+            guard let data = FileManager.default.contents(atPath: root + "/" + relative) else { continue }
+            var objects: [[String: Any]] = []
+            if relative.hasSuffix(".jsonl") {
+                for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
+                    if let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] { objects.append(object) }
+                }
+            } else if relative.hasSuffix(".json"), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+                objects.append(object)
+            }
+            for var object in objects {
+                guard let kind = object["kind"] as? String, let id = object["id"] as? String else { continue }
+                object["kind"] = nil
+                object["id"] = nil
+                found["\(kind)/\(id)"] = object as NSDictionary
+            }
+        }
+        return found
+    }
+
+    /// Every live record on the hub, by `kind/id`.
+    func hubRecords() async throws -> [String: NSDictionary] {
+        var found: [String: NSDictionary] = [:]
+        var since = 0
+        var keys: Set<String> = []
+        while true {
+            let page = try await json("/v1/changes?since=\(since)&limit=1000")
+            let changes = page["changes"] as? [[String: Any]] ?? []
+            for change in changes { keys.insert("\(change["kind"]!)/\(change["id"]!)") }
+            let last = page["last_seq"] as? Int ?? since
+            if changes.isEmpty || last == since { break }
+            since = last
+        }
+        for key in keys {
+            let response = try await hub.client.request("GET", "/v1/records/\(key)")
+            guard response.status == 200, let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else { continue }
+            found[key] = object["fields"] as? NSDictionary
+        }
+        return found
+    }
+
+    /// Every revision of a record on the hub, newest first: each one's fields.
+    func revisions(_ key: String) async throws -> [NSDictionary] {
+        let object = try await json("/v1/records/\(key)/revisions")
+        return (object["revisions"] as? [[String: Any]] ?? []).compactMap { $0["fields"] as? NSDictionary }
+    }
+
+    func json(_ path: String) async throws -> [String: Any] {
+        let response = try await hub.client.request("GET", path)
+        return (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
+    }
+
+    /// Syncs every daemon, round after round, until a round moves nothing.
+    func settle(rounds: Int = 10) throws {
+        for _ in 0..<rounds {
+            var moved = false
+            for daemon in daemons {
+                let result = try daemon.ctl(["sync", "--wait", "--timeout", "60"])
+                let counts = result.out.split(separator: "\n").first.map(String.init) ?? ""
+                if !counts.hasPrefix("pushed 0, pulled 0, merged 0") { moved = true }
+            }
+            if !moved { return }
+        }
+    }
+}
+
+func agreementText(_ id: String, status: String = "negotiating", title: String = "HNS", notes: String? = nil) -> String {
+    var text = """
+        {
+          "kind": "agreement",
+          "id": "\(id)",
+          "title": "\(title)",
+          "parties": ["United States", "Japan"],
+          "status": "\(status)"
+        """
+    if let notes { text += ",\n  \"notes\": \"\(notes)\"" }
+    return text + "\n}\n"
+}
+
+/// Polls an async condition.
+func eventuallyAsync(timeout: Double = 20, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let end = Date().addingTimeInterval(timeout)
+    while Date() < end {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(25))
+    }
+    return try await condition()
+}
