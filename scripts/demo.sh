@@ -1,13 +1,126 @@
 #!/usr/bin/env bash
-# The main job, as far as it goes today: build accordctl, check the example records
-# against the schemas, and show the field-level diff between two versions of the
-# FY2021 Host Nation Support agreement.
+# The main job: build, then run a hub and two daemons (alice and bob) on loopback in
+# ./demo, both roots seeded with examples/records, and show what to try. Ctrl-C (or
+# `scripts/demo.sh stop` from another terminal) stops everything cleanly.
+#
+#   scripts/demo.sh              start, print what to try, wait for Ctrl-C
+#   scripts/demo.sh stop         stop a demo started elsewhere
+#   scripts/demo.sh --self-test  start, walk through the tour automatically, stop
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build --product accordctl
-ctl=.build/debug/accordctl
-echo "== accordctl validate examples/records"
-$ctl validate examples/records
-echo
-echo "== accordctl diff (the agreement before and after the extension was reported)"
-$ctl diff examples/versions/us-japan-hns-fy2021.before.json examples/records/agreements/us-japan-hns-fy2021.json || [ $? -eq 1 ]
+demo="$PWD/demo"
+mode="${1:-run}"
+
+stop_all() {
+    [ -f "$demo/pids" ] || return 0
+    # Daemons first (they finish their step and keep pending work), then the hub.
+    while read -r name pid; do
+        [ "$name" = hub ] && continue
+        kill -TERM "$pid" 2>/dev/null || true
+    done <"$demo/pids"
+    while read -r name pid; do
+        [ "$name" = hub ] || while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    done <"$demo/pids"
+    while read -r name pid; do
+        [ "$name" = hub ] && { kill -TERM "$pid" 2>/dev/null || true; while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done; }
+    done <"$demo/pids"
+    rm -f "$demo/pids"
+    echo "demo stopped; its files stay in $demo (remove the folder to start afresh)"
+}
+
+if [ "$mode" = stop ]; then
+    stop_all
+    exit 0
+fi
+if [ -f "$demo/pids" ]; then
+    echo "demo: a demo seems to be running already (demo/pids); run 'scripts/demo.sh stop' first" >&2
+    exit 1
+fi
+
+echo "== building (debug; the first build takes a few minutes)"
+swift build --product accordhub >/dev/null
+swift build --product accordd >/dev/null
+swift build --product accordctl >/dev/null
+bin="$PWD/.build/debug"
+
+mkdir -p "$demo"
+: >"$demo/pids"
+trap 'stop_all; exit 0' INT TERM
+
+# The hub picks a free port and prints it.
+"$bin/accordhub" --listen 127.0.0.1:0 --db "$demo/hub.db" --schemas "$PWD/config/schemas" >"$demo/hub.out" 2>"$demo/hub.log" &
+echo "hub $!" >>"$demo/pids"
+for _ in $(seq 100); do grep -q "listening on" "$demo/hub.out" 2>/dev/null && break; sleep 0.1; done
+hub_url=$(grep -o 'http://[0-9.:]*' "$demo/hub.out" | head -1)
+[ -n "$hub_url" ] || { echo "demo: the hub did not start; see $demo/hub.log" >&2; stop_all; exit 1; }
+
+for name in alice bob; do
+    mkdir -p "$demo/$name/records"
+    [ -n "$(ls -A "$demo/$name/records")" ] || cp -r examples/records/. "$demo/$name/records/"
+    cat >"$demo/$name/accordd.toml" <<EOF
+root = "$demo/$name/records"
+remote = "$hub_url"
+schemas = "$PWD/config/schemas"
+state = "$demo/$name/state.db"
+
+[control]
+socket = "$demo/$name/control.sock"
+EOF
+    "$bin/accordd" --config "$demo/$name/accordd.toml" 2>"$demo/$name/accordd.log" &
+    echo "$name $!" >>"$demo/pids"
+done
+for name in alice bob; do
+    for _ in $(seq 100); do [ -S "$demo/$name/control.sock" ] && break; sleep 0.1; done
+    "$bin/accordctl" --socket "$demo/$name/control.sock" sync --wait --timeout 30 >/dev/null
+done
+
+ctl_a="accordctl --socket demo/alice/control.sock"
+ctl_b="accordctl --socket demo/bob/control.sock"
+record=agreements/us-japan-hns-fy2021.json
+cat <<EOF
+
+Accord demo: a hub at $hub_url and two daemons, alice and bob, each syncing its
+own copy of examples/records. Logs: demo/hub.log, demo/alice/accordd.log,
+demo/bob/accordd.log. accordctl is .build/debug/accordctl (export PATH="$bin:\$PATH").
+
+1. Edit a record in alice's root, and watch it arrive in bob's:
+     sed -i 's/"status": "[a-z_]*"/"status": "in_force"/' demo/alice/records/$record
+     grep '"status"' demo/bob/records/$record
+2. Make a conflict: pause bob, change the same field on both sides, resume bob:
+     $ctl_b pause
+     sed -i 's/"status": "[a-z_]*"/"status": "signed"/' demo/alice/records/$record
+     sed -i 's/"status": "[a-z_]*"/"status": "expired"/' demo/bob/records/$record
+     $ctl_b resume
+     $ctl_b conflicts
+     $ctl_b resolve agreement/us-japan-hns-fy2021 --keep local
+3. See what happened:
+     $ctl_a status
+     $ctl_b log
+     curl -s --unix-socket demo/alice/control.sock http://accordd/metrics
+
+Ctrl-C stops everything (or: scripts/demo.sh stop).
+EOF
+
+if [ "$mode" != --self-test ]; then
+    while true; do sleep 3600 & wait $!; done
+fi
+
+# --self-test: the tour above, checked step by step.
+ctl="$bin/accordctl"
+fail() { echo "demo self-test: $1" >&2; stop_all; exit 1; }
+wait_for() { for _ in $(seq 200); do eval "$1" && return 0; sleep 0.05; done; return 1; }
+sed -i 's/"status": "[a-z_]*"/"status": "in_force"/' "$demo/alice/records/$record"
+wait_for "grep -q '\"status\": \"in_force\"' '$demo/bob/records/$record'" || fail "alice's edit did not reach bob"
+"$ctl" --socket "$demo/bob/control.sock" pause >/dev/null
+sed -i 's/"status": "[a-z_]*"/"status": "signed"/' "$demo/alice/records/$record"
+"$ctl" --socket "$demo/alice/control.sock" sync --wait >/dev/null
+sed -i 's/"status": "[a-z_]*"/"status": "expired"/' "$demo/bob/records/$record"
+"$ctl" --socket "$demo/bob/control.sock" resume >/dev/null
+"$ctl" --socket "$demo/bob/control.sock" sync --wait >/dev/null
+"$ctl" --socket "$demo/bob/control.sock" conflicts | grep -q "local:  expired" || fail "no conflict listed on bob"
+"$ctl" --socket "$demo/bob/control.sock" resolve agreement/us-japan-hns-fy2021 --keep local >/dev/null || fail "resolve failed"
+"$ctl" --socket "$demo/bob/control.sock" sync --wait >/dev/null
+wait_for "grep -q '\"status\": \"expired\"' '$demo/alice/records/$record'" || fail "bob's resolution did not reach alice"
+"$ctl" --socket "$demo/alice/control.sock" log -n 3
+stop_all
+echo "demo self-test: passed"

@@ -4,6 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build --build-tests
 swift test --skip-build
+# The README's main command, walked through automatically (in a fresh demo folder).
+rm -rf demo
+scripts/demo.sh --self-test
+rm -rf demo
 # The examples must stay valid and the formatting clean.
 .build/debug/accordctl validate examples/records
 swift format lint --strict -r Sources Tests

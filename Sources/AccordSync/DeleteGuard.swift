@@ -12,13 +12,16 @@ public enum DeleteGuard {
     ///   - deletions: records this scan would delete on the hub.
     ///   - liveRecords: records the replica and the hub last agreed exist.
     ///   - rootReadable: the root exists and is a readable folder.
-    ///   - rootEmpty: the root holds no record file at all.
+    ///   - rootEmpty: the root holds no record file at all (with two or more deletions:
+    ///     one last record deleted on purpose empties a root too).
     public static func check(deletions: Int, liveRecords: Int, rootReadable: Bool, rootEmpty: Bool, maxDeletePercent: Int) -> Verdict {
         guard deletions > 0 else { return .allow }
         if !rootReadable {
             return .hold(reason: "the root is missing or unreadable (an unmounted disk?)")
         }
-        if rootEmpty {
+        // Several records gone at once leaving nothing is an unmounted disk or an
+        // `rm -rf` until a person says otherwise; deleting the one last record is not.
+        if rootEmpty, deletions >= 2 {
             return .hold(reason: "the root is suddenly empty (an unmounted disk?)")
         }
         if deletions >= 10, deletions * 100 > maxDeletePercent * liveRecords {

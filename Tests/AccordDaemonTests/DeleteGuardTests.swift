@@ -8,7 +8,11 @@ import Testing
 
     @Test func aMissingOrEmptyRootHoldsEvenOneDeletion() {
         #expect(DeleteGuard.check(deletions: 1, liveRecords: 1, rootReadable: false, rootEmpty: true, maxDeletePercent: 100) != .allow)
-        #expect(DeleteGuard.check(deletions: 3, liveRecords: 3, rootReadable: true, rootEmpty: true, maxDeletePercent: 100) != .allow)
+        #expect(DeleteGuard.check(deletions: 2, liveRecords: 2, rootReadable: true, rootEmpty: true, maxDeletePercent: 100) != .allow)
+    }
+
+    @Test func deletingTheOneLastRecordIsAllowed() {
+        #expect(DeleteGuard.check(deletions: 1, liveRecords: 1, rootReadable: true, rootEmpty: true, maxDeletePercent: 50) == .allow)
     }
 
     @Test func thePercentageNeedsAtLeastTenDeletions() {
