@@ -36,11 +36,13 @@ let package = Package(
         .target(name: "AccordSync", dependencies: ["AccordCore", "AccordHTTP", "AccordStore", "AccordFiles"]),
         // inotify: recursive watches and the debouncing aggregator.
         .target(name: "AccordWatch", dependencies: ["AccordCore", "AccordFiles"]),
+        // sd_notify(3) and the watchdog, for both services.
+        .target(name: "AccordSystemd", dependencies: [.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // The daemon: config, sync loop, feed, control API, signals, systemd notify.
         .target(
             name: "AccordDaemon",
             dependencies: [
-                "AccordCore", "AccordFiles", "AccordConfig", "AccordHTTP", "AccordStore", "AccordSync", "AccordWatch",
+                "AccordCore", "AccordFiles", "AccordConfig", "AccordHTTP", "AccordStore", "AccordSync", "AccordWatch", "AccordSystemd",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -55,7 +57,7 @@ let package = Package(
         .target(
             name: "AccordHub",
             dependencies: [
-                "AccordCore", "AccordConfig",
+                "AccordCore", "AccordConfig", "AccordSystemd",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "GRDB", package: "GRDB.swift"),

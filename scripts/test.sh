@@ -8,6 +8,8 @@ swift test --skip-build
 rm -rf demo
 scripts/demo.sh --self-test
 rm -rf demo
+# The systemd units, as installed by scripts/install.sh, pass systemd-analyze verify.
+BUILD_DIR=.build/debug scripts/verify-units.sh
 # The examples must stay valid and the formatting clean.
 .build/debug/accordctl validate examples/records
 swift format lint --strict -r Sources Tests

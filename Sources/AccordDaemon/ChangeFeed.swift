@@ -1,4 +1,5 @@
 import AccordSync
+import AccordSystemd
 import Logging
 import ServiceLifecycle
 
@@ -40,21 +41,6 @@ struct ChangeFeed: Service {
                     // 1, 2, 4 … 30 seconds between tries while the hub is away.
                     try await Task.sleep(for: .milliseconds(min(30_000, 500 << min(failures, 6))))
                 }
-            }
-        }
-    }
-}
-
-/// `WATCHDOG=1` at half of `WATCHDOG_USEC`, as long as the process's tasks run.
-struct Watchdog: Service {
-    let notifier: SystemdNotifier
-
-    func run() async throws {
-        guard let interval = notifier.watchdogInterval else { return }
-        try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                notifier.notify("WATCHDOG=1")
-                try await Task.sleep(for: .milliseconds(Int64(interval * 1000)))
             }
         }
     }

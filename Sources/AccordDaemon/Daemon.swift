@@ -4,6 +4,7 @@ import AccordFiles
 import AccordHTTP
 import AccordStore
 import AccordSync
+import AccordSystemd
 import AccordWatch
 import Logging
 import ServiceLifecycle

@@ -1,5 +1,6 @@
 import AccordCore
 import AccordSync
+import AccordSystemd
 import AccordWatch
 import Logging
 
@@ -138,6 +139,9 @@ actor SyncLoop {
             manualReport.add(report)
             manualDone = manual
         }
+        // After a bulk step, hand freed memory back: an idle daemon should not keep the
+        // peak of its last big push.
+        if report.pushed + report.pulled + report.queued > 500 { MemoryTrim.returnFreedMemory() }
         publishStatus()
     }
 

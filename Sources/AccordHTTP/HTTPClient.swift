@@ -142,7 +142,9 @@ public final class HTTPClient: Sendable {
                     finish(transfer, transfer.outcome(code))
                 }
             }
-            curl_multi_poll(multi.pointer, nil, 0, 1000, nil)
+            // curl shortens the wait to its own next timer; new transfers and shutdown
+            // wake it (curl_multi_wakeup). An idle client thus sleeps a minute at a time.
+            curl_multi_poll(multi.pointer, nil, 0, 60_000, nil)
         }
     }
 

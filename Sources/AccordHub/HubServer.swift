@@ -1,4 +1,5 @@
 import AccordCore
+import AccordSystemd
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -11,11 +12,14 @@ public struct HubServer: Sendable {
     public let handler: HubHandler
     public let address: ListenAddress
     public let logger: Logger
+    /// systemd readiness (`READY=1` once listening and the database answers) and watchdog.
+    public let notifier: SystemdNotifier
 
-    public init(handler: HubHandler, address: ListenAddress, logger: Logger) {
+    public init(handler: HubHandler, address: ListenAddress, logger: Logger, notifier: SystemdNotifier = .fromEnvironment()) {
         self.handler = handler
         self.address = address
         self.logger = logger
+        self.notifier = notifier
     }
 
     /// Serves until a shutdown signal; `onListening` gets the bound address (the real
@@ -24,6 +28,7 @@ public struct HubServer: Sendable {
         let handler = self.handler
         let logger = self.logger
         let address = self.address
+        let notifier = self.notifier
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             await HubServer.respond(to: request, handler: handler, logger: logger)
         }
@@ -35,6 +40,7 @@ public struct HubServer: Sendable {
                 let bound = ListenAddress(host: address.host, port: channel.localAddress?.port ?? address.port)
                 do {
                     try await handler.setReady(true)
+                    notifier.notify("READY=1\nSTATUS=listening on \(bound.host):\(bound.port)")
                 } catch {
                     logger.critical("the hub cannot read its database and stays not ready: \(error)")
                 }
@@ -44,11 +50,12 @@ public struct HubServer: Sendable {
         )
         // Services shut down in reverse order: the drain runs first, so long-polls return
         // before the server waits for its in-flight requests.
-        var configuration = ServiceGroupConfiguration(
-            services: [app, IdempotencyJanitor(storage: handler.storage, logger: logger), DrainOnShutdown(handler: handler)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        var services: [any Service] = [app, IdempotencyJanitor(storage: handler.storage, logger: logger), DrainOnShutdown(handler: handler)]
+        if notifier.watchdogInterval != nil { services.append(Watchdog(notifier: notifier)) }
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(10)
         try await ServiceGroup(configuration: configuration).run()
+        notifier.notify("STOPPING=1")
     }
 
     static func respond(to incoming: Request, handler: HubHandler, logger: Logger) async -> Response {

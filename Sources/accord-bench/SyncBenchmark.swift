@@ -20,10 +20,10 @@ struct SyncBenchmark {
         do {
             try FileManager.default.createDirectory(atPath: work + "/root", withIntermediateDirectories: true)
             let schemas = try SchemaDirectory.load(schemaFolder)
-            let hub = try startHub(hubBinary, work: work)
+            let hub = try startHub(hubBinary, work: work, schemas: schemaFolder)
             defer { kill(hub.pid, SIGTERM) }
             print("generating \(records) records as .json files ...")
-            try writeRecords(records, into: work + "/root")
+            try writeBenchRecords(records, into: work + "/root")
             let http = HTTPClient()
             defer { http.shutdown() }
             let store = try StateStore(path: work + "/state.db")
@@ -64,42 +64,6 @@ struct SyncBenchmark {
             exit(1)
         }
     }
-
-    private func writeRecords(_ count: Int, into root: String) throws {
-        for index in 0..<count {
-            let record = Record(
-                key: RecordKey(kind: "agreement", id: "agreement-\(index)"),
-                fields: [
-                    "title": .string("Host Nation Support agreement number \(index) between the allies"),
-                    "parties": .array([.string("United States"), .string("Japan")]), "status": .string("negotiating"),
-                    "value": .object(["amount": .number(JSONNumber(1_910_000_000 + index)), "currency": .string("USD")]),
-                    "fiscal_year": .number(JSONNumber(2021)), "covers": .array([.string("utilities"), .string("labor"), .string("training")]),
-                    "notes": .string(String(repeating: "Cost-sharing talks will resume in April. ", count: 12)),
-                ])
-            try JSONWriter.pretty(.object(record.object)).write(toFile: "\(root)/agreement-\(index).json", atomically: false, encoding: .utf8)
-        }
-    }
-
-    private func startHub(_ binary: String, work: String) throws -> (pid: pid_t, port: Int) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
-            "--listen", "127.0.0.1:0", "--db", work + "/hub.db", "--schemas", options.string("schemas", default: "config/schemas"), "--log-level", "warning",
-        ]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        var line = ""
-        while !line.contains("\n") {
-            let data = pipe.fileHandleForReading.availableData
-            if data.isEmpty { throw BenchError("the hub exited before listening; build it with swift build -c release --product accordhub") }
-            line += String(decoding: data, as: UTF8.self)
-        }
-        guard let port = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
-            throw BenchError("cannot read the hub's port from: \(line)")
-        }
-        return (process.processIdentifier, port)
-    }
 }
 
 struct BenchError: Error, CustomStringConvertible {
@@ -108,4 +72,42 @@ struct BenchError: Error, CustomStringConvertible {
     init(_ description: String) {
         self.description = description
     }
+}
+
+/// Writes `count` agreement records of about 1 KB, one `.json` file each.
+func writeBenchRecords(_ count: Int, into root: String) throws {
+    for index in 0..<count {
+        let record = Record(
+            key: RecordKey(kind: "agreement", id: "agreement-\(index)"),
+            fields: [
+                "title": .string("Host Nation Support agreement number \(index) between the allies"),
+                "parties": .array([.string("United States"), .string("Japan")]), "status": .string("negotiating"),
+                "value": .object(["amount": .number(JSONNumber(1_910_000_000 + index)), "currency": .string("USD")]),
+                "fiscal_year": .number(JSONNumber(2021)), "covers": .array([.string("utilities"), .string("labor"), .string("training")]),
+                "notes": .string(String(repeating: "Cost-sharing talks will resume in April. ", count: 12)),
+            ])
+        try JSONWriter.pretty(.object(record.object)).write(toFile: "\(root)/agreement-\(index).json", atomically: false, encoding: .utf8)
+    }
+}
+
+/// Starts the hub on a free loopback port; returns its pid and port.
+func startHub(_ binary: String, work: String, schemas: String) throws -> (pid: pid_t, port: Int) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = [
+        "--listen", "127.0.0.1:0", "--db", work + "/hub.db", "--schemas", schemas, "--log-level", "warning",
+    ]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    var line = ""
+    while !line.contains("\n") {
+        let data = pipe.fileHandleForReading.availableData
+        if data.isEmpty { throw BenchError("the hub exited before listening; build it with swift build -c release --product accordhub") }
+        line += String(decoding: data, as: UTF8.self)
+    }
+    guard let port = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
+        throw BenchError("cannot read the hub's port from: \(line)")
+    }
+    return (process.processIdentifier, port)
 }

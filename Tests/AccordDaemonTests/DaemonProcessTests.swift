@@ -185,6 +185,20 @@ func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool)
         #expect(listener.wait(for: "STOPPING=1"))
     }
 
+    @Test func theHubTellsSystemdItIsReady() throws {
+        let folder = try TemporaryFolder()
+        let listener = try DatagramListener(path: folder.child("notify.sock"))
+        let hub = try ChildProcess(
+            try BuiltProducts.path(of: "accordhub"),
+            ["--listen", "127.0.0.1:0", "--db", folder.child("hub.db"), "--schemas", BuiltProducts.repositoryRoot + "/config/schemas"],
+            environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "200000"], logFolder: folder.path)
+        #expect(listener.wait(for: "READY=1"))
+        #expect(listener.wait(for: "WATCHDOG=1"))
+        hub.signal(SIGTERM)
+        #expect(try hub.waitForExit(timeout: 15) == 0)
+        #expect(listener.wait(for: "STOPPING=1"))
+    }
+
     @Test func metricsAreServedOnTheSocket() throws {
         let hub = try HubLauncher()
         let a = try DaemonLauncher(hubPort: hub.port)

@@ -20,6 +20,15 @@ public struct SystemdNotifier: Sendable {
         }
     }
 
+    /// From this process's environment (what systemd sets for a `Type=notify` unit).
+    public static func fromEnvironment() -> SystemdNotifier {
+        var environment: [String: String] = [:]
+        for key in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] {
+            if let value = getenv(key) { environment[key] = String(cString: value) }
+        }
+        return SystemdNotifier(environment: environment)
+    }
+
     public var isActive: Bool { socketPath != nil }
 
     /// Sends `message` (for example "READY=1" or "STATUS=idle"); false if it could not.

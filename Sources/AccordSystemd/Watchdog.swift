@@ -1,0 +1,20 @@
+import ServiceLifecycle
+
+/// `WATCHDOG=1` at half of `WATCHDOG_USEC`, as long as the process's tasks run.
+public struct Watchdog: Service {
+    public let notifier: SystemdNotifier
+
+    public init(notifier: SystemdNotifier) {
+        self.notifier = notifier
+    }
+
+    public func run() async throws {
+        guard let interval = notifier.watchdogInterval else { return }
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                notifier.notify("WATCHDOG=1")
+                try await Task.sleep(for: .milliseconds(Int64(interval * 1000)))
+            }
+        }
+    }
+}
