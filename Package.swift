@@ -43,8 +43,6 @@ let package = Package(
             name: "AccordDaemon",
             dependencies: [
                 "AccordCore", "AccordFiles", "AccordConfig", "AccordHTTP", "AccordStore", "AccordSync", "AccordWatch", "AccordSystemd",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -8,6 +8,8 @@ struct ControlRequest: Sendable {
     var path: String
     var query: [String: String]
     var body: [UInt8]
+    /// Came in on `metrics.listen`: only `/metrics` is served there.
+    var viaTCP = false
 }
 
 struct ControlResponse: Sendable {
@@ -35,6 +37,9 @@ struct ControlHandler: Sendable {
     let hubURL: String
 
     func handle(_ request: ControlRequest) async -> ControlResponse {
+        if request.viaTCP && request.path != "/metrics" {
+            return .problem(404, "Not found", "only /metrics is served on this address")
+        }
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         do {
             switch (request.method, parts) {

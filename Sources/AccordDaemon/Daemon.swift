@@ -90,14 +90,11 @@ public enum Daemon {
         defer { watcher?.stop() }
 
         var services: [any Service] = [
-            ControlServer(handler: handler, socket: socket, logger: logger, onListening: {}),
+            ControlServer(handler: handler, socket: socket, metrics: metricsAddress, logger: logger),
             LoopService(loop: loop),
             ChangeFeed(loop: loop, engine: engine, logger: logger),
             ReloadOnHangup(loop: loop, engine: engine, inbox: inbox, watcher: watcher, http: http, current: config, logger: logger),
         ]
-        if let metricsAddress {
-            services.append(MetricsServer(handler: handler, host: metricsAddress.host, port: metricsAddress.port, logger: logger))
-        }
         if notifier.watchdogInterval != nil { services.append(Watchdog(notifier: notifier)) }
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(9)

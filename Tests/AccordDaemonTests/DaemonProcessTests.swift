@@ -46,6 +46,10 @@ func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool)
         try a.write("agreements/hns.json", agreementText("hns"))
         #expect(try await eventuallyAsync { try await hubStatus(hub, "hns") == "negotiating" })
         #expect(eventually { b.read("agreement/hns.json")?.contains("negotiating") == true })
+        // b's own write of the pulled record does not come back as a local change.
+        try await Task.sleep(for: .milliseconds(200))
+        let echoes = try b.ctl(["log", "-n", "20"]).out
+        #expect(echoes.contains("agreement/hns pulled") && !echoes.contains("agreement/hns pushed"), "\(echoes)")
         try b.write("agreement/hns.json", agreementText("hns", status: "extended"))
         #expect(eventually { a.read("agreements/hns.json")?.contains("extended") == true })
         // A move inside the root is not a change: the hub's rev stays.
@@ -122,6 +126,27 @@ func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool)
                 let last = try await hubRecord(hub, "r11")
                 return first == nil && last == nil
             })
+    }
+
+    @Test func aRootThatVanishesHoldsEverythingUntilItIsBack() async throws {
+        let hub = try HubLauncher()
+        let a = try DaemonLauncher(hubPort: hub.port, extraConfig: "[log]\nformat = \"json\"")
+        for index in 0..<3 { try a.write("r\(index).json", agreementText("r\(index)")) }
+        #expect(try a.ctl(["sync", "--wait"]).code == 0)
+        // The disk goes away (moved, as an unmount would leave an empty mount point).
+        try FileManager.default.moveItem(atPath: a.root, toPath: a.root + ".away")
+        #expect(try eventually { try a.status()["held_deletions"] as? Int == 3 })
+        #expect((try a.status()["hold_reason"] as? String)?.contains("missing") == true)
+        try await Task.sleep(for: .milliseconds(300))
+        for index in 0..<3 { #expect(try await hubStatus(hub, "r\(index)") == "negotiating") }
+        // It comes back: the hold lifts, and edits flow again (the root is watched anew).
+        try FileManager.default.moveItem(atPath: a.root + ".away", toPath: a.root)
+        #expect(try eventually { try a.status()["held_deletions"] as? Int == 0 })
+        try a.write("r0.json", agreementText("r0", status: "signed"))
+        #expect(try await eventuallyAsync { try await hubStatus(hub, "r0") == "signed" })
+        // Logs were JSON lines, as configured.
+        let lines = a.process.standardError.split(separator: "\n")
+        #expect(!lines.isEmpty && lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) is [String: Any] })
     }
 
     @Test func aWatchLimitFallsBackToPeriodicScans() async throws {
@@ -210,6 +235,26 @@ func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool)
         #expect(text.contains("accord_pushes_total 1"), "\(text)")
         #expect(text.contains("accord_hub_reachable 1"))
         #expect(text.contains("accord_change_to_ack_seconds_count"))
+    }
+
+    @Test func metricsListenServesMetricsOnlyOnTCP() async throws {
+        let hub = try HubLauncher()
+        let port = Int.random(in: 20_000..<60_000)
+        let a = try DaemonLauncher(hubPort: hub.port, extraConfig: "[metrics]\nlisten = \"127.0.0.1:\(port)\"")
+        #expect(try a.ctl(["status"]).code == 0)
+        let metrics = try await RawHTTPClient(port: port).request("GET", "/metrics")
+        #expect(metrics.status == 200 && metrics.text.contains("accord_pending_operations"))
+        let status = try await RawHTTPClient(port: port).request("GET", "/v1/status")
+        #expect(status.status == 404)
+        // Hostile bytes on the same server code get a clean refusal, and it keeps serving.
+        let garbage = try await RawHTTPClient(port: port).exchange(Array("\u{01}\u{02} nonsense\r\n\r\n".utf8))
+        #expect(String(decoding: garbage, as: UTF8.self).hasPrefix("HTTP/1.1 400"))
+        let huge = try await RawHTTPClient(port: port).exchange(Array(("GET /metrics HTTP/1.1\r\nX: " + String(repeating: "a", count: 100_000)).utf8))
+        #expect(String(decoding: huge, as: UTF8.self).hasPrefix("HTTP/1.1 431"))
+        let chunked = try await RawHTTPClient(port: port).exchange(Array("POST /metrics HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n".utf8))
+        #expect(String(decoding: chunked, as: UTF8.self).hasPrefix("HTTP/1.1 411"))
+        #expect(try a.ctl(["status"]).code == 0)
+        #expect(a.process.isRunning)
     }
 }
 

@@ -112,3 +112,44 @@ struct AccordctlErrorLineTests {
         #expect(run.stderr.hasPrefix("accordctl: "))
     }
 }
+
+@Suite("accordctl without a daemon")
+struct AccordctlDaemonVerbTests {
+    @Test(
+        "every daemon verb exits 3 with one line when nothing listens",
+        arguments: [
+            ["status"], ["status", "--json"], ["sync", "--wait"], ["pause"], ["resume", "--allow-deletes"], ["conflicts"],
+            ["resolve", "agreement/x", "--keep", "local"], ["diff", "agreement/x"], ["log", "-n", "5"],
+        ])
+    func unreachable(_ arguments: [String]) throws {
+        let run = try runAccordctl(["--socket", "/nonexistent/accord.sock"] + arguments)
+        #expect(run.status == 3, "\(run.stderr)")
+        #expect(run.stderr.split(separator: "\n").count == 1 && run.stderr.contains("is accordd running?"), "\(run.stderr)")
+    }
+
+    @Test(
+        "bad arguments to daemon verbs are usage errors",
+        arguments: [
+            ["resolve", "not-a-key", "--keep", "local"], ["resolve", "agreement/x"], ["diff", "a", "b", "c"], ["diff", "nokey"],
+            ["log", "-n", "0"], ["sync", "--timeout", "0"], ["status", "--bogus"],
+        ])
+    func usage(_ arguments: [String]) throws {
+        let run = try runAccordctl(["--socket", "/nonexistent/accord.sock"] + arguments)
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
+    }
+
+    @Test func theSocketComesFromTheDaemonConfig() throws {
+        let folder = NSTemporaryDirectory() + "accordctl-config-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "[control]\nsocket = \"\(folder)/from-config.sock\"\n".write(toFile: folder + "/d.toml", atomically: true, encoding: .utf8)
+        let run = try runAccordctl(["status", "--config", folder + "/d.toml"])
+        #expect(run.status == 3 && run.stderr.contains("from-config.sock"), "\(run.stderr)")
+    }
+
+    @Test func completionsAreGenerated() throws {
+        let run = try runAccordctl(["--generate-completion-script", "bash"])
+        #expect(run.status == 0 && run.stdout.contains("resolve") && run.stdout.contains("conflicts"))
+    }
+}
