@@ -6,6 +6,10 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]?
     /// Overrides the client's total timeout for this request (a long-poll needs longer).
     public var timeoutSeconds: Double?
+    /// A long-poll: the server is silent on purpose until it has news, so the
+    /// low-speed check (which would also wake the client every second) is off; the
+    /// total timeout still bounds it.
+    public var isLongPoll = false
 
     public init(method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8]? = nil, timeoutSeconds: Double? = nil) {
         self.method = method

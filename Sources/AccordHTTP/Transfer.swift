@@ -56,8 +56,10 @@ final class Transfer: @unchecked Sendable {
         check(accord_curl_easy_setopt_string(handle, CURLOPT_USERAGENT, options.userAgent), "user agent")
         check(accord_curl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeoutSeconds * 1000)), "connect timeout")
         check(accord_curl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int((request.timeoutSeconds ?? options.totalTimeoutSeconds) * 1000)), "timeout")
-        check(accord_curl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, options.lowSpeedBytesPerSecond), "low speed limit")
-        check(accord_curl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, options.lowSpeedSeconds), "low speed time")
+        if !request.isLongPoll {
+            check(accord_curl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, options.lowSpeedBytesPerSecond), "low speed limit")
+            check(accord_curl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, options.lowSpeedSeconds), "low speed time")
+        }
         check(accord_curl_easy_setopt_offset(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(options.maxResponseBytes)), "max file size")
         check(accord_curl_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1), "keepalive")
         let version: Int

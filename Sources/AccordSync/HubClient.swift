@@ -94,7 +94,8 @@ public final class HubClient: Sendable {
     /// One page of the changes feed after `since`; with `waitSeconds`, a long-poll.
     public func changes(since: Int64, limit: Int, waitSeconds: Int) async throws(HubError) -> (changes: [RemoteChange], lastSeq: Int64) {
         let response = try await send(
-            "GET", "/v1/changes?since=\(since)&limit=\(limit)&wait=\(waitSeconds)", timeout: Double(waitSeconds) + 30)
+            "GET", "/v1/changes?since=\(since)&limit=\(limit)&wait=\(waitSeconds)", timeout: Double(waitSeconds) + 30,
+            longPoll: waitSeconds > 0)
         guard response.status == 200 else { throw Self.failure(response) }
         guard let object = (try? JSONParser.parse(response.body))?.objectValue, let list = object["changes"]?.arrayValue,
             let last = object["last_seq"]?.numberValue.flatMap({ Int64($0.literal) })
@@ -124,12 +125,14 @@ public final class HubClient: Sendable {
     private func recordPath(_ key: RecordKey) -> String { "/v1/records/\(key.kind)/\(key.id)" }
 
     private func send(
-        _ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil, timeout: Double? = nil
+        _ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil, timeout: Double? = nil, longPoll: Bool = false
     ) async throws(HubError) -> HTTPResponse {
         var all = headers
         if let token { all.append(("Authorization", "Bearer \(token)")) }
         do {
-            let response = try await http.send(HTTPRequest(method: method, url: baseURL + path, headers: all, body: body, timeoutSeconds: timeout))
+            var request = HTTPRequest(method: method, url: baseURL + path, headers: all, body: body, timeoutSeconds: timeout)
+            request.isLongPoll = longPoll
+            let response = try await http.send(request)
             if RetryPolicy.decision(forStatus: response.status) == .retry {
                 let after = response.header("retry-after").flatMap { RetryPolicy.retryAfterSeconds($0, now: Clock.now()) }
                 throw HubError.retryable(reason: "\(method) \(path) answered \(response.status)", retryAfter: after)

@@ -32,6 +32,8 @@ public struct SystemdNotifier: Sendable {
     public var isActive: Bool { socketPath != nil }
 
     /// Sends `message` (for example "READY=1" or "STATUS=idle"); false if it could not.
+    /// Never blocks: a listener that stops reading must not stall the daemon (a full
+    /// datagram queue once froze it inside a status update).
     @discardableResult
     public func notify(_ message: String) -> Bool {
         guard let socketPath else { return false }
@@ -52,7 +54,7 @@ public struct SystemdNotifier: Sendable {
         let bytes = Array(message.utf8)
         let sent = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                sendto(descriptor, bytes, bytes.count, Int32(MSG_NOSIGNAL), socketAddress, length)
+                sendto(descriptor, bytes, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT), socketAddress, length)
             }
         }
         return sent == bytes.count

@@ -158,14 +158,16 @@ struct DaemonBenchmark {
         close(descriptor)
     }
 
+    /// CPU time of every thread, from the scheduler's nanosecond counters (clock ticks
+    /// are too coarse for an idle process).
     private func cpuSeconds(_ pid: pid_t) -> Double {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = text.lastIndex(of: ")")
-        else { return 0 }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        // utime and stime are fields 14 and 15; after the ")" they are the 12th and 13th.
-        let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
-        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return 0 }
+        var nanoseconds = 0.0
+        for thread in threads {
+            guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(thread)/schedstat", encoding: .utf8) else { continue }
+            nanoseconds += Double(text.split(separator: " ").first ?? "0") ?? 0
+        }
+        return nanoseconds / 1e9
     }
 
     private func rss(_ pid: pid_t, _ field: String) -> Double {

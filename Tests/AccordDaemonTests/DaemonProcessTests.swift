@@ -196,7 +196,7 @@ func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool)
         #expect(lines.count == 1 && lines[0].contains(path) && lines[0].contains("conflict_polcy"), "\(daemon.standardError)")
     }
 
-    @Test func systemdReadinessStatusAndWatchdog() throws {
+    @Test func systemdReadinessStatusAndWatchdog() async throws {
         let hub = try HubLauncher()
         let folder = try TemporaryFolder()
         let listener = try DatagramListener(path: folder.child("notify.sock"))
@@ -205,6 +205,13 @@ func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool)
         #expect(listener.wait(for: "READY=1"))
         #expect(listener.wait(for: "STATUS="))
         #expect(listener.wait(for: "WATCHDOG=1"))
+        // A notify socket nobody reads (its queue full) must not stall the daemon.
+        listener.stopReading()
+        for index in 0..<40 { try a.write("n\(index).json", agreementText("n\(index)")) }
+        try await Task.sleep(for: .seconds(1))
+        #expect(try a.ctl(["sync", "--wait", "--timeout", "20"]).code == 0)
+        // Messages sent while the queue was full were dropped, never waited for.
+        listener.drain()
         a.process.signal(SIGTERM)
         #expect(try a.process.waitForExit(timeout: 10) == 0)
         #expect(listener.wait(for: "STOPPING=1"))
@@ -281,6 +288,20 @@ final class DatagramListener: @unchecked Sendable {
     }
 
     deinit { close(descriptor) }
+
+    /// Nothing reads the socket until the next `wait` or `drain` (a no-op marker: this
+    /// listener only reads inside those calls).
+    func stopReading() {}
+
+    /// Reads whatever is queued.
+    func drain() {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count <= 0 { return }
+            received.append(String(decoding: buffer[0..<count], as: UTF8.self))
+        }
+    }
 
     /// Waits up to 15 s for a message starting with `prefix`.
     func wait(for prefix: String) -> Bool {
