@@ -81,10 +81,8 @@ struct DaemonBenchmark {
 
             // 3. Idle: CPU seconds per minute and RSS while watching every record.
             try await Task.sleep(for: .seconds(2))
-            let cpuBefore = cpuSeconds(daemon)
-            try await Task.sleep(for: .seconds(idleSeconds))
-            let cpu = (cpuSeconds(daemon) - cpuBefore) / Double(idleSeconds) * 60
-            print(String(format: "idle with %d records watched: %.3f CPU-s/min, RSS %.1f MiB", records, cpu, rss(daemon, "VmRSS")))
+            let cpu = try await idleCPU(daemon, seconds: idleSeconds)
+            print(String(format: "idle with %d records watched: %.4f CPU-s/min, RSS %.1f MiB", records, cpu, rss(daemon, "VmRSS")))
 
             // 4. Restart: the start-up rescan of unchanged records.
             kill(daemon, SIGTERM)
@@ -158,16 +156,29 @@ struct DaemonBenchmark {
         close(descriptor)
     }
 
-    /// CPU time of every thread, from the scheduler's nanosecond counters (clock ticks
-    /// are too coarse for an idle process).
-    private func cpuSeconds(_ pid: pid_t) -> Double {
-        guard let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return 0 }
-        var nanoseconds = 0.0
+    /// CPU seconds per minute over `seconds`, from the scheduler's nanosecond counters
+    /// of every thread (clock ticks are too coarse for an idle process), sampled every
+    /// second so that threads which exit meanwhile still count.
+    private func idleCPU(_ pid: pid_t, seconds: Int) async throws -> Double {
+        let start = threadTimes(pid)
+        var latest = start
+        for _ in 0..<seconds {
+            try await Task.sleep(for: .seconds(1))
+            latest.merge(threadTimes(pid)) { max($0, $1) }
+        }
+        var used = 0.0
+        for (thread, nanoseconds) in latest { used += nanoseconds - (start[thread] ?? 0) }
+        return used / 1e9 / Double(seconds) * 60
+    }
+
+    private func threadTimes(_ pid: pid_t) -> [String: Double] {
+        guard let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return [:] }
+        var times: [String: Double] = [:]
         for thread in threads {
             guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(thread)/schedstat", encoding: .utf8) else { continue }
-            nanoseconds += Double(text.split(separator: " ").first ?? "0") ?? 0
+            times[thread] = Double(text.split(separator: " ").first ?? "0") ?? 0
         }
-        return nanoseconds / 1e9
+        return times
     }
 
     private func rss(_ pid: pid_t, _ field: String) -> Double {
