@@ -56,14 +56,14 @@ struct HubProcessTests {
         let clock = ContinuousClock()
         let start = clock.now
         // Whether the poll parks before the write or not, it must come back with the
-        // change long before its 30 s wait (the in-process test pins the parked case).
-        async let poll = hub.client.request("GET", "/v1/changes?since=0&wait=30")
+        // change long before its 60 s wait (the in-process test pins the parked case).
+        async let poll = hub.client.request("GET", "/v1/changes?since=0&wait=60", timeout: 90)
         let writeStart = clock.now
         _ = try await hub.client.request("PUT", agreementPath, headers: ["If-None-Match": "*"], json: agreementBody)
         let response = try await poll
         let wake = clock.now - writeStart
         #expect(try JSONParser.parse(response.body).objectValue?["changes"]?.arrayValue?.count == 1)
-        #expect(clock.now - start < .seconds(15), "woken by the write, not the 30 s timeout")
+        #expect(clock.now - start < .seconds(40), "woken by the write, not the 60 s timeout")
         print("long-poll wake after write: \(wake)")
     }
 
