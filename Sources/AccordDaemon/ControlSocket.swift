@@ -23,10 +23,11 @@ struct ControlSocket: Sendable {
             throw Failure(
                 description: "control.socket \(path) is longer than \(Self.maxPathBytes) bytes, the limit of a Unix socket path; choose a shorter one")
         }
-        let folder = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        let folder = Folders.parent(of: path)
         var info = stat()
-        guard stat(folder.isEmpty ? "/" : folder, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
-            throw Failure(description: "the control socket's folder \(folder) does not exist; create it or set control.socket")
+        guard Folders.create(folder) else {
+            throw Failure(
+                description: "cannot create the control socket's folder \(folder): \(String(cString: strerror(errno))); create it or set control.socket")
         }
         do {
             lock = try StateLock(path: path + ".lock", what: "the control socket \(path)")

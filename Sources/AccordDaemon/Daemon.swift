@@ -28,6 +28,11 @@ public enum Daemon {
         let logger = Logger(label: "accordd")
         let notifier = SystemdNotifier(environment: environment)
 
+        guard Folders.create(Folders.parent(of: config.state)) else {
+            throw DaemonStartError(
+                description: "accordd: cannot create the state folder \(Folders.parent(of: config.state)); create it, or set state in \(config.file)",
+                isConfigError: false)
+        }
         let stateLock: StateLock
         do {
             stateLock = try StateLock(path: config.state + ".lock", what: "the state database \(config.state)")

@@ -187,6 +187,22 @@ func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool)
         #expect(try a.ctl(["status"]).code == 0)
     }
 
+    @Test func missingStateAndSocketFoldersAreCreated() throws {
+        let hub = try HubLauncher()
+        let folder = try TemporaryFolder()
+        try FileManager.default.createDirectory(atPath: folder.child("root"), withIntermediateDirectories: true)
+        let config = try folder.write(
+            "d.toml",
+            DaemonLauncher.config(
+                root: folder.child("root"), state: folder.child("var/lib/state.db"), socket: folder.child("run/accord/c.sock"), hubPort: hub.port,
+                extra: ""))
+        let daemon = try ChildProcess(try BuiltProducts.path(of: "accordd"), ["--config", config], logFolder: folder.path)
+        _ = try daemon.waitForError(containing: "control socket ready", timeout: 20)
+        #expect(FileManager.default.fileExists(atPath: folder.child("var/lib/state.db")))
+        daemon.signal(SIGTERM)
+        #expect(try daemon.waitForExit(timeout: 10) == 0)
+    }
+
     @Test func badConfigStopsStartUpWithOneLine() throws {
         let folder = try TemporaryFolder()
         let path = try folder.write("bad.toml", "root = \"/tmp\"\nconflict_polcy = \"merge\"\n")

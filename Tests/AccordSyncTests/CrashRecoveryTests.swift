@@ -18,7 +18,14 @@ struct CrashRecoveryTests {
             "--schemas", BuiltProducts.repositoryRoot + "/config/schemas",
         ]
         let binary = try BuiltProducts.path(of: "accord-sync")
-        let first = try ChildProcess(binary, arguments, logFolder: folder.path)
+        // The first run goes through a proxy that delays every request by 20 ms, so the
+        // push takes seconds and the kill lands in the middle of it however fast the
+        // machine; the second run talks to the hub directly.
+        let slow = try FaultProxy(upstreamPort: hub.port, rates: FaultProxy.Rates(faultRate: 1, faults: [.delay(milliseconds: 20)]))
+        defer { slow.stop() }
+        var slowArguments = arguments
+        slowArguments[5] = "http://127.0.0.1:\(slow.port)"
+        let first = try ChildProcess(binary, slowArguments, logFolder: folder.path)
         // Kill it once the hub has taken part of the push.
         let client = RawHTTPClient(port: hub.port)
         let deadline = ContinuousClock.now.advanced(by: .seconds(60))
