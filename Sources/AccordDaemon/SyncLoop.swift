@@ -165,14 +165,14 @@ actor SyncLoop {
             count(report)
             if report.retrying == 0 {
                 lastSync = Clock.now()
-                setReachable(true, error: nil)
+                await setReachable(true, error: nil)
             } else {
                 lastError = "some changes wait for the hub (retrying)"
             }
         } catch let error as HubError {
             count(report)
             pullRequested = true
-            setReachable(false, error: error.description)
+            await setReachable(false, error: error.description)
         } catch {
             count(report)
             logger.error("sync step failed: \(error)")
@@ -221,11 +221,11 @@ actor SyncLoop {
         doorbell.ring()
     }
 
-    func setReachable(_ reachable: Bool, error: String?) {
+    func setReachable(_ reachable: Bool, error: String?) async {
         if reachable != hubReachable {
             if reachable {
                 logger.notice("the hub is reachable again; sending what waited")
-                try? engine.retryNowDetached()
+                try? await engine.retryNow()
                 pullRequested = true
                 doorbell.ring()
             } else {
@@ -285,9 +285,5 @@ extension SyncEngine {
     static func isRootFolder(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
-    }
-
-    nonisolated func retryNowDetached() throws {
-        Task { try? await self.retryNow() }
     }
 }

@@ -46,8 +46,9 @@ func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool)
         try a.write("agreements/hns.json", agreementText("hns"))
         #expect(try await eventuallyAsync { try await hubStatus(hub, "hns") == "negotiating" })
         #expect(eventually { b.read("agreement/hns.json")?.contains("negotiating") == true })
-        // b's own write of the pulled record does not come back as a local change.
-        try await Task.sleep(for: .milliseconds(200))
+        // b's own write of the pulled record does not come back as a local change: after
+        // a settled sync (its rescan included), b has pulled it and pushed nothing.
+        #expect(try b.ctl(["sync", "--wait", "--timeout", "20"]).code == 0)
         let echoes = try b.ctl(["log", "-n", "20"]).out
         #expect(echoes.contains("agreement/hns pulled") && !echoes.contains("agreement/hns pushed"), "\(echoes)")
         try b.write("agreement/hns.json", agreementText("hns", status: "extended"))
@@ -67,8 +68,11 @@ func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool)
         let hub = try HubLauncher()
         let a = try DaemonLauncher(hubPort: hub.port)
         for index in 0..<300 { try a.write("bulk/r\(index).json", agreementText("r\(index)")) }
-        // Killed while it pushes: the outbox is on disk.
-        usleep(150_000)
+        // Killed once the push has begun: the outbox is on disk.
+        #expect(
+            try await eventuallyAsync {
+                try await hub.client.request("GET", "/v1/changes?since=0&limit=1").text.contains("\"seq\"")
+            })
         a.process.signal(SIGKILL)
         _ = try a.process.waitForExit(timeout: 10)
         try a.restart()
@@ -137,7 +141,9 @@ func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool)
         try FileManager.default.moveItem(atPath: a.root, toPath: a.root + ".away")
         #expect(try eventually { try a.status()["held_deletions"] as? Int == 3 })
         #expect((try a.status()["hold_reason"] as? String)?.contains("missing") == true)
-        try await Task.sleep(for: .milliseconds(300))
+        // A whole sync step runs with the root gone (it cannot settle cleanly; the point
+        // is that it ran), and the hub still has every record.
+        _ = try a.ctl(["sync", "--wait", "--timeout", "5"])
         for index in 0..<3 { #expect(try await hubStatus(hub, "r\(index)") == "negotiating") }
         // It comes back: the hold lifts, and edits flow again (the root is watched anew).
         try FileManager.default.moveItem(atPath: a.root + ".away", toPath: a.root)
@@ -224,7 +230,6 @@ func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool)
         // A notify socket nobody reads (its queue full) must not stall the daemon.
         listener.stopReading()
         for index in 0..<40 { try a.write("n\(index).json", agreementText("n\(index)")) }
-        try await Task.sleep(for: .seconds(1))
         #expect(try a.ctl(["sync", "--wait", "--timeout", "20"]).code == 0)
         // Messages sent while the queue was full were dropped, never waited for.
         listener.drain()
