@@ -116,8 +116,11 @@ struct ControlHandler: Sendable {
         var settled = false
         while Clock.now() < deadline {
             if await loop.manualDone >= ticket {
+                // Deletions still waiting out their settle window are found but not
+                // settled: they may yet go to the hub (or be merged back).
                 let pending = try await engine.counts().pending
-                if pending == 0 {
+                let settling = await engine.deletionsSettleAt != nil
+                if pending == 0 && !settling {
                     settled = true
                     break
                 }
