@@ -15,25 +15,19 @@ final class ControlHTTPServer: Sendable {
     private let wakeRead: Int32
     private let wakeWrite: Int32
     private let handler: Handler
-    private let state = Mutex<(thread: pthread_t?, connections: Int)>((nil, 0))
+    /// Connections open per listener: the socket and the metrics port each have their
+    /// own budget, so a flood on one cannot lock the other out.
+    private let state = Mutex<(thread: pthread_t?, connections: [Int])>((nil, []))
 
-    static let maxHeadBytes = 16 * 1024
-    static let maxBodyBytes = 4 << 20
-    static let maxConnections = 64
-    /// A client that sends nothing for this long is dropped (a slow or stuck peer).
-    static let readTimeoutSeconds = 10
+    /// Connections at once on the control socket, and on the metrics port.
+    static let maxSocketConnections = 64
+    static let maxMetricsConnections = 16
+    /// A client must send its whole request within this time, however it trickles
+    /// it in (a slow or stuck peer is dropped).
+    static let requestDeadlineSeconds = 10.0
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
-    }
-
-    /// A request refused before it reaches the handler.
-    struct Refusal: Error {
-        var response: ControlResponse
-
-        init(_ status: Int, _ title: String, _ detail: String) {
-            response = .problem(status, title, detail)
-        }
     }
 
     /// Listens on a Unix socket at `unixPath` and, if given, a TCP address.
@@ -53,6 +47,7 @@ final class ControlHTTPServer: Sendable {
         }
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         listeners = sockets
+        state.withLock { $0.connections = Array(repeating: 0, count: sockets.count) }
         wakeRead = ends[0]
         wakeWrite = ends[1]
         self.handler = handler
@@ -152,9 +147,10 @@ final class ControlHTTPServer: Sendable {
                 let connection = accept(listeners[index], nil, nil)
                 guard connection >= 0 else { continue }
                 _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
+                let budget = index == 0 ? Self.maxSocketConnections : Self.maxMetricsConnections
                 let admitted = state.withLock { state -> Bool in
-                    guard state.connections < Self.maxConnections else { return false }
-                    state.connections += 1
+                    guard state.connections[index] < budget else { return false }
+                    state.connections[index] += 1
                     return true
                 }
                 guard admitted else {
@@ -162,7 +158,7 @@ final class ControlHTTPServer: Sendable {
                     close(connection)
                     continue
                 }
-                spawn(connection, viaTCP: index > 0)
+                spawn(connection, listener: index)
             }
         }
     }
@@ -170,16 +166,16 @@ final class ControlHTTPServer: Sendable {
     private final class Job {
         let server: ControlHTTPServer
         let connection: Int32
-        let viaTCP: Bool
-        init(server: ControlHTTPServer, connection: Int32, viaTCP: Bool) {
+        let listener: Int
+        init(server: ControlHTTPServer, connection: Int32, listener: Int) {
             self.server = server
             self.connection = connection
-            self.viaTCP = viaTCP
+            self.listener = listener
         }
     }
 
-    private func spawn(_ connection: Int32, viaTCP: Bool) {
-        let context = Unmanaged.passRetained(Job(server: self, connection: connection, viaTCP: viaTCP)).toOpaque()
+    private func spawn(_ connection: Int32, listener: Int) {
+        let context = Unmanaged.passRetained(Job(server: self, connection: connection, listener: listener)).toOpaque()
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
@@ -189,32 +185,32 @@ final class ControlHTTPServer: Sendable {
             &handle, &attributes,
             { context in
                 let job = Unmanaged<Job>.fromOpaque(context!).takeRetainedValue()
-                job.server.serve(job.connection, viaTCP: job.viaTCP)
+                job.server.serve(job.connection, listener: job.listener)
                 return nil
             }, context)
         pthread_attr_destroy(&attributes)
         if created != 0 {
             Unmanaged<Job>.fromOpaque(context).release()
             close(connection)
-            state.withLock { $0.connections -= 1 }
+            state.withLock { $0.connections[listener] -= 1 }
         }
     }
 
-    private func serve(_ connection: Int32, viaTCP: Bool) {
+    private func serve(_ connection: Int32, listener: Int) {
         defer {
             close(connection)
-            state.withLock { $0.connections -= 1 }
+            state.withLock { $0.connections[listener] -= 1 }
         }
-        var timeout = timeval(tv_sec: Self.readTimeoutSeconds, tv_usec: 0)
-        setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var request: ControlRequest
-        switch Self.readRequest(connection) {
-        case .success(let parsed): request = parsed
-        case .failure(let refusal):
-            Self.send(connection, refusal.response)
+        switch Self.readRequest(connection, deadlineSeconds: Self.requestDeadlineSeconds) {
+        case .request(let parsed): request = parsed
+        case .refused(let status, let title, let detail):
+            Self.send(connection, .problem(status, title, detail))
             return
+        case .needMore:
+            return  // the peer went away or ran out of time; nobody to answer
         }
-        request.viaTCP = viaTCP
+        request.viaTCP = listener > 0
         // The handler is async (it awaits the loop and the engine); this thread waits.
         let done = Mutex<ControlResponse?>(nil)
         let semaphore = Semaphore()
@@ -228,73 +224,31 @@ final class ControlHTTPServer: Sendable {
         Self.send(connection, done.withLock { $0 } ?? .problem(500, "Internal error", "no response"))
     }
 
-    /// Reads one request: the head (up to 16 KB), then `Content-Length` bytes of body.
-    static func readRequest(_ connection: Int32) -> Result<ControlRequest, Refusal> {
-        var buffer: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        var headEnd: Int?
-        while headEnd == nil {
+    /// Reads one request within `deadlineSeconds` from the first byte waited for:
+    /// `.needMore` when the peer closed or the time ran out.
+    static func readRequest(_ connection: Int32, deadlineSeconds: Double) -> ControlRequestParser.Outcome {
+        var parser = ControlRequestParser()
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        let deadline = monotonicSeconds() + deadlineSeconds
+        while true {
+            let remaining = deadline - monotonicSeconds()
+            guard remaining > 0 else { return .needMore }
+            var polled = pollfd(fd: connection, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&polled, 1, Int32(min(remaining * 1000, Double(Int32.max)).rounded(.up)))
+            if ready < 0 && errno == EINTR { continue }
+            guard ready > 0 else { return .needMore }
             let count = read(connection, &chunk, chunk.count)
-            if count <= 0 { return .failure(Refusal(400, "Bad request", "the request ended early or timed out")) }
-            buffer += chunk[0..<count]
-            headEnd = find(Array("\r\n\r\n".utf8), in: buffer)
-            if headEnd == nil && buffer.count > maxHeadBytes {
-                return .failure(Refusal(431, "Request header too large", "headers over \(maxHeadBytes) bytes"))
-            }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return .needMore }
+            let outcome = parser.feed(chunk[0..<count])
+            if outcome != .needMore { return outcome }
         }
-        let head = String(decoding: buffer[0..<headEnd!], as: UTF8.self)
-        var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
-        let requestLine = lines.removeFirst().split(separator: " ")
-        guard requestLine.count == 3, requestLine[2].hasPrefix("HTTP/1.") else {
-            return .failure(Refusal(400, "Bad request", "not an HTTP/1.x request line"))
-        }
-        var length = 0
-        for line in lines {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = line[..<colon].lowercased()
-            let value = String(line[line.index(after: colon)...]).trimmingSpaces()
-            if name == "content-length" {
-                guard let parsed = Int(value), parsed >= 0 else { return .failure(Refusal(400, "Bad request", "bad Content-Length")) }
-                length = parsed
-            } else if name == "transfer-encoding" {
-                return .failure(Refusal(411, "Length required", "send the body with Content-Length"))
-            }
-        }
-        guard length <= maxBodyBytes else { return .failure(Refusal(413, "Body too large", "control requests take at most 4 MiB")) }
-        var body = Array(buffer[(headEnd! + 4)...])
-        while body.count < length {
-            let count = read(connection, &chunk, min(chunk.count, length - body.count))
-            if count <= 0 { return .failure(Refusal(400, "Bad request", "the body ended early")) }
-            body += chunk[0..<count]
-        }
-        let target = String(requestLine[1])
-        let (path, query) = splitTarget(target)
-        return .success(ControlRequest(method: String(requestLine[0]), path: path, query: query, body: Array(body.prefix(length))))
     }
 
-    static func splitTarget(_ target: String) -> (String, [String: String]) {
-        guard let mark = target.firstIndex(of: "?") else { return (percentDecoded(target), [:]) }
-        var query: [String: String] = [:]
-        for pair in target[target.index(after: mark)...].split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            query[percentDecoded(String(parts[0]))] = parts.count > 1 ? percentDecoded(String(parts[1])) : ""
-        }
-        return (percentDecoded(String(target[..<mark])), query)
-    }
-
-    static func percentDecoded(_ text: String) -> String {
-        guard text.contains("%") || text.contains("+") else { return text }
-        var bytes: [UInt8] = []
-        var input = Array(text.utf8)[...]
-        while let byte = input.popFirst() {
-            if byte == UInt8(ascii: "%"), input.count >= 2, let value = UInt8(String(decoding: input.prefix(2), as: UTF8.self), radix: 16) {
-                bytes.append(value)
-                input = input.dropFirst(2)
-            } else {
-                bytes.append(byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
+    private static func monotonicSeconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 
     static func send(_ connection: Int32, _ response: ControlResponse) {
@@ -325,14 +279,6 @@ final class ControlHTTPServer: Sendable {
         case 503: "Service Unavailable"
         default: "Status"
         }
-    }
-
-    private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
-            if Array(haystack[start..<(start + needle.count)]) == needle { return start }
-        }
-        return nil
     }
 }
 
@@ -365,14 +311,5 @@ final class Semaphore: @unchecked Sendable {
         while count == 0 { pthread_cond_wait(&condition, &mutex) }
         count -= 1
         pthread_mutex_unlock(&mutex)
-    }
-}
-
-extension String {
-    fileprivate func trimmingSpaces() -> String {
-        var text = Substring(self)
-        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
-        while text.last == " " || text.last == "\t" { text = text.dropLast() }
-        return String(text)
     }
 }

@@ -3,7 +3,7 @@ import AccordStore
 import AccordSync
 
 /// One request to the control API, as the HTTP shell hands it over.
-struct ControlRequest: Sendable {
+struct ControlRequest: Sendable, Equatable {
     var method: String
     var path: String
     var query: [String: String]
@@ -80,6 +80,7 @@ struct ControlHandler: Sendable {
         let lastSync = await loop.lastSync
         let lastError = await loop.lastError
         let root = await engine.settings.root
+        let unapplied = try await engine.unappliedChanges(limit: 100)
         let object: JSONObject = [
             "state": .string(await loop.stateName),
             "paused": .bool(await loop.paused),
@@ -94,6 +95,15 @@ struct ControlHandler: Sendable {
             "conflicts": .number(JSONNumber(counts.conflicts)),
             "held_deletions": .number(JSONNumber(held.count)),
             "hold_reason": holdReason.map { .string($0) } ?? .null,
+            "unapplied_count": .number(JSONNumber(unapplied.count)),
+            "unapplied": .array(
+                unapplied.list.map {
+                    .object([
+                        "record": .string($0.key.description), "rev": .string($0.rev), "attempts": .number(JSONNumber($0.attempts + 1)),
+                        "since": .string(RFC3339.format($0.since)), "next_attempt": .string(RFC3339.format($0.nextAttemptAt)),
+                        "error": .string($0.lastError),
+                    ])
+                }),
             "invalid": .array(
                 problems.map {
                     .object([
@@ -107,7 +117,13 @@ struct ControlHandler: Sendable {
 
     private func sync(_ request: ControlRequest) async throws -> ControlResponse {
         let wait = flag(request, "wait")
-        let timeout = number(request, "timeout") ?? 60
+        let timeout: Double
+        switch number(request, "timeout", range: 0...Self.maxWaitSeconds) {
+        case .absent: timeout = 60
+        case .value(let seconds): timeout = seconds
+        case .invalid(let text):
+            return .problem(400, "Bad timeout", "timeout must be a number of seconds from 0 to \(Int(Self.maxWaitSeconds)), not \"\(text.prefix(40))\"")
+        }
         let ticket = await loop.requestSync()
         guard wait else { return .json(202, ["requested": .bool(true)]) }
         let deadline = Clock.now() + timeout
@@ -209,7 +225,13 @@ struct ControlHandler: Sendable {
     }
 
     private func events(_ request: ControlRequest) async throws -> ControlResponse {
-        let limit = min(max(Int(number(request, "limit") ?? 20), 1), 10_000)
+        let limit: Int
+        switch number(request, "limit", range: 1...10_000) {
+        case .absent: limit = 20
+        case .value(let count) where count == count.rounded(): limit = Int(count)
+        case .value(let count): return .problem(400, "Bad limit", "limit must be a whole number from 1 to 10000, not \(count)")
+        case .invalid(let text): return .problem(400, "Bad limit", "limit must be a whole number from 1 to 10000, not \"\(text.prefix(40))\"")
+        }
         let events = try await engine.events(limit: limit)
         let list: [JSONValue] = events.map {
             .object([
@@ -236,6 +258,9 @@ struct ControlHandler: Sendable {
         metric("accord_open_conflicts", "gauge", "Records with an open conflict.", "\(counts.conflicts)")
         metric("accord_rejected_total", "counter", "Operations the hub refused (not retried).", "\(snapshot.rejected)")
         metric("accord_invalid_records", "gauge", "Invalid inputs in the root, not synced.", "\(await engine.problems.count)")
+        metric(
+            "accord_unapplied_changes", "gauge", "Hub changes not yet applied to the root (kept and retried).",
+            "\(try await engine.unappliedChanges(limit: 0).count)")
         metric("accord_held_deletions", "gauge", "Deletions held by the mass-delete guard.", "\(await engine.heldDeletions.count)")
         metric("accord_records", "gauge", "Records in the root.", "\(counts.records)")
         metric("accord_hub_reachable", "gauge", "1 when the last exchange with the hub worked.", await loop.hubReachable ? "1" : "0")
@@ -260,8 +285,29 @@ struct ControlHandler: Sendable {
         return (try? JSONParser.parse(request.body))?.objectValue?[name] == .bool(true)
     }
 
-    private func number(_ request: ControlRequest, _ name: String) -> Double? {
-        if let value = request.query[name] { return Double(value) }
-        return (try? JSONParser.parse(request.body))?.objectValue?[name]?.numberValue.flatMap { Double($0.literal) }
+    enum Number {
+        case absent
+        case value(Double)
+        /// Present but not a finite number within the allowed range (its text).
+        case invalid(String)
+    }
+
+    /// The longest a `sync?wait` may hold its connection.
+    static let maxWaitSeconds = 3600.0
+
+    /// A number from the query (`?limit=5`) or the JSON body (`{"limit": 5}`), refused
+    /// unless finite and within `range`: a request can never make the daemon trap.
+    func number(_ request: ControlRequest, _ name: String, range: ClosedRange<Double>) -> Number {
+        let text: String
+        if let value = request.query[name] {
+            text = value
+        } else if let value = (try? JSONParser.parse(request.body))?.objectValue?[name] {
+            guard let literal = value.numberValue?.literal else { return .invalid(JSONWriter.line(value)) }
+            text = literal
+        } else {
+            return .absent
+        }
+        guard let number = Double(text.trimming(" ")), number.isFinite, range.contains(number) else { return .invalid(text) }
+        return .value(number)
     }
 }
