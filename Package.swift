@@ -96,9 +96,16 @@ let package = Package(
         .executableTarget(name: "accord-bench", dependencies: ["AccordCore", "AccordFiles", "AccordHTTP", "AccordStore", "AccordSync"]),
         .testTarget(name: "AccordCoreTests", dependencies: ["AccordCore"]),
         // Test helpers: temp folders, child processes, a raw HTTP client, the hub launcher.
-        .target(name: "AccordTestSupport"),
+        .target(name: "AccordTestSupport", dependencies: ["CTestShims"]),
+        // C calls the tests need and Swift's Glibc module lacks (renameat2).
+        .target(name: "CTestShims"),
         .testTarget(name: "AccordFilesTests", dependencies: ["AccordCore", "AccordFiles", "AccordTestSupport"]),
-        .testTarget(name: "AccordSyncTests", dependencies: ["AccordSync", "AccordCore", "AccordStore", "AccordTestSupport", "accordhub", "accord-sync"]),
+        .testTarget(
+            name: "AccordSyncTests",
+            dependencies: [
+                "AccordSync", "AccordCore", "AccordStore", "AccordTestSupport", "accordhub", "accord-sync",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(name: "AccordStoreTests", dependencies: ["AccordStore", "AccordCore", "AccordTestSupport"]),
         .testTarget(name: "AccordHTTPTests", dependencies: ["AccordHTTP", "AccordTestSupport", "accordhub"]),
         .testTarget(

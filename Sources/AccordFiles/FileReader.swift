@@ -33,6 +33,12 @@ public enum FileReader {
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else { throw FileReadError(path: path, reason: "cannot open: \(errnoText())") }
         defer { close(fd) }
+        return try read(descriptor: fd, path: path, maxBytes: maxBytes)
+    }
+
+    /// Reads the whole of an open file (`path` only names it in errors); refuses
+    /// anything but a regular file.
+    public static func read(descriptor fd: Int32, path: String, maxBytes: Int = Int.max) throws(FileReadError) -> [UInt8] {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw FileReadError(path: path, reason: "cannot stat: \(errnoText())") }
         guard info.st_mode & S_IFMT == S_IFREG else {
@@ -46,7 +52,7 @@ public enum FileReader {
         var filled = 0
         while filled < size {
             let got = bytes.withUnsafeMutableBytes { buffer in
-                read(fd, buffer.baseAddress! + filled, size - filled)
+                Glibc.read(fd, buffer.baseAddress! + filled, size - filled)
             }
             if got < 0 {
                 if errno == EINTR { continue }
@@ -59,7 +65,7 @@ public enum FileReader {
         // Grew while reading: read the rest too, so a record is never cut short.
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
-            let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            let got = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
             if got < 0, errno == EINTR { continue }
             if got <= 0 { break }
             bytes.append(contentsOf: chunk[0..<got])

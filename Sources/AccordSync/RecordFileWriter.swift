@@ -12,12 +12,16 @@ public enum RecordWriteError: Error, Sendable, Equatable, CustomStringConvertibl
     case changedMeanwhile(String)
     /// The path would leave the root (a `..`, an absolute path, a symlinked folder).
     case outsideRoot(String)
+    /// Even the compact form of the record is over `max_record_bytes`.
+    case tooLarge(String, size: Int, limit: Int)
     case io(String)
 
     public var description: String {
         switch self {
         case .changedMeanwhile(let path): "\(path) changed while being synced; it will be merged on the next scan"
-        case .outsideRoot(let path): "refusing to write \(path): it is outside the root"
+        case .outsideRoot(let path): "refusing to write \(path): it is outside the root or reached through a symlink"
+        case .tooLarge(let path, let size, let limit):
+            "cannot write \(path): the record is \(size) bytes, over max_record_bytes (\(limit)); raise max_record_bytes to receive it"
         case .io(let reason): reason
         }
     }
@@ -28,11 +32,26 @@ public enum RecordWriteError: Error, Sendable, Equatable, CustomStringConvertibl
 /// `.jsonl` line replaced in place, never over a file that changed since it was
 /// read, never outside the root. Returns the file's new index entry, so the daemon
 /// does not take its own write for a local change.
+///
+/// Every step is relative to descriptors: the root is opened once per write, each
+/// folder below it with `O_NOFOLLOW | O_DIRECTORY`, and the file is read, created,
+/// renamed and removed with `openat`/`renameat`/`unlinkat` in the folder that was
+/// checked. A folder swapped for a symlink at any moment makes the write fail; it can
+/// never lead the write out of the root.
+///
+/// `max_record_bytes` measures the record as it stands in the file (a `.json` file, a
+/// `.jsonl` line), on both the reading and the writing side: a record is written in
+/// the house style when that fits the limit, in its compact form when only that fits,
+/// and not at all (`tooLarge`) when neither does.
 public struct RecordFileWriter: Sendable {
     public let root: String
+    public var modes: FileModes
+    public var maxRecordBytes: Int
 
-    public init(root: String) {
+    public init(root: String, modes: FileModes = FileModes(), maxRecordBytes: Int = RecordFileParser.defaultMaxRecordBytes) {
         self.root = root
+        self.modes = modes
+        self.maxRecordBytes = maxRecordBytes
     }
 
     /// Writes `record` into the file that holds it (`relativePath`), or into
@@ -41,22 +60,26 @@ public struct RecordFileWriter: Sendable {
     public func write(_ record: Record, in relativePath: String?, expectedHash: String?) throws(RecordWriteError) -> FileIndexEntry {
         guard let relativePath else {
             let path = "\(record.key.kind)/\(record.key.id).json"
-            try ensureFolder(record.key.kind)
-            let full = try absolute(path)
+            let folder = try FolderHandle.open(root: root, path: path, createLast: record.key.kind, modes: modes)
+            defer { folder.close() }
             var info = stat()
-            if lstat(full, &info) == 0 { throw .changedMeanwhile(path) }  // someone put a file there meanwhile
-            return try replace(path, with: Array(JSONWriter.pretty(.object(record.object)).utf8), keys: [record.key])
+            if fstatat(folder.fd, folder.name, &info, AT_SYMLINK_NOFOLLOW) == 0 { throw .changedMeanwhile(path) }  // someone put a file there meanwhile
+            return try replace(in: folder, path, with: try fileBytes(record, path: path), keys: [record.key], existingMode: nil)
         }
-        let current = try read(relativePath, expectedHash: expectedHash)
+        let folder = try FolderHandle.open(root: root, path: relativePath, createLast: nil, modes: modes)
+        defer { folder.close() }
+        let (current, mode) = try read(in: folder, relativePath, expectedHash: expectedHash)
         switch RecordFileFormat(path: relativePath) {
         case .json?:
-            return try replace(relativePath, with: Array(JSONWriter.pretty(.object(record.object)).utf8), keys: [record.key])
+            return try replace(in: folder, relativePath, with: try fileBytes(record, path: relativePath), keys: [record.key], existingMode: mode)
         case .jsonl?:
             let parsed = RecordFileParser.parse(path: relativePath, bytes: current, format: .jsonl)
             guard let line = parsed.records.first(where: { $0.record.key == record.key }) else { throw .changedMeanwhile(relativePath) }
+            let text = Array(JSONWriter.line(.object(record.object)).utf8)
+            guard text.count <= maxRecordBytes else { throw .tooLarge(relativePath, size: text.count, limit: maxRecordBytes) }
             var bytes = current
-            bytes.replaceSubrange(line.byteRange, with: Array(JSONWriter.line(.object(record.object)).utf8))
-            return try replace(relativePath, with: bytes, keys: parsed.records.map(\.record.key))
+            bytes.replaceSubrange(line.byteRange, with: text)
+            return try replace(in: folder, relativePath, with: bytes, keys: parsed.records.map(\.record.key), existingMode: mode)
         case nil:
             throw .io("\(relativePath) is not a record file")
         }
@@ -65,12 +88,15 @@ public struct RecordFileWriter: Sendable {
     /// Removes the record: deletes a `.json` file (returns nil), or drops the line from
     /// a `.jsonl` (returns the file's new entry).
     public func remove(_ key: RecordKey, from relativePath: String, expectedHash: String?) throws(RecordWriteError) -> FileIndexEntry? {
-        let current = try read(relativePath, expectedHash: expectedHash)
+        let folder = try FolderHandle.open(root: root, path: relativePath, createLast: nil, modes: modes)
+        defer { folder.close() }
+        let (current, mode) = try read(in: folder, relativePath, expectedHash: expectedHash)
         switch RecordFileFormat(path: relativePath) {
         case .json?:
-            let full = try absolute(relativePath)
-            guard unlink(full) == 0 || errno == ENOENT else { throw .io("cannot remove \(relativePath): \(String(cString: strerror(errno)))") }
-            syncFolder(of: full)
+            guard unlinkat(folder.fd, folder.name, 0) == 0 || errno == ENOENT else {
+                throw .io("cannot remove \(relativePath): \(String(cString: strerror(errno)))")
+            }
+            fsync(folder.fd)
             return nil
         case .jsonl?:
             let parsed = RecordFileParser.parse(path: relativePath, bytes: current, format: .jsonl)
@@ -79,7 +105,7 @@ public struct RecordFileWriter: Sendable {
             var end = line.byteRange.upperBound
             if end < bytes.count, bytes[end] == UInt8(ascii: "\n") { end += 1 }
             bytes.removeSubrange(line.byteRange.lowerBound..<end)
-            return try replace(relativePath, with: bytes, keys: parsed.records.map(\.record.key).filter { $0 != key })
+            return try replace(in: folder, relativePath, with: bytes, keys: parsed.records.map(\.record.key).filter { $0 != key }, existingMode: mode)
         case nil:
             throw .io("\(relativePath) is not a record file")
         }
@@ -87,94 +113,115 @@ public struct RecordFileWriter: Sendable {
 
     // MARK: Plumbing
 
-    private func read(_ relativePath: String, expectedHash: String?) throws(RecordWriteError) -> [UInt8] {
-        let full = try absolute(relativePath)
-        let bytes: [UInt8]
-        do {
-            bytes = try FileReader.readRegularFile(full)
-        } catch {
-            throw .changedMeanwhile(relativePath)
-        }
+    /// A `.json` file's bytes: the house style if it fits the limit, else compact.
+    private func fileBytes(_ record: Record, path: String) throws(RecordWriteError) -> [UInt8] {
+        let pretty = Array(JSONWriter.pretty(.object(record.object)).utf8)
+        if pretty.count <= maxRecordBytes { return pretty }
+        let compact = Array((JSONWriter.line(.object(record.object)) + "\n").utf8)
+        guard compact.count <= maxRecordBytes else { throw .tooLarge(path, size: compact.count, limit: maxRecordBytes) }
+        return compact
+    }
+
+    /// The file's bytes and permission bits, refused if it changed since the caller
+    /// last saw it.
+    private func read(in folder: FolderHandle, _ relativePath: String, expectedHash: String?) throws(RecordWriteError) -> ([UInt8], mode_t) {
+        let fd = openat(folder.fd, folder.name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { throw .changedMeanwhile(relativePath) }
+        defer { Glibc.close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, let bytes = try? FileReader.read(descriptor: fd, path: relativePath) else { throw .changedMeanwhile(relativePath) }
         if let expectedHash, SHA256.hex(bytes) != expectedHash { throw .changedMeanwhile(relativePath) }
-        return bytes
-    }
-
-    /// The absolute path, after checking it stays inside the root.
-    private func absolute(_ relativePath: String) throws(RecordWriteError) -> String {
-        let parts = relativePath.split(separator: "/", omittingEmptySubsequences: false)
-        guard !relativePath.hasPrefix("/"), !parts.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) else {
-            throw .outsideRoot(relativePath)
-        }
-        let full = root + "/" + relativePath
-        // The folder must resolve inside the root: a symlinked folder could lead out.
-        let folder = String(full[..<(full.lastIndex(of: "/") ?? full.endIndex)])
-        guard let realRoot = realPath(root), let realFolder = realPath(folder),
-            realFolder == realRoot || realFolder.hasPrefix(realRoot + "/")
-        else { throw .outsideRoot(relativePath) }
-        return full
-    }
-
-    private func ensureFolder(_ name: String) throws(RecordWriteError) {
-        guard RecordKey.isValidKind(name) else { throw .outsideRoot(name) }
-        let full = root + "/" + name
-        if mkdir(full, 0o755) != 0, errno != EEXIST { throw .io("cannot create \(full): \(String(cString: strerror(errno)))") }
+        return (bytes, info.st_mode)
     }
 
     /// Atomic replace: temp file beside it, write, fsync, rename over, fsync the folder.
-    private func replace(_ relativePath: String, with bytes: [UInt8], keys: [RecordKey]) throws(RecordWriteError) -> FileIndexEntry {
-        let full = try absolute(relativePath)
-        let folder = String(full[..<full.lastIndex(of: "/")!])
-        let name = String(full[full.index(after: full.lastIndex(of: "/")!)...])
-        var existing = stat()
-        let mode: mode_t = stat(full, &existing) == 0 ? existing.st_mode & 0o7777 : 0o644
-        let temporary = folder + "/.\(name).accord-\(UInt32.random(in: 0...UInt32.max)).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw .io("cannot create a temporary file in \(folder): \(String(cString: strerror(errno)))") }
+    private func replace(
+        in folder: FolderHandle, _ relativePath: String, with bytes: [UInt8], keys: [RecordKey], existingMode: mode_t?
+    ) throws(RecordWriteError)
+        -> FileIndexEntry
+    {
+        let mode = modes.forFile(replacing: existingMode)
+        let temporary = ".\(folder.name).accord-\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let fd = openat(folder.fd, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw .io("cannot create a temporary file beside \(relativePath): \(String(cString: strerror(errno)))") }
+        func fail(_ reason: String) -> RecordWriteError {
+            Glibc.close(fd)
+            unlinkat(folder.fd, temporary, 0)
+            return .io(reason)
+        }
         var written = 0
         while written < bytes.count {
             let count = bytes[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress!, $0.count) }
             if count < 0, errno == EINTR { continue }
-            guard count > 0 else {
-                let reason = String(cString: strerror(errno))
-                close(fd)
-                unlink(temporary)
-                throw .io("cannot write \(relativePath): \(reason)")
-            }
+            guard count > 0 else { throw fail("cannot write \(relativePath): \(String(cString: strerror(errno)))") }
             written += count
         }
-        fchmod(fd, mode)
-        guard fsync(fd) == 0 else {
-            close(fd)
-            unlink(temporary)
-            throw .io("cannot flush \(relativePath) to disk")
+        // A replaced file keeps its bits; a new one gets the configured bits exactly
+        // when the config names them, else what the umask left of the default.
+        if existingMode != nil || modes.fileExact {
+            guard fchmod(fd, mode) == 0 else { throw fail("cannot set the mode of \(relativePath): \(String(cString: strerror(errno)))") }
         }
-        close(fd)
-        guard rename(temporary, full) == 0 else {
+        guard fsync(fd) == 0 else { throw fail("cannot flush \(relativePath) to disk: \(String(cString: strerror(errno)))") }
+        var info = stat()
+        fstat(fd, &info)
+        Glibc.close(fd)
+        guard renameat(folder.fd, temporary, folder.fd, folder.name) == 0 else {
             let reason = String(cString: strerror(errno))
-            unlink(temporary)
+            unlinkat(folder.fd, temporary, 0)
             throw .io("cannot replace \(relativePath): \(reason)")
         }
-        syncFolder(of: full)
-        var info = stat()
-        stat(full, &info)
+        fsync(folder.fd)
         return FileIndexEntry(
             path: relativePath, size: Int(info.st_size),
             modifiedNanos: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec), inode: UInt64(info.st_ino),
             hash: SHA256.hex(bytes), records: keys)
     }
+}
 
-    private func syncFolder(of path: String) {
-        let folder = String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
-        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd >= 0 {
-            fsync(fd)
-            close(fd)
+/// The folder of a root-relative path, opened component by component from the root
+/// with `O_NOFOLLOW | O_DIRECTORY`, and the file's name in it.
+struct FolderHandle {
+    let fd: Int32
+    let name: String
+
+    /// `createLast` names the one folder that may be created if missing (a new
+    /// record's `<kind>` folder directly under the root).
+    static func open(root: String, path: String, createLast: String?, modes: FileModes) throws(RecordWriteError) -> FolderHandle {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard !path.hasPrefix("/"), parts.count >= 1, !parts.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) else {
+            throw .outsideRoot(path)
         }
+        var fd = Glibc.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io("cannot open the root \(root): \(String(cString: strerror(errno)))") }
+        for (index, part) in parts.dropLast().enumerated() {
+            var next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if next < 0, errno == ENOENT, index == 0, part == createLast {
+                guard mkdirat(fd, part, modes.folder & 0o1777) == 0 || errno == EEXIST else {
+                    let reason = String(cString: strerror(errno))
+                    Glibc.close(fd)
+                    throw .io("cannot create \(root)/\(part): \(reason)")
+                }
+                next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                if next >= 0, modes.folderExact { fchmod(next, modes.folder) }
+                fsync(fd)
+            }
+            let code = errno
+            guard next >= 0 else {
+                var info = stat()
+                let isLink = fstatat(fd, part, &info, AT_SYMLINK_NOFOLLOW) == 0 && info.st_mode & S_IFMT == S_IFLNK
+                Glibc.close(fd)
+                let shown = parts[0...index].joined(separator: "/")
+                if isLink || code == ELOOP { throw .outsideRoot(path) }
+                if code == ENOTDIR { throw .io("cannot write \(path): \(shown) in the root is a file where a folder should be") }
+                throw .io("cannot open the folder \(shown) in the root: \(String(cString: strerror(code)))")
+            }
+            Glibc.close(fd)
+            fd = next
+        }
+        return FolderHandle(fd: fd, name: parts[parts.count - 1])
     }
 
-    private func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
+    func close() {
+        Glibc.close(fd)
     }
 }
