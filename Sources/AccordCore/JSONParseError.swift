@@ -5,6 +5,8 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public var column: Int
     public var offset: Int
     public var reason: String
+    /// The input nests deeper than the parser's `maxDepth` allowed.
+    public var isTooDeep = false
 
     public init(line: Int, column: Int, offset: Int, reason: String) {
         self.line = line

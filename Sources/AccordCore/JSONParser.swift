@@ -59,10 +59,13 @@ public struct JSONParser {
 struct Failure: Error {
     var offset: Int
     var reason: String
+    var tooDeep = false
 
     func located(in buffer: UnsafeBufferPointer<UInt8>) -> JSONParseError {
         let (line, column) = TextPosition.lineAndColumn(of: offset, in: buffer)
-        return JSONParseError(line: line, column: column, offset: offset, reason: reason)
+        var error = JSONParseError(line: line, column: column, offset: offset, reason: reason)
+        error.isTooDeep = tooDeep
+        return error
     }
 }
 
@@ -153,7 +156,7 @@ private struct Cursor {
     }
 
     mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
-        if depth > maxDepth { throw Failure(offset: index, reason: "nesting deeper than \(maxDepth) levels") }
+        if depth > maxDepth { throw Failure(offset: index, reason: "nesting deeper than \(maxDepth) levels", tooDeep: true) }
         index += 1
         var members: [JSONObject.Member] = []
         var seen: Set<String>? = nil
@@ -215,7 +218,7 @@ private struct Cursor {
     }
 
     mutating func parseArray(depth: Int) throws(Failure) -> JSONValue {
-        if depth > maxDepth { throw Failure(offset: index, reason: "nesting deeper than \(maxDepth) levels") }
+        if depth > maxDepth { throw Failure(offset: index, reason: "nesting deeper than \(maxDepth) levels", tooDeep: true) }
         index += 1
         var elements: [JSONValue] = []
         skipWhitespace()

@@ -57,6 +57,22 @@ public struct ParsedRecordFile: Sendable {
 /// Turns the bytes of a record file into records. Pure: the caller reads the file.
 public enum RecordFileParser {
     public static let defaultMaxRecordBytes = 1_048_576
+    /// The largest `.jsonl` file read (a whole file is read and parsed at once): past
+    /// it the file is reported, not read, so one huge file cannot exhaust memory.
+    public static let maxDatasetFileBytes = 128 << 20
+
+    /// The most bytes a file of `format` may have before it is not read at all.
+    public static func readLimit(_ format: RecordFileFormat, maxRecordBytes: Int) -> Int {
+        format == .json ? maxRecordBytes : maxDatasetFileBytes
+    }
+
+    /// Why a file of `size` bytes was not read (see `readLimit`).
+    public static func tooLargeReason(_ format: RecordFileFormat, size: Int, maxRecordBytes: Int) -> String {
+        switch format {
+        case .json: "record is \(size) bytes, over max_record_bytes (\(maxRecordBytes)); split it or raise the limit"
+        case .jsonl: ".jsonl file is \(size) bytes, over the limit of \(maxDatasetFileBytes) for one dataset file; split it into several files"
+        }
+    }
 
     public static func parse(
         path: String, bytes: UnsafeBufferPointer<UInt8>, format: RecordFileFormat,
@@ -103,7 +119,7 @@ public enum RecordFileParser {
         }
         let value: JSONValue
         do {
-            value = try JSONParser.parse(bytes)
+            value = try JSONParser.parse(bytes, options: JSONParser.Options(maxDepth: Record.maxDepth))
         } catch {
             result.problems.append(RecordProblem(path: path, line: line + error.line - 1, column: error.column, reason: error.reason))
             return

@@ -84,12 +84,9 @@ public struct RecordValidator: Sendable {
         report.filesChecked += 1
         let bytes: [UInt8]
         do {
-            bytes = try FileReader.readRegularFile(path, maxBytes: format == .json ? maxRecordBytes : Int.max)
+            bytes = try FileReader.readRegularFile(path, maxBytes: RecordFileParser.readLimit(format, maxRecordBytes: maxRecordBytes))
         } catch {
-            let reason =
-                error.tooLargeSize.map {
-                    "record is \($0) bytes, over max_record_bytes (\(maxRecordBytes)); split it or raise the limit"
-                } ?? error.reason
+            let reason = error.tooLargeSize.map { RecordFileParser.tooLargeReason(format, size: $0, maxRecordBytes: maxRecordBytes) } ?? error.reason
             report.problems.append(RecordProblem(path: path, line: 1, column: 1, reason: reason))
             return
         }

@@ -41,13 +41,19 @@ enum WireFormat {
         JSONWriter.line(.string(text))
     }
 
-    /// The fields a PUT body carries. Accepts the wire form (`{"fields": {...}}` with
-    /// optional matching `kind`, `id`, `rev`) or a bare record (`{"kind": .., "id": .., ...}`).
+    /// The fields a PUT body carries. The body is the wire form (`{"fields": {...}}`
+    /// with optional matching `kind`, `id`, `rev`) when it has a `fields` object and
+    /// no member outside those four; otherwise it is a bare record
+    /// (`{"kind": .., "id": .., ...}`), whose own members may include one named
+    /// `fields`. (A record whose only field is an object named `fields` must be sent
+    /// in the wire form, as Accord's clients always do.)
     static func fields(fromBody bytes: [UInt8], key: RecordKey) throws(WireError) -> JSONObject {
         let value: JSONValue
         do {
-            value = try JSONParser.parse(bytes)
+            // One level more than a record may have: the wire form's wrapper.
+            value = try JSONParser.parse(bytes, options: JSONParser.Options(maxDepth: Record.maxDepth + 1))
         } catch {
+            if error.isTooDeep { throw tooDeep(key) }
             throw WireError(status: 400, title: "Malformed JSON", detail: "request body \(error.line):\(error.column): \(error.reason)")
         }
         guard case .object(let object) = value else {
@@ -63,19 +69,20 @@ enum WireFormat {
                 }
             }
         }
-        if let fields = object["fields"] {
-            guard case .object(let fieldObject) = fields else {
-                throw WireError(status: 400, title: "Not a record", detail: "\"fields\" must be a JSON object")
-            }
-            let extra = object.keys.filter { !["kind", "id", "rev", "fields"].contains($0) }
-            guard extra.isEmpty else {
-                throw WireError(
-                    status: 400, title: "Unexpected members",
-                    detail: "with \"fields\", the body may only carry kind, id and rev; found \(extra.joined(separator: ", "))")
-            }
-            return fieldObject.removing(["kind", "id"])
+        let fields: JSONObject
+        if case .object(let wrapped)? = object["fields"], object.keys.allSatisfy({ ["kind", "id", "rev", "fields"].contains($0) }) {
+            fields = wrapped.removing(["kind", "id"])
+        } else {
+            fields = object.removing(["kind", "id"])
         }
-        return object.removing(["kind", "id"])
+        if JSONValue.object(fields).depth > Record.maxDepth { throw tooDeep(key) }
+        return fields
+    }
+
+    private static func tooDeep(_ key: RecordKey) -> WireError {
+        WireError(
+            status: 422, title: "Record too deep",
+            detail: "\(key) nests deeper than \(Record.maxDepth) levels, the most a record may (CONTRACT 8.4); flatten it")
     }
 }
 

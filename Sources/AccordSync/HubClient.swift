@@ -68,7 +68,10 @@ public final class HubClient: Sendable {
     public func put(_ key: RecordKey, fields: JSONObject, baseRev: String?, idempotencyKey: String) async throws(HubError) -> HubWriteResult {
         var headers = [("Content-Type", "application/json"), ("Idempotency-Key", idempotencyKey)]
         headers.append(baseRev.map { ("If-Match", "\"\($0)\"") } ?? ("If-None-Match", "*"))
-        let body = Array(JSONWriter.line(.object(fields)).utf8)
+        // Always the wire form: a record with a field named "fields" must not be taken
+        // for the wrapper.
+        let wire: JSONObject = ["kind": .string(key.kind), "id": .string(key.id), "fields": .object(fields)]
+        let body = Array(JSONWriter.line(.object(wire)).utf8)
         let response = try await send("PUT", recordPath(key), headers: headers, body: body)
         switch response.status {
         case 200, 201: return .applied(try Self.parseRecord(response.body, key: key))
@@ -94,18 +97,20 @@ public final class HubClient: Sendable {
     /// One page of the changes feed after `since`; with `waitSeconds`, a long-poll.
     public func changes(since: Int64, limit: Int, waitSeconds: Int) async throws(HubError) -> (changes: [RemoteChange], lastSeq: Int64) {
         let response = try await send(
-            "GET", "/v1/changes?since=\(since)&limit=\(limit)&wait=\(waitSeconds)", timeout: Double(waitSeconds) + 30,
+            "GET", "/v1/changes?since=\(since)&limit=\(limit)&wait=\(waitSeconds)", timeout: Double(waitSeconds) + Self.longPollGraceSeconds,
             longPoll: waitSeconds > 0)
         guard response.status == 200 else { throw Self.failure(response) }
-        guard let object = (try? JSONParser.parse(response.body))?.objectValue, let list = object["changes"]?.arrayValue,
+        guard let object = (try? JSONParser.parse(response.body, options: Self.parseOptions))?.objectValue, let list = object["changes"]?.arrayValue,
             let last = object["last_seq"]?.numberValue.flatMap({ Int64($0.literal) })
         else { throw HubError.protocolError("changes feed body is not {\"changes\": [...], \"last_seq\": N}") }
         var changes: [RemoteChange] = []
         for entry in list {
+            // An entry that names no record we could hold is passed over: one bad entry
+            // must not stop the feed.
             guard let item = entry.objectValue, let seq = item["seq"]?.numberValue.flatMap({ Int64($0.literal) }),
                 let kind = item["kind"]?.stringValue, let id = item["id"]?.stringValue, let rev = item["rev"]?.stringValue,
                 RecordKey.isValidKind(kind), RecordKey.isValidID(id)
-            else { throw HubError.protocolError("a change in the feed lacks seq, kind, id or rev") }
+            else { continue }
             changes.append(RemoteChange(seq: seq, key: RecordKey(kind: kind, id: id), rev: rev, deleted: item["deleted"] == .bool(true)))
         }
         return (changes, last)
@@ -115,12 +120,21 @@ public final class HubClient: Sendable {
     public func revisionTime(_ key: RecordKey, rev: String) async throws(HubError) -> Double? {
         let response = try await send("GET", recordPath(key) + "/revisions")
         guard response.status == 200 else { throw Self.failure(response) }
-        let entries = (try? JSONParser.parse(response.body))?.objectValue?["revisions"]?.arrayValue ?? []
+        let entries = (try? JSONParser.parse(response.body, options: Self.parseOptions))?.objectValue?["revisions"]?.arrayValue ?? []
         let entry = entries.first { $0.objectValue?["rev"] == .string(rev) }?.objectValue
         return entry?["created"]?.stringValue.flatMap(RFC3339.parse)
     }
 
     // MARK: Plumbing
+
+    /// A long-poll may take this much longer than its `wait` before the link counts as
+    /// dead (CONTRACT 8.6: an idle daemon notices a dead link within a minute).
+    static let longPollGraceSeconds = 5.0
+
+    /// Answers are read with room to spare beyond the contract's 64 levels, so a
+    /// record that an older hub accepted deeper is still read (and then refused with a
+    /// clear reason) instead of stopping the feed.
+    static let parseOptions = JSONParser.Options(maxDepth: 256)
 
     private func recordPath(_ key: RecordKey) -> String { "/v1/records/\(key.kind)/\(key.id)" }
 
@@ -154,7 +168,7 @@ public final class HubClient: Sendable {
     }
 
     static func parseRecord(_ body: [UInt8], key: RecordKey) throws(HubError) -> RemoteRecord {
-        guard let object = (try? JSONParser.parse(body))?.objectValue, let rev = object["rev"]?.stringValue else {
+        guard let object = (try? JSONParser.parse(body, options: parseOptions))?.objectValue, let rev = object["rev"]?.stringValue else {
             throw HubError.protocolError("record body for \(key) has no rev")
         }
         guard object["kind"] == .string(key.kind), object["id"] == .string(key.id) else {

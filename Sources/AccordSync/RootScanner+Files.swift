@@ -50,9 +50,10 @@ extension RootScanner {
             var problems: [RecordProblem] = []
             let bytes: [UInt8]
             do {
-                bytes = try FileReader.readRegularFile(root + "/" + path, maxBytes: format == .json ? maxRecordBytes : Int.max)
+                bytes = try FileReader.readRegularFile(root + "/" + path, maxBytes: RecordFileParser.readLimit(format, maxRecordBytes: maxRecordBytes))
             } catch {
-                result.problems[path] = [RecordProblem(path: path, line: 1, column: 1, reason: error.reason)]
+                let reason = error.tooLargeSize.map { RecordFileParser.tooLargeReason(format, size: $0, maxRecordBytes: maxRecordBytes) } ?? error.reason
+                result.problems[path] = [RecordProblem(path: path, line: 1, column: 1, reason: reason)]
                 result.protected.formUnion(previous[path]?.records ?? [])
                 continue
             }

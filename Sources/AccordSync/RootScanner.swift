@@ -84,9 +84,11 @@ public struct RootScanner: Sendable {
             guard let format = RecordFileFormat(path: file.relativePath) else { continue }
             let bytes: [UInt8]
             do {
-                bytes = try FileReader.readRegularFile(root + "/" + file.relativePath, maxBytes: format == .json ? maxRecordBytes : Int.max)
+                bytes = try FileReader.readRegularFile(
+                    root + "/" + file.relativePath, maxBytes: RecordFileParser.readLimit(format, maxRecordBytes: maxRecordBytes))
             } catch {
-                result.problems.append(RecordProblem(path: file.relativePath, line: 1, column: 1, reason: error.reason))
+                let reason = error.tooLargeSize.map { RecordFileParser.tooLargeReason(format, size: $0, maxRecordBytes: maxRecordBytes) } ?? error.reason
+                result.problems.append(RecordProblem(path: file.relativePath, line: 1, column: 1, reason: reason))
                 brokenFiles.insert(file.relativePath)
                 continue
             }

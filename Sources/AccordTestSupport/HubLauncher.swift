@@ -8,12 +8,15 @@ public final class HubLauncher: @unchecked Sendable {
     public private(set) var process: ChildProcess
     public private(set) var port: Int
     private let extraArguments: [String]
+    private let schemas: String
 
-    public init(arguments: [String] = [], folder: TemporaryFolder? = nil) throws {
+    /// - Parameter schemas: the schema folder (the repository's by default).
+    public init(arguments: [String] = [], folder: TemporaryFolder? = nil, schemas: String? = nil) throws {
         self.folder = try folder ?? TemporaryFolder()
         databasePath = self.folder.child("hub.db")
         extraArguments = arguments
-        (process, port) = try Self.start(folder: self.folder, database: databasePath, arguments: arguments)
+        self.schemas = schemas ?? BuiltProducts.repositoryRoot + "/config/schemas"
+        (process, port) = try Self.start(folder: self.folder, database: databasePath, schemas: self.schemas, arguments: arguments)
     }
 
     public var client: RawHTTPClient { RawHTTPClient(port: port) }
@@ -21,14 +24,14 @@ public final class HubLauncher: @unchecked Sendable {
     /// Starts it again on the same database (after a stop or a kill), on the same
     /// port when `samePort` (clients configured with it find it again).
     public func restart(samePort: Bool = false) throws {
-        (process, port) = try Self.start(folder: folder, database: databasePath, arguments: extraArguments, port: samePort ? port : 0)
+        (process, port) = try Self.start(folder: folder, database: databasePath, schemas: schemas, arguments: extraArguments, port: samePort ? port : 0)
     }
 
-    private static func start(folder: TemporaryFolder, database: String, arguments: [String], port: Int = 0) throws -> (ChildProcess, Int) {
+    private static func start(folder: TemporaryFolder, database: String, schemas: String, arguments: [String], port: Int = 0) throws -> (ChildProcess, Int) {
         let binary = try BuiltProducts.path(of: "accordhub")
         let process = try ChildProcess(
             binary,
-            ["--listen", "127.0.0.1:\(port)", "--db", database, "--schemas", BuiltProducts.repositoryRoot + "/config/schemas"] + arguments,
+            ["--listen", "127.0.0.1:\(port)", "--db", database, "--schemas", schemas] + arguments,
             logFolder: folder.path)
         let line = try process.waitForOutput(containing: "listening on", timeout: 30)
         guard let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {

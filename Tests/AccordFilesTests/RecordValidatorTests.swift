@@ -132,7 +132,7 @@ struct RecordValidatorTests {
         #expect(
             report.problems.map(\.reason).sorted() == [
                 "invalid UTF-8 byte 0xFF in a string; save the file as UTF-8",
-                "nesting deeper than 128 levels",
+                "nesting deeper than 64 levels",
             ])
     }
 

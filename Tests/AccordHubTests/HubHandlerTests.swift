@@ -148,8 +148,16 @@ struct HubHandlerTests {
     @Test(
         "bad bodies",
         arguments: [
-            ("{\"title\": ", 400), ("[1]", 400), (#"{"kind": "news", "title": "t"}"#, 400), (#"{"fields": 3}"#, 400),
-            (#"{"fields": {"title": "t", "parties": ["a", "b"], "status": "agreed"}, "extra": 1}"#, 400),
+            ("{\"title\": ", 400), ("[1]", 400), (#"{"kind": "news", "title": "t"}"#, 400),
+            // Not the wire form (not an object, or a member beside the wrapper): a bare
+            // record with a field named "fields", which the schema then refuses.
+            (#"{"fields": 3}"#, 422), (#"{"fields": {"title": "t", "parties": ["a", "b"], "status": "agreed"}, "extra": 1}"#, 422),
+            // Deeper than a record may nest (CONTRACT 8.4), in either form.
+            (
+                #"{"fields": {"title": "t", "parties": ["a", "b"], "status": "agreed", "x": "# + String(repeating: "[", count: 64)
+                    + String(repeating: "]", count: 64) + "}}", 422
+            ),
+            (String(repeating: "[", count: 300) + String(repeating: "]", count: 300), 422),
         ])
     func badBodies(_ body: String, _ status: Int) async throws {
         let hub = try await HubFixture()
@@ -343,5 +351,38 @@ struct HubHandlerTests {
         let folder = try TemporaryFolder()
         let storage = try SQLiteHubStorage(path: folder.child("hub.db"))
         #expect(try storage.synchronousMode() == 2)
+    }
+}
+
+@Suite("Record depth and body forms (CONTRACT 8.4)")
+struct HubBodyFormTests {
+    /// A record whose field `x` holds `levels` nested arrays: the record is levels + 1 deep.
+    func nested(_ levels: Int) -> String {
+        #"{"title": "t", "parties": ["a", "b"], "status": "agreed", "x": "# + String(repeating: "[", count: levels) + String(repeating: "]", count: levels)
+            + "}"
+    }
+
+    @Test func aRecordNests64LevelsAndNoMore() async throws {
+        let hub = try await HubFixture()
+        let deepest = await hub.send("PUT", agreementPath, headers: ["If-None-Match": "*"], body: nested(63))
+        #expect(deepest.status == 201, "\(deepest.bodyText)")
+        // Its wire form, one level deeper, is what every client reads.
+        let read = await hub.send("GET", agreementPath)
+        #expect(read.status == 200)
+        #expect(json(read)?["fields"]?.objectValue?["x"].map { $0.depth } == 63)
+        let tooDeep = await hub.send("PUT", "/v1/records/agreement/deeper", headers: ["If-None-Match": "*"], body: nested(64))
+        #expect(tooDeep.status == 422)
+        #expect(tooDeep.bodyText.contains("deeper than 64 levels"))
+        let wrapped = await hub.send("PUT", "/v1/records/agreement/deeper", headers: ["If-None-Match": "*"], body: #"{"fields": "# + nested(64) + "}")
+        #expect(wrapped.status == 422)
+    }
+
+    @Test func aBareRecordMayHaveAFieldNamedFields() async throws {
+        let hub = try await HubFixture()
+        let bare = #"{"title": "t", "parties": ["a", "b"], "status": "agreed", "fields": {"note": 1}}"#
+        #expect(await hub.send("PUT", agreementPath, headers: ["If-None-Match": "*"], body: bare).status == 201)
+        let read = try #require(json(await hub.send("GET", agreementPath)))
+        #expect(read["fields"]?.objectValue?["fields"] == .object(["note": .number(JSONNumber(1))]))
+        #expect(read["fields"]?.objectValue?["title"] == .string("t"))
     }
 }

@@ -66,3 +66,34 @@ struct HubClientTests {
         }
     }
 }
+
+@Suite("Hub client: bodies the hub must read back exactly")
+struct HubClientBodyTests {
+    @Test func aRecordWhoseOnlyFieldIsNamedFieldsRoundTrips() async throws {
+        // A kind whose schema takes any object: the record's one field is `fields`,
+        // exactly the shape a bare body would have to be read as the wrapper.
+        let schemas = try TemporaryFolder()
+        _ = try schemas.write("note.schema.json", #"{"type": "object"}"#)
+        let hub = try HubLauncher(schemas: schemas.path)
+        let http = HTTPClient()
+        defer { http.shutdown() }
+        let client = HubClient(baseURL: "http://127.0.0.1:\(hub.port)", token: nil, http: http)
+        let key = RecordKey(kind: "note", id: "wrapped")
+        let tricky: JSONObject = ["fields": .object(["title": .string("t")])]
+        guard case .applied(let stored) = try await client.put(key, fields: tricky, baseRev: nil, idempotencyKey: "w1") else {
+            Issue.record("the hub refused a record with a field named fields")
+            return
+        }
+        #expect(stored.fields == tricky)
+        #expect(try await client.record(key)?.fields == tricky)
+    }
+
+    @Test func aLegacyDeepRecordIsReadNotFatal() throws {
+        // An older hub accepted records 128 levels deep; their wire form is 129 deep.
+        let deep = String(repeating: "[", count: 127) + String(repeating: "]", count: 127)
+        let body = #"{"kind": "agreement", "id": "old", "rev": "1-a", "fields": {"x": "# + deep + "}}"
+        let record = try HubClient.parseRecord(Array(body.utf8), key: RecordKey(kind: "agreement", id: "old"))
+        #expect(record.rev == "1-a")
+        #expect(record.fields["x"]?.depth == 127)
+    }
+}
