@@ -90,6 +90,7 @@ public enum Daemon {
         let loop = SyncLoop(
             engine: engine, inbox: inbox, doorbell: doorbell, metrics: metrics, watcher: watcher,
             rescanInterval: Double(config.rescanIntervalSeconds), notifier: notifier, logger: logger)
+        await loop.restorePause()
         let handler = ControlHandler(loop: loop, engine: engine, metrics: metrics, hubURL: config.remote)
         watcher?.start()
         defer { watcher?.stop() }
@@ -123,12 +124,17 @@ public enum Daemon {
             retry: RetryPolicy(baseDelayMilliseconds: config.retryBaseDelayMilliseconds, maxDelayMilliseconds: config.retryMaxDelayMilliseconds))
         settings.maxDeletePercent = config.maxDeletePercent
         settings.deleteSettleSeconds = 1
+        settings.modes = FileModes.resolve(fileMode: config.fileMode, dirMode: config.dirMode, root: config.root)
         return settings
     }
 
     static func httpOptions(_ config: DaemonConfig) -> HTTPClientOptions {
         var options = HTTPClientOptions()
         options.userAgent = "accordd/\(AccordVersion.string)"
+        // A dead link must show within seconds (CONTRACT 8.6): a connect that hangs, or
+        // a request that moves no byte for this long, fails and the hub counts as away.
+        options.connectTimeoutSeconds = 5
+        options.lowSpeedSeconds = 8
         if !config.tlsCAFile.isEmpty { options.tls.caFile = config.tlsCAFile }
         if !config.tlsClientCertificate.isEmpty { options.tls.clientCertificate = config.tlsClientCertificate }
         if !config.tlsClientKey.isEmpty { options.tls.clientKey = config.tlsClientKey }

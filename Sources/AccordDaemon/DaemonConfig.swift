@@ -1,6 +1,7 @@
 import AccordConfig
 import AccordCore
 import AccordFiles
+import AccordSync
 import TOMLKit
 
 /// The daemon's configuration, CONTRACT section 6, with its defaults.
@@ -26,6 +27,9 @@ public struct DaemonConfig: Sendable, Equatable {
     public var metricsListen = ""
     public var logLevel = "info"
     public var logFormat = "text"
+    /// `file_mode`/`dir_mode` (CONTRACT 8.6); nil when the config does not set them.
+    public var fileMode: UInt32?
+    public var dirMode: UInt32?
 
     public static let defaultPath = "/etc/accord/accordd.toml"
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error"]
@@ -40,7 +44,7 @@ public struct DaemonConfig: Sendable, Equatable {
 public enum DaemonConfigLoader {
     static let topKeys: Set<String> = [
         "root", "remote", "token_file", "schemas", "state", "debounce_ms", "rescan_interval_s", "conflict_policy", "max_record_bytes",
-        "max_delete_percent", "ignore", "retry", "control", "tls", "metrics", "log",
+        "max_delete_percent", "ignore", "file_mode", "dir_mode", "retry", "control", "tls", "metrics", "log",
     ]
 
     public static func load(_ path: String) throws(ConfigError) -> DaemonConfig {
@@ -81,6 +85,14 @@ public enum DaemonConfigLoader {
         }
         if let value = try reader.integer(table, "max_record_bytes") { config.maxRecordBytes = value }
         if let value = try reader.integer(table, "max_delete_percent") { config.maxDeletePercent = value }
+        for (name, isFile) in [("file_mode", true), ("dir_mode", false)] {
+            guard let text = try reader.string(table, name) else { continue }
+            guard let mode = FileModes.parse(text), isFile ? mode <= 0o777 : true else {
+                throw ConfigError(
+                    "\(file): \(name) \"\(text)\" is not an octal mode like \(isFile ? "\"0664\" (a file takes permission bits only)" : "\"2775\"")")
+            }
+            if isFile { config.fileMode = mode } else { config.dirMode = mode }
+        }
         if let value = table["ignore"] {
             guard let array = value.array else { throw ConfigError("\(file): ignore must be an array of strings, not \(ConfigReader.typeName(value))") }
             config.ignore = []

@@ -29,6 +29,10 @@ actor SyncLoop {
     private(set) var ready = false
     private var stopping = false
     private var pullRequested = true
+    /// Failed pulls in a row, and when the next may be tried: a hub that is down or
+    /// refuses the token is asked again after the retry policy's backoff, not at once.
+    private var pullFailures = 0
+    private var pullRetryAt = 0.0
     private var rescanInterval: Double
     private var nextRescan: Double
     /// Manual syncs: asked for, and the last one finished, by number.
@@ -58,6 +62,12 @@ actor SyncLoop {
         nextRescan = 0  // the start-up scan
     }
 
+    /// Takes the pause kept in the state: a daemon paused before a restart stays paused.
+    func restorePause() async {
+        paused = (try? await engine.pausedInState()) ?? false
+        if paused { logger.notice("paused (kept from before the restart); run accordctl resume to sync again") }
+    }
+
     // MARK: Running
 
     func run() async {
@@ -76,8 +86,10 @@ actor SyncLoop {
     }
 
     private func nextWake(now: Double) async -> Double {
-        if !jobs.isEmpty || manualAsked > manualDone || (pullRequested && !paused) { return now }
+        if !jobs.isEmpty || manualAsked > manualDone || (pullRequested && !paused && now >= pullRetryAt) { return now }
         var wake = min(nextRescan, now + 60)
+        if pullRequested && !paused { wake = min(wake, pullRetryAt) }
+        if !paused, let retry = try? await engine.nextUnappliedTime() { wake = min(wake, max(retry, now + 0.001)) }
         if let deadline = inbox.nextDeadline { wake = min(wake, deadline) }
         if let settle = await engine.deletionsSettleAt { wake = min(wake, settle) }
         if !paused, let retry = try? await engine.nextAttemptTime() { wake = min(wake, max(retry, now + 0.001)) }
@@ -133,6 +145,7 @@ actor SyncLoop {
             logger.info("first scan done; syncing with the hub")
         }
         if !paused {
+            if manual != nil { try? await engine.retryUnappliedNow() }
             await exchange(into: &report, firstSeen: due.firstSeen, manual: manual != nil)
         }
         if let manual {
@@ -151,7 +164,14 @@ actor SyncLoop {
             let pushed = try await engine.push()
             report.add(pushed)
             metrics.observeLatency(Clock.now() - (firstSeen ?? Clock.now()), count: firstSeen == nil ? 0 : pushed.pushed)
-            if pullRequested || manual {
+            if let failure = pushed.unreachable, pushed.pushed == 0 {
+                // Every send failed for a reason that may pass: the hub is away. The
+                // operations wait out their backoff in the outbox.
+                count(report)
+                await setReachable(false, error: failure)
+                return
+            }
+            if (pullRequested && Clock.now() >= pullRetryAt) || manual {
                 pullRequested = false
                 for _ in 0..<1000 {
                     let before = try await engine.cursor()
@@ -159,19 +179,27 @@ actor SyncLoop {
                     report.add(pulled)
                     if try await engine.cursor() == before { break }
                 }
+                pullFailures = 0
+                report.add(try await engine.retryUnapplied())
                 let again = try await engine.push()
                 report.add(again)
+            } else {
+                report.add(try await engine.retryUnapplied())
             }
             count(report)
             if report.retrying == 0 {
                 lastSync = Clock.now()
                 await setReachable(true, error: nil)
             } else {
-                lastError = "some changes wait for the hub (retrying)"
+                lastError = "some changes wait for the hub (retrying): \(report.unreachable ?? "")"
             }
         } catch let error as HubError {
             count(report)
             pullRequested = true
+            var retryAfter: Double?
+            if case .retryable(_, let after) = error { retryAfter = after }
+            pullRetryAt = Clock.now() + (await engine.retryDelay(attempt: pullFailures, retryAfter: retryAfter))
+            pullFailures += 1
             await setReachable(false, error: error.description)
         } catch {
             count(report)
@@ -225,6 +253,7 @@ actor SyncLoop {
         if reachable != hubReachable {
             if reachable {
                 logger.notice("the hub is reachable again; sending what waited")
+                pullRetryAt = 0
                 try? await engine.retryNow()
                 pullRequested = true
                 doorbell.ring()
@@ -244,13 +273,16 @@ actor SyncLoop {
         return manualAsked
     }
 
-    func pause() {
+    func pause() async {
         paused = true
+        do { try await engine.savePaused(true) } catch { logger.error("cannot keep the pause in the state database: \(error)") }
         publishStatus()
     }
 
     func resume(allowDeletes: Bool) async {
         paused = false
+        do { try await engine.savePaused(false) } catch { logger.error("cannot clear the pause in the state database: \(error)") }
+        pullRetryAt = 0
         if allowDeletes {
             await engine.allowDeletions()
             inbox.requestFullRescan()

@@ -6,7 +6,7 @@ import GRDB
 /// and every multi-step change in one transaction, so `kill -9` at any moment leaves it
 /// consistent and loses no queued operation.
 public final class StateStore: Sendable {
-    private let pool: DatabasePool
+    let pool: DatabasePool
     public let maxEvents: Int
 
     public init(path: String, maxEvents: Int = 10_000) throws {

@@ -74,6 +74,24 @@ enum StoreMigrations {
                     );
                     """)
         }
+        migrator.registerMigration("0002-unapplied") { db in
+            try db.execute(
+                sql: """
+                    -- Hub changes the feed delivered that could not be applied to the root (a
+                    -- failed write, a record the root holds twice, an unreadable answer).
+                    -- The cursor moves past them; they are retried from here until applied.
+                    CREATE TABLE unapplied (
+                        kind TEXT NOT NULL,
+                        id TEXT NOT NULL,
+                        rev TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at REAL NOT NULL,
+                        last_error TEXT NOT NULL,
+                        since REAL NOT NULL,
+                        PRIMARY KEY (kind, id)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

@@ -41,11 +41,14 @@ extension SyncEngine {
         case .record(let fields):
             chosen = fields
         }
+        // The file first: if it cannot be written, nothing else has moved.
+        do {
+            try writeLocal(key, chosen)
+        } catch let error as RecordWriteError {
+            throw ResolveError(description: "cannot write \(key) into the root: \(error); fix that and run the command again", notFound: false)
+        }
         if let pending = try store.pendingOperation(key) { try store.discard(pending) }
         if let remote { try store.saveBase(remote) }
-        guard try writeLocal(key, chosen) else {
-            throw ResolveError(description: "\(key)'s file changed while resolving; run the command again", notFound: false)
-        }
         try store.setConflicts(key, [])
         let now = Clock.now()
         if chosen != remote?.liveFields {

@@ -17,7 +17,13 @@ public actor SyncEngine {
     let writer: RecordFileWriter
     var locations: [RecordKey: String] = [:]
     var index: [String: FileIndexEntry] = [:]
-    private var randomness = SystemRandomNumberGenerator()
+    var randomness = SystemRandomNumberGenerator()
+    /// Keys the last look at the root found broken, invalid or duplicated: never
+    /// overwritten or deleted by a pull until fixed.
+    var protectedKeys: Set<RecordKey> = []
+    /// Keys with an unapplied hub change (mirrors the store, so the common case of
+    /// none costs no query).
+    var unappliedKeys: Set<RecordKey> = []
     /// Invalid input by file, for status: replaced per file by each look at it.
     private var problemsByPath: [String: [RecordProblem]] = [:]
     /// Deletions the mass-delete guard holds back, and why.
@@ -33,8 +39,21 @@ public actor SyncEngine {
         self.settings = settings
         self.store = store
         self.hub = hub
-        writer = RecordFileWriter(root: settings.root)
+        writer = RecordFileWriter(root: settings.root, modes: settings.modes, maxRecordBytes: settings.maxRecordBytes)
         index = try store.fileIndex()
+        unappliedKeys = try store.unappliedKeys()
+        if let hold = try store.setting(Self.holdSetting) {
+            holdReason = hold
+            heldDeletions = try store.setting(Self.heldKeysSetting)?.split(separator: "\n").compactMap { RecordKey(String($0)) } ?? []
+        }
+    }
+
+    static let holdSetting = "hold_reason"
+    static let heldKeysSetting = "held_deletions"
+
+    /// The retry policy's delay before attempt `attempt + 1`, with jitter.
+    public func retryDelay(attempt: Int, retryAfter: Double? = nil) -> Double {
+        settings.retry.delay(attempt: attempt, random: Double.random(in: 0..<1, using: &randomness), retryAfter: retryAfter)
     }
 
     /// Rescans the root and queues every local change. Returns the scan's problems
@@ -104,6 +123,7 @@ public actor SyncEngine {
             heldDeletions = []
             holdReason = nil
         }
+        try saveHold()
         deletionsAllowed = false
         problemsByPath = Dictionary(grouping: result.problems, by: \.path)
         // The index moves with the last of the changes: a crash before re-reads the same
@@ -114,6 +134,7 @@ public actor SyncEngine {
             removeFiles: index.keys.filter { result.index[$0] == nil })
         index = result.index
         locations = result.locations
+        protectedKeys = result.protected
         return (queued.count + deletions.count, result.problems)
     }
 
@@ -155,6 +176,8 @@ public actor SyncEngine {
         for path in found.removed { index[path] = nil }
         for (key, path) in place { locations[key] = path }
         for (path, problems) in found.problems { problemsByPath[path] = problems.isEmpty ? nil : problems }
+        protectedKeys.formUnion(found.protected)
+        for key in scanned.keys { protectedKeys.remove(key) }
         return (changes.count, found.problems.values.flatMap { $0 }, false)
     }
 
@@ -235,8 +258,12 @@ public actor SyncEngine {
                 case .success(.applied):
                     continue
                 case .success(.preconditionFailed(let current)):
-                    try await reconcile(
-                        operation.key, local: operation.kind == .put ? operation.fields : nil, remote: current, operation: operation, report: &report)
+                    do {
+                        try await reconcile(
+                            operation.key, local: operation.kind == .put ? operation.fields : nil, remote: current, operation: operation, report: &report)
+                    } catch let error as UnappliedError {
+                        try noteUnapplied(operation.key, rev: current?.rev ?? "", error: error.description, report: &report)
+                    }
                     progressed = true
                 case .failure(.rejected(let status, let detail)):
                     // Retrying cannot help; the operation waits for the next local change.
@@ -246,9 +273,10 @@ public actor SyncEngine {
                 case .failure(let error):
                     let after: Double?
                     if case .retryable(_, let retryAfter) = error { after = retryAfter } else { after = nil }
-                    let delay = settings.retry.delay(attempt: operation.attempts, random: Double.random(in: 0..<1, using: &randomness), retryAfter: after)
+                    let delay = retryDelay(attempt: operation.attempts, retryAfter: after)
                     try store.reschedule(operation, nextAttemptAt: Clock.now() + delay, error: error.description)
                     report.retrying += 1
+                    report.unreachable = error.description
                 }
             }
             if !progressed { break }
@@ -256,49 +284,15 @@ public actor SyncEngine {
         return report
     }
 
-    /// Applies one page of the hub's changes (waiting up to `waitSeconds` for one).
-    /// The cursor moves only once the page's local writes are on disk.
-    public func pull(waitSeconds: Int = 0) async throws -> SyncReport {
-        var report = SyncReport()
-        // While deletions are held the root may be an empty mount point: writing the
-        // hub's records into it would hide the real disk. Nothing is pulled until then.
-        guard holdReason == nil else { return report }
-        let cursor = try store.cursor()
-        let page = try await hub.changes(since: cursor, limit: settings.pullPageSize, waitSeconds: waitSeconds)
-        if page.changes.contains(where: { (try? store.base($0.key))??.rev != $0.rev }) {
-            try scan()  // know where every record lives before writing into the root
-        }
-        for change in page.changes {
-            let base = try store.base(change.key)
-            if base?.rev == change.rev { continue }  // our own write coming back
-            guard let remote = try await hub.record(change.key), remote.rev != base?.rev else { continue }
-            let pending = try store.pendingOperation(change.key)
-            let local = try readLocal(change.key)
-            let baseFields = base?.liveFields
-            if pending == nil, local == baseFields {
-                if try writeLocal(change.key, remote.liveFields) {
-                    try store.saveBase(remote)
-                    try store.recordEvent(
-                        type: "pulled", record: change.key.description,
-                        summary: EventSummary.describe(old: baseFields, new: remote.liveFields),
-                        at: Clock.now())
-                    report.pulled += 1
-                }
-            } else {
-                try await reconcile(change.key, local: local, remote: remote, operation: pending, report: &report)
-            }
-        }
-        if page.lastSeq != cursor { try store.setCursor(page.lastSeq) }
-        return report
-    }
-
     /// Scan, push, pull until the hub has nothing new: one manual sync.
     public func syncOnce() async throws -> SyncReport {
         var report = SyncReport()
         report.queued = try scan().queued
+        try retryUnappliedNow()
         for _ in 0..<100 {
             let pushed = try await push()
-            let pulled = try await pull()
+            var pulled = try await pull()
+            if pulled.unapplied == 0 { pulled.add(try await retryUnapplied()) }
             report.add(pushed)
             report.add(pulled)
             let due = try store.dueOperations(now: Clock.now(), limit: 1)
@@ -311,7 +305,7 @@ public actor SyncEngine {
 
     /// Both sides changed `key`: merge base, local and remote under the policy, write
     /// the merge into the file, and queue it for the hub unless the hub already has it.
-    private func reconcile(_ key: RecordKey, local: JSONObject?, remote: RemoteRecord?, operation: OutboxOperation?, report: inout SyncReport) async throws {
+    func reconcile(_ key: RecordKey, local: JSONObject?, remote: RemoteRecord?, operation: OutboxOperation?, report: inout SyncReport) async throws {
         guard let remote else {
             // The hub does not know the record at all (our base is from elsewhere): create it.
             if let local { try store.enqueue(key, .put, baseRev: nil, fields: local, now: Clock.now()) }
@@ -339,8 +333,18 @@ public actor SyncEngine {
             return
         }
         let merged = result.merged
-        if merged != local, !(try writeLocal(key, merged)) {
-            return  // the file changed meanwhile: the next scan brings that change in
+        if merged != local {
+            do {
+                try writeLocal(key, merged)
+            } catch let error as RecordWriteError {
+                // The merge could not reach the file: the operation waits out a backoff
+                // (it would only meet the same 412 again) and the hub's version is kept
+                // as unapplied, retried until the write succeeds.
+                if let operation {
+                    try store.reschedule(operation, nextAttemptAt: now + retryDelay(attempt: operation.attempts), error: error.description)
+                }
+                throw UnappliedError(error.description)
+            }
         }
         if merged == remoteFields {
             if let operation { try store.discard(operation) }
@@ -375,29 +379,23 @@ public actor SyncEngine {
     }
 
     /// Writes (or removes, for nil) the record in the root and records the file's new
-    /// state in the index. False when the file changed since it was read.
-    func writeLocal(_ key: RecordKey, _ fields: JSONObject?) throws -> Bool {
+    /// state in the index. Throws when it could not (nothing changed on disk then).
+    func writeLocal(_ key: RecordKey, _ fields: JSONObject?) throws {
         let path = locations[key]
-        do {
-            if let fields {
-                let entry = try writer.write(Record(key: key, fields: fields), in: path, expectedHash: path.flatMap { index[$0]?.hash })
-                index[entry.path] = entry
-                locations[key] = entry.path
+        if let fields {
+            let entry = try writer.write(Record(key: key, fields: fields), in: path, expectedHash: path.flatMap { index[$0]?.hash })
+            index[entry.path] = entry
+            locations[key] = entry.path
+            try store.saveFile(entry)
+        } else if let path {
+            if let entry = try writer.remove(key, from: path, expectedHash: index[path]?.hash) {
+                index[path] = entry
                 try store.saveFile(entry)
-            } else if let path {
-                if let entry = try writer.remove(key, from: path, expectedHash: index[path]?.hash) {
-                    index[path] = entry
-                    try store.saveFile(entry)
-                } else {
-                    index[path] = nil
-                    try store.removeFile(path)
-                }
-                locations[key] = nil
+            } else {
+                index[path] = nil
+                try store.removeFile(path)
             }
-            return true
-        } catch let error as RecordWriteError {
-            try store.recordEvent(type: "deferred", record: key.description, summary: error.description, at: Clock.now())
-            return false
+            locations[key] = nil
         }
     }
 
@@ -430,5 +428,7 @@ extension SyncReport {
         rejected += other.rejected
         retrying += other.retrying
         problems += other.problems
+        unapplied += other.unapplied
+        unreachable = other.unreachable ?? unreachable
     }
 }

@@ -19,6 +19,8 @@ public struct SyncSettings: Sendable {
     /// How long the set of vanished records must stay the same before its deletions
     /// go (0 for one-shot syncs; the daemon waits, so a slow `rm -rf` is judged whole).
     public var deleteSettleSeconds = 0.0
+    /// Modes of the files and folders written into the root.
+    public var modes = FileModes()
 
     public init(
         root: String, schemas: SchemaSet, ignore: IgnoreRules = IgnoreRules(), maxRecordBytes: Int = RecordFileParser.defaultMaxRecordBytes,
@@ -45,6 +47,11 @@ public struct SyncReport: Sendable, Equatable {
     public var rejected = 0
     public var retrying = 0
     public var problems = 0
+    /// Hub changes that could not be applied this round (kept for a retry).
+    public var unapplied = 0
+    /// Set when an exchange with the hub failed for a reason that may pass (the
+    /// network, a 5xx): the hub counts as unreachable while nothing else succeeds.
+    public var unreachable: String?
 
     public init() {}
 }

@@ -43,6 +43,14 @@ struct StatusCommand: AsyncParsableCommand {
                 "  \(item["path"]?.inline ?? ""):\(item["line"]?.intValue ?? 1):\(item["column"]?.intValue ?? 1): \(item["reason"]?.inline ?? "")")
         }
         if invalid.count > 20 { lines.append("  … and \(invalid.count - 20) more (accordctl status --json lists all)") }
+        let unapplied = status["unapplied_count"]?.intValue ?? 0
+        if unapplied > 0 {
+            lines.append("unapplied:  \(unapplied) hub changes not yet written to the root (retried by themselves once the cause is fixed)")
+            for entry in (status["unapplied"]?.arrayValue ?? []).prefix(10) {
+                guard let item = entry.objectValue else { continue }
+                lines.append("  \(item["record"]?.inline ?? ""): \(item["error"]?.inline ?? "")")
+            }
+        }
         if status["state"]?.stringValue == "paused" { lines.append("paused: start talking to the hub again with: accordctl resume") }
         for line in lines { CommandRunner.printOutput(Terminal.fit(line)) }
     }

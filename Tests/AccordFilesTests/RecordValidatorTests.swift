@@ -224,3 +224,17 @@ struct LargeFolderTests {
         #expect(walked.problems.isEmpty)
     }
 }
+
+@Suite("Dataset files past the size bound")
+struct DatasetFileBoundTests {
+    @Test func aHugeJSONLFileIsReportedNotRead() throws {
+        let folder = try TemporaryFolder()
+        // Sparse: the size is what matters, and the file is never read.
+        let path = try folder.write("huge.jsonl", "")
+        #expect(truncate(path, off_t(RecordFileParser.maxDatasetFileBytes + 1)) == 0)
+        let schemas = try SchemaDirectory.load(BuiltProducts.repositoryRoot + "/config/schemas")
+        let report = RecordValidator(schemas: schemas).validate(paths: [folder.path])
+        #expect(report.problems.count == 1)
+        #expect(report.problems.first?.reason.contains(".jsonl file is \(RecordFileParser.maxDatasetFileBytes + 1) bytes") == true)
+    }
+}

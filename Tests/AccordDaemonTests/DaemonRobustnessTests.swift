@@ -1,0 +1,130 @@
+import AccordCore
+import AccordTestSupport
+import Foundation
+import Testing
+
+/// Defects found by an adversarial review of the release binaries, each turned into
+/// a test against the real `accordd`.
+@Suite(.serialized) struct DaemonRobustnessTests {
+    /// Runs curl against the control socket: status code and body.
+    func curl(_ daemon: DaemonLauncher, _ method: String, _ target: String) throws -> (status: Int, body: String) {
+        let child = try ChildProcess(
+            "/usr/bin/curl", ["-s", "-X", method, "-o", "-", "-w", "\n%{http_code}", "--unix-socket", daemon.socket, "http://accordd" + target],
+            logFolder: daemon.folder.path)
+        _ = try child.waitForExit(timeout: 30)
+        let output = child.standardOutput
+        let status = Int(output.split(separator: "\n").last ?? "") ?? 0
+        return (status, output)
+    }
+
+    /// CPU seconds (user + system) a process has used so far, from /proc.
+    func cpuSeconds(_ pid: pid_t) throws -> Double {
+        let text = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        let fields = text[text.index(after: text.lastIndex(of: ")")!)...].split(separator: " ")
+        return (Double(fields[11])! + Double(fields[12])!) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    @Test func hostileQueriesGetAnswersAndTheDaemonStaysUp() async throws {
+        let hub = try HubLauncher()
+        let port = Int.random(in: 20_000..<60_000)
+        let a = try DaemonLauncher(hubPort: hub.port, extraConfig: "[metrics]\nlisten = \"127.0.0.1:\(port)\"")
+        #expect(try curl(a, "GET", "/metrics?=").status == 200)
+        #expect(try await RawHTTPClient(port: port).request("GET", "/metrics?=").status == 200)
+        for target in ["/v1/events?limit=1e300", "/v1/events?limit=nan", "/v1/events?limit=-5", "/v1/events?limit=1.5"] {
+            #expect(try curl(a, "GET", target).status == 400, "\(target)")
+        }
+        #expect(try curl(a, "GET", "/v1/events?limit=3").status == 200)
+        for target in ["/v1/sync?wait=1&timeout=inf", "/v1/sync?wait=1&timeout=nan", "/v1/sync?wait=1&timeout=1e300"] {
+            #expect(try curl(a, "POST", target).status == 400, "\(target)")
+        }
+        #expect(a.process.isRunning)
+        #expect(try a.ctl(["status"]).code == 0)
+    }
+
+    @Test func idleClientsOnTheMetricsPortCannotLockOutTheSocket() async throws {
+        let hub = try HubLauncher()
+        let port = Int.random(in: 20_000..<60_000)
+        let a = try DaemonLauncher(hubPort: hub.port, extraConfig: "[metrics]\nlisten = \"127.0.0.1:\(port)\"")
+        // More idle connections than the old shared cap of 64, all on the metrics port.
+        var idle: [Int32] = []
+        defer { for fd in idle { close(fd) } }
+        for _ in 0..<80 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            #expect(connected == 0)
+            idle.append(fd)
+        }
+        // The socket has its own budget: accordctl works while the flood holds.
+        let status = try a.ctl(["status"])
+        #expect(status.code == 0, "\(status.err)")
+        #expect(a.process.isRunning)
+    }
+
+    @Test func pauseSurvivesAKill() async throws {
+        let hub = try HubLauncher()
+        let a = try DaemonLauncher(hubPort: hub.port)
+        #expect(try a.ctl(["pause"]).code == 0)
+        a.process.signal(SIGKILL)
+        _ = try a.process.waitForExit(timeout: 10)
+        try a.restart()
+        #expect(try a.status()["state"] as? String == "paused")
+        try a.write("p.json", agreementText("p"))
+        _ = try a.ctl(["sync", "--wait", "--timeout", "3"])
+        #expect(try await hubRecord(hub, "p") == nil, "a paused daemon talks to nobody, even after a restart")
+        #expect(try a.ctl(["resume"]).code == 0)
+        #expect(try await eventuallyAsync { try await hubStatus(hub, "p") == "negotiating" })
+    }
+
+    @Test func aDownHubCostsNoCPUAndShowsOffline() async throws {
+        let hub = try HubLauncher()
+        let port = hub.port
+        hub.process.signal(SIGKILL)
+        _ = try hub.process.waitForExit(timeout: 10)
+        let a = try DaemonLauncher(hubPort: port)
+        try a.write("d.json", agreementText("d"))
+        #expect(eventually { (try? a.status()["state"] as? String) == "offline" })
+        // A three-second window of a daemon whose pulls and pushes all fail.
+        let before = try cpuSeconds(a.process.pid)
+        usleep(3_000_000)
+        let used = try cpuSeconds(a.process.pid) - before
+        #expect(used < 0.3, "a daemon facing a dead hub must back off, not spin: \(used) CPU-s in 3 s")
+        #expect(try a.status()["pending"] as? Int == 1)
+    }
+
+    @Test func aRevokedTokenIsAskedAgainOnlyAfterABackoff() async throws {
+        let folder = try TemporaryFolder()
+        let config = try folder.write(
+            "hub.toml", "[[tokens]]\nname = \"alice\"\nsha256 = \"\(SHA256.hex(Array("right".utf8)))\"\naccess = \"rw\"\n")
+        let hub = try HubLauncher(arguments: ["--config", config])
+        let proxy = try FaultProxy(upstreamPort: hub.port, rates: FaultProxy.Rates(faultRate: 0))
+        let token = try folder.write("token", "wrong\n")
+        let a = try DaemonLauncher(hubPort: proxy.port, extraConfig: "token_file = \"\(token)\"")
+        try a.write("t.json", agreementText("t"))
+        #expect(eventually { (try? a.status()["state"] as? String) == "offline" })
+        let error = try a.status()["last_error"] as? String ?? ""
+        #expect(error.contains("401"), "\(error)")
+        let before = proxy.injected.values.reduce(0, +)
+        usleep(3_000_000)
+        let sent = proxy.injected.values.reduce(0, +) - before
+        #expect(sent < 60, "\(sent) requests in 3 s with a refused token")
+    }
+
+    @Test func pulledRecordsTakeTheConfiguredModes() async throws {
+        let hub = try HubLauncher()
+        let a = try DaemonLauncher(hubPort: hub.port)
+        let b = try DaemonLauncher(hubPort: hub.port, extraConfig: "file_mode = \"0660\"\ndir_mode = \"2770\"")
+        try a.write("m.json", agreementText("m"))
+        #expect(eventually { b.read("agreement/m.json") != nil })
+        var info = stat()
+        stat(b.root + "/agreement/m.json", &info)
+        #expect(info.st_mode & 0o7777 == 0o660)
+        stat(b.root + "/agreement", &info)
+        #expect(info.st_mode & 0o7777 == 0o2770)
+    }
+}
