@@ -93,6 +93,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fuzz targets (libFuzzer with scripts/fuzz.sh; corpus replay when built plainly).
+        .executableTarget(name: "accord-fuzz-json", dependencies: ["AccordCore"]),
+        .executableTarget(name: "accord-fuzz-control", dependencies: ["AccordDaemon"]),
         .executableTarget(name: "accord-bench", dependencies: ["AccordCore", "AccordFiles", "AccordHTTP", "AccordStore", "AccordSync"]),
         .testTarget(name: "AccordCoreTests", dependencies: ["AccordCore"]),
         // Test helpers: temp folders, child processes, a raw HTTP client, the hub launcher.

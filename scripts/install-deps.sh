@@ -2,7 +2,8 @@
 # Installs the system libraries Accord builds against (Debian/Ubuntu). The Swift 6
 # toolchain itself is expected on PATH (swift.org's Linux toolchain).
 set -euo pipefail
-packages=(libcurl4-openssl-dev libsqlite3-dev python3 systemd curl openssl)
+# iproute2 and nftables: the network-fault tests make their own namespaces and links.
+packages=(libcurl4-openssl-dev libsqlite3-dev python3 systemd curl openssl iproute2 nftables)
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update

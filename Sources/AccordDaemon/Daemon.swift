@@ -131,10 +131,12 @@ public enum Daemon {
     static func httpOptions(_ config: DaemonConfig) -> HTTPClientOptions {
         var options = HTTPClientOptions()
         options.userAgent = "accordd/\(AccordVersion.string)"
-        // A dead link must show within seconds (CONTRACT 8.6): a connect that hangs, or
-        // a request that moves no byte for this long, fails and the hub counts as away.
-        options.connectTimeoutSeconds = 5
-        options.lowSpeedSeconds = 8
+        // A dead link must show within 10 s while work waits (CONTRACT 8.6): data the
+        // hub does not acknowledge for 4 s fails the connection, and a connect that
+        // hangs fails after 3 s. Both count, since libcurl retries a request that died
+        // on a reused connection once on a new one.
+        options.connectTimeoutSeconds = 3
+        options.deadLinkSeconds = 4
         if !config.tlsCAFile.isEmpty { options.tls.caFile = config.tlsCAFile }
         if !config.tlsClientCertificate.isEmpty { options.tls.clientCertificate = config.tlsClientCertificate }
         if !config.tlsClientKey.isEmpty { options.tls.clientKey = config.tlsClientKey }

@@ -171,6 +171,9 @@ actor SyncLoop {
                 await setReachable(false, error: failure)
                 return
             }
+            // Only an answer from the hub says it is reachable: a round with nothing due
+            // must not clear an offline state that a failed send just set.
+            var contacted = pushed.pushed + pushed.merged + pushed.rejected > 0
             if (pullRequested && Clock.now() >= pullRetryAt) || manual {
                 pullRequested = false
                 for _ in 0..<1000 {
@@ -179,6 +182,7 @@ actor SyncLoop {
                     report.add(pulled)
                     if try await engine.cursor() == before { break }
                 }
+                contacted = true
                 pullFailures = 0
                 report.add(try await engine.retryUnapplied())
                 let again = try await engine.push()
@@ -188,8 +192,10 @@ actor SyncLoop {
             }
             count(report)
             if report.retrying == 0 {
-                lastSync = Clock.now()
-                await setReachable(true, error: nil)
+                if contacted {
+                    lastSync = Clock.now()
+                    await setReachable(true, error: nil)
+                }
             } else {
                 lastError = "some changes wait for the hub (retrying): \(report.unreachable ?? "")"
             }

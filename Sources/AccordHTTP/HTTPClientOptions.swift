@@ -7,6 +7,11 @@ public struct HTTPClientOptions: Sendable {
     public var lowSpeedBytesPerSecond = 1
     public var lowSpeedSeconds = 30
     public var maxResponseBytes = 64 << 20
+    /// When set, a dead link fails requests within about this long: data sent and not
+    /// acknowledged for it (TCP_USER_TIMEOUT) fails the connection, and idle kept-alive
+    /// connections are probed (TCP keepalive after 15 s, every 5 s). Unlike a
+    /// low-speed limit, a slow but live server never trips it.
+    public var deadLinkSeconds: Double?
     /// Connect over this Unix socket instead of TCP (the URL's host is then only a name).
     public var unixSocketPath: String?
     public var tls = TLSOptions()

@@ -62,6 +62,11 @@ final class Transfer: @unchecked Sendable {
         }
         check(accord_curl_easy_setopt_offset(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(options.maxResponseBytes)), "max file size")
         check(accord_curl_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1), "keepalive")
+        if let deadLink = options.deadLinkSeconds {
+            check(accord_curl_easy_setopt_long(handle, CURLOPT_TCP_KEEPIDLE, 15), "keepalive idle")
+            check(accord_curl_easy_setopt_long(handle, CURLOPT_TCP_KEEPINTVL, 5), "keepalive interval")
+            check(accord_curl_easy_set_user_timeout(handle, Int(deadLink * 1000)), "user timeout")
+        }
         let version: Int
         switch options.http2 {
         case .whenOffered: version = Int(CURL_HTTP_VERSION_2TLS)

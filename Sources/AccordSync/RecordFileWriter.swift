@@ -64,14 +64,15 @@ public struct RecordFileWriter: Sendable {
             defer { folder.close() }
             var info = stat()
             if fstatat(folder.fd, folder.name, &info, AT_SYMLINK_NOFOLLOW) == 0 { throw .changedMeanwhile(path) }  // someone put a file there meanwhile
-            return try replace(in: folder, path, with: try fileBytes(record, path: path), keys: [record.key], existingMode: nil)
+            return try replace(in: folder, path, with: try fileBytes(record, path: path), keys: [record.key], existing: nil)
         }
         let folder = try FolderHandle.open(root: root, path: relativePath, createLast: nil, modes: modes)
         defer { folder.close() }
-        let (current, mode) = try read(in: folder, relativePath, expectedHash: expectedHash)
+        let existing = try read(in: folder, relativePath, expectedHash: expectedHash)
+        let current = existing.bytes
         switch RecordFileFormat(path: relativePath) {
         case .json?:
-            return try replace(in: folder, relativePath, with: try fileBytes(record, path: relativePath), keys: [record.key], existingMode: mode)
+            return try replace(in: folder, relativePath, with: try fileBytes(record, path: relativePath), keys: [record.key], existing: existing)
         case .jsonl?:
             let parsed = RecordFileParser.parse(path: relativePath, bytes: current, format: .jsonl)
             guard let line = parsed.records.first(where: { $0.record.key == record.key }) else { throw .changedMeanwhile(relativePath) }
@@ -79,7 +80,7 @@ public struct RecordFileWriter: Sendable {
             guard text.count <= maxRecordBytes else { throw .tooLarge(relativePath, size: text.count, limit: maxRecordBytes) }
             var bytes = current
             bytes.replaceSubrange(line.byteRange, with: text)
-            return try replace(in: folder, relativePath, with: bytes, keys: parsed.records.map(\.record.key), existingMode: mode)
+            return try replace(in: folder, relativePath, with: bytes, keys: parsed.records.map(\.record.key), existing: existing)
         case nil:
             throw .io("\(relativePath) is not a record file")
         }
@@ -90,9 +91,13 @@ public struct RecordFileWriter: Sendable {
     public func remove(_ key: RecordKey, from relativePath: String, expectedHash: String?) throws(RecordWriteError) -> FileIndexEntry? {
         let folder = try FolderHandle.open(root: root, path: relativePath, createLast: nil, modes: modes)
         defer { folder.close() }
-        let (current, mode) = try read(in: folder, relativePath, expectedHash: expectedHash)
+        let existing = try read(in: folder, relativePath, expectedHash: expectedHash)
+        let current = existing.bytes
         switch RecordFileFormat(path: relativePath) {
         case .json?:
+            // RACE: a save between this check and the unlink would be lost; the window
+            // is a syscall wide (the file was read and hashed before the check).
+            guard existing.identity == FileIdentity(at: folder, relativePath) else { throw .changedMeanwhile(relativePath) }
             guard unlinkat(folder.fd, folder.name, 0) == 0 || errno == ENOENT else {
                 throw .io("cannot remove \(relativePath): \(String(cString: strerror(errno)))")
             }
@@ -105,7 +110,8 @@ public struct RecordFileWriter: Sendable {
             var end = line.byteRange.upperBound
             if end < bytes.count, bytes[end] == UInt8(ascii: "\n") { end += 1 }
             bytes.removeSubrange(line.byteRange.lowerBound..<end)
-            return try replace(in: folder, relativePath, with: bytes, keys: parsed.records.map(\.record.key).filter { $0 != key }, existingMode: mode)
+            return try replace(
+                in: folder, relativePath, with: bytes, keys: parsed.records.map(\.record.key).filter { $0 != key }, existing: existing)
         case nil:
             throw .io("\(relativePath) is not a record file")
         }
@@ -122,24 +128,30 @@ public struct RecordFileWriter: Sendable {
         return compact
     }
 
-    /// The file's bytes and permission bits, refused if it changed since the caller
-    /// last saw it.
-    private func read(in folder: FolderHandle, _ relativePath: String, expectedHash: String?) throws(RecordWriteError) -> ([UInt8], mode_t) {
+    /// The file as read: its bytes, permission bits and identity, refused if it
+    /// changed since the caller last saw it.
+    private func read(in folder: FolderHandle, _ relativePath: String, expectedHash: String?) throws(RecordWriteError) -> ExistingFile {
         let fd = openat(folder.fd, folder.name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else { throw .changedMeanwhile(relativePath) }
         defer { Glibc.close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, let bytes = try? FileReader.read(descriptor: fd, path: relativePath) else { throw .changedMeanwhile(relativePath) }
         if let expectedHash, SHA256.hex(bytes) != expectedHash { throw .changedMeanwhile(relativePath) }
-        return (bytes, info.st_mode)
+        var after = stat()
+        fstat(fd, &after)
+        return ExistingFile(bytes: bytes, mode: info.st_mode, identity: FileIdentity(after))
     }
 
-    /// Atomic replace: temp file beside it, write, fsync, rename over, fsync the folder.
+    /// Atomic replace: temp file beside it, write, fsync, then put it in place, fsync
+    /// the folder. A new file is linked in (which fails if anything appeared at its
+    /// name meanwhile); an existing one is renamed over only if it is still the file
+    /// that was read.
     private func replace(
-        in folder: FolderHandle, _ relativePath: String, with bytes: [UInt8], keys: [RecordKey], existingMode: mode_t?
-    ) throws(RecordWriteError)
-        -> FileIndexEntry
+        in folder: FolderHandle, _ relativePath: String, with bytes: [UInt8], keys: [RecordKey], existing: ExistingFile?
+    )
+        throws(RecordWriteError) -> FileIndexEntry
     {
+        let existingMode = existing?.mode
         let mode = modes.forFile(replacing: existingMode)
         let temporary = ".\(folder.name).accord-\(UInt32.random(in: 0...UInt32.max)).tmp"
         let fd = openat(folder.fd, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
@@ -165,16 +177,63 @@ public struct RecordFileWriter: Sendable {
         var info = stat()
         fstat(fd, &info)
         Glibc.close(fd)
-        guard renameat(folder.fd, temporary, folder.fd, folder.name) == 0 else {
-            let reason = String(cString: strerror(errno))
+        if let existing {
+            // RACE: a save that lands between this check and the rename is overwritten;
+            // the window is a syscall wide instead of the fsync's milliseconds, and the
+            // saved content was never seen by a scan, so nothing recorded is lost.
+            guard existing.identity == FileIdentity(at: folder, relativePath) else {
+                unlinkat(folder.fd, temporary, 0)
+                throw .changedMeanwhile(relativePath)
+            }
+            guard renameat(folder.fd, temporary, folder.fd, folder.name) == 0 else {
+                let reason = String(cString: strerror(errno))
+                unlinkat(folder.fd, temporary, 0)
+                throw .io("cannot replace \(relativePath): \(reason)")
+            }
+        } else {
+            let linked = linkat(folder.fd, temporary, folder.fd, folder.name, 0)
+            let code = errno
             unlinkat(folder.fd, temporary, 0)
-            throw .io("cannot replace \(relativePath): \(reason)")
+            if linked != 0 {
+                if code == EEXIST { throw .changedMeanwhile(relativePath) }
+                throw .io("cannot create \(relativePath): \(String(cString: strerror(code)))")
+            }
         }
         fsync(folder.fd)
         return FileIndexEntry(
             path: relativePath, size: Int(info.st_size),
             modifiedNanos: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec), inode: UInt64(info.st_ino),
             hash: SHA256.hex(bytes), records: keys)
+    }
+}
+
+/// A file as the writer read it, to check it is still that file before replacing it.
+struct ExistingFile {
+    var bytes: [UInt8]
+    var mode: mode_t
+    var identity: FileIdentity
+}
+
+/// What tells one version of a file from another without reading it: a replaced file
+/// has another inode, an edited one another size or change time.
+struct FileIdentity: Equatable {
+    var device: UInt64
+    var inode: UInt64
+    var size: Int64
+    var changedNanos: Int64
+
+    init(_ info: stat) {
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        size = Int64(info.st_size)
+        changedNanos = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+    }
+
+    /// The identity of what is at `path` now (nil when nothing is).
+    init?(at folder: FolderHandle, _ path: String) {
+        var info = stat()
+        guard fstatat(folder.fd, folder.name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+        self.init(info)
     }
 }
 

@@ -10,14 +10,15 @@ public final class DaemonLauncher: @unchecked Sendable {
     public private(set) var process: ChildProcess
     private let wrapper: [String]
     private let environment: [String: String]
+    private let hubHost: String
 
     /// - Parameters:
     ///   - extraConfig: TOML lines added to the top-level table (before any section).
     ///   - wrapper: a command the daemon runs under (e.g. `unshare`), its last
     ///     argument followed by the daemon's path and arguments.
     public init(
-        hubPort: Int, folder: TemporaryFolder? = nil, extraConfig: String = "", wrapper: [String] = [], environment: [String: String] = [:],
-        waitForReady: Bool = true
+        hubPort: Int, hubHost: String = "127.0.0.1", folder: TemporaryFolder? = nil, extraConfig: String = "", wrapper: [String] = [],
+        environment: [String: String] = [:], waitForReady: Bool = true
     ) throws {
         self.folder = try folder ?? TemporaryFolder()
         root = self.folder.child("root")
@@ -25,17 +26,18 @@ public final class DaemonLauncher: @unchecked Sendable {
         configPath = self.folder.child("accordd.toml")
         self.wrapper = wrapper
         self.environment = environment
+        self.hubHost = hubHost
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        try Self.config(root: root, state: self.folder.child("state.db"), socket: socket, hubPort: hubPort, extra: extraConfig)
+        try Self.config(root: root, state: self.folder.child("state.db"), socket: socket, hubPort: hubPort, hubHost: hubHost, extra: extraConfig)
             .write(toFile: configPath, atomically: true, encoding: .utf8)
         process = try Self.start(folder: self.folder, config: configPath, wrapper: wrapper, environment: environment)
         if waitForReady { try waitUntilReady() }
     }
 
-    public static func config(root: String, state: String, socket: String, hubPort: Int, extra: String) -> String {
+    public static func config(root: String, state: String, socket: String, hubPort: Int, hubHost: String = "127.0.0.1", extra: String) -> String {
         """
         root = "\(root)"
-        remote = "http://127.0.0.1:\(hubPort)"
+        remote = "http://\(hubHost):\(hubPort)"
         schemas = "\(BuiltProducts.repositoryRoot)/config/schemas"
         state = "\(state)"
         \(extra)
@@ -52,7 +54,7 @@ public final class DaemonLauncher: @unchecked Sendable {
 
     /// Rewrites the config (for a reload test).
     public func rewriteConfig(hubPort: Int, extraConfig: String) throws {
-        try Self.config(root: root, state: folder.child("state.db"), socket: socket, hubPort: hubPort, extra: extraConfig)
+        try Self.config(root: root, state: folder.child("state.db"), socket: socket, hubPort: hubPort, hubHost: hubHost, extra: extraConfig)
             .write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 

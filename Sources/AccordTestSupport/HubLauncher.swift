@@ -9,30 +9,47 @@ public final class HubLauncher: @unchecked Sendable {
     public private(set) var port: Int
     private let extraArguments: [String]
     private let schemas: String
+    private let host: String
+    private let wrapper: [String]
+    /// The address clients use to reach it.
+    public let address: String
 
-    /// - Parameter schemas: the schema folder (the repository's by default).
-    public init(arguments: [String] = [], folder: TemporaryFolder? = nil, schemas: String? = nil) throws {
+    /// - Parameters:
+    ///   - schemas: the schema folder (the repository's by default).
+    ///   - host: the address to listen on (loopback by default).
+    ///   - wrapper: a command the hub runs under (`ip netns exec NS`).
+    ///   - address: how the test reaches it (`host` by default).
+    public init(
+        arguments: [String] = [], folder: TemporaryFolder? = nil, schemas: String? = nil, host: String = "127.0.0.1", wrapper: [String] = [],
+        address: String? = nil
+    ) throws {
         self.folder = try folder ?? TemporaryFolder()
         databasePath = self.folder.child("hub.db")
         extraArguments = arguments
         self.schemas = schemas ?? BuiltProducts.repositoryRoot + "/config/schemas"
-        (process, port) = try Self.start(folder: self.folder, database: databasePath, schemas: self.schemas, arguments: arguments)
+        self.host = host
+        self.wrapper = wrapper
+        self.address = address ?? host
+        (process, port) = try Self.start(
+            folder: self.folder, database: databasePath, schemas: self.schemas, host: host, wrapper: wrapper, arguments: arguments)
     }
 
-    public var client: RawHTTPClient { RawHTTPClient(port: port) }
+    public var client: RawHTTPClient { RawHTTPClient(host: address, port: port) }
 
     /// Starts it again on the same database (after a stop or a kill), on the same
     /// port when `samePort` (clients configured with it find it again).
     public func restart(samePort: Bool = false) throws {
-        (process, port) = try Self.start(folder: folder, database: databasePath, schemas: schemas, arguments: extraArguments, port: samePort ? port : 0)
+        (process, port) = try Self.start(
+            folder: folder, database: databasePath, schemas: schemas, host: host, wrapper: wrapper, arguments: extraArguments,
+            port: samePort ? port : 0)
     }
 
-    private static func start(folder: TemporaryFolder, database: String, schemas: String, arguments: [String], port: Int = 0) throws -> (ChildProcess, Int) {
+    private static func start(
+        folder: TemporaryFolder, database: String, schemas: String, host: String, wrapper: [String], arguments: [String], port: Int = 0
+    ) throws -> (ChildProcess, Int) {
         let binary = try BuiltProducts.path(of: "accordhub")
-        let process = try ChildProcess(
-            binary,
-            ["--listen", "127.0.0.1:\(port)", "--db", database, "--schemas", schemas] + arguments,
-            logFolder: folder.path)
+        let command = wrapper + [binary, "--listen", "\(host):\(port)", "--db", database, "--schemas", schemas] + arguments
+        let process = try ChildProcess(command[0], Array(command.dropFirst()), logFolder: folder.path)
         let line = try process.waitForOutput(containing: "listening on", timeout: 30)
         guard let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {
             throw TestSupportError("cannot read the port from: \(line)")

@@ -64,7 +64,9 @@ struct ControlClient {
         var text: String
     }
 
-    func send(_ method: String, _ path: String, body: JSONObject? = nil, timeout: Double = 30) async throws -> Reply {
+    /// - Parameter waits: the daemon holds the answer on purpose (`sync --wait`), so
+    ///   silence until `timeout` is no sign of trouble.
+    func send(_ method: String, _ path: String, body: JSONObject? = nil, timeout: Double = 30, waits: Bool = false) async throws -> Reply {
         var options = HTTPClientOptions()
         options.unixSocketPath = socketPath
         options.connectTimeoutSeconds = 5
@@ -81,8 +83,9 @@ struct ControlClient {
         }
         let response: HTTPResponse
         do {
-            response = try await client.send(
-                HTTPRequest(method: method, url: "http://accordd" + path, headers: headers, body: bytes, timeoutSeconds: timeout))
+            var request = HTTPRequest(method: method, url: "http://accordd" + path, headers: headers, body: bytes, timeoutSeconds: timeout)
+            request.isLongPoll = waits
+            response = try await client.send(request)
         } catch {
             throw CommandStatus(code: 3, message: "accordctl: cannot reach accordd at \(socketPath): \(reason(error)); \(hint)")
         }

@@ -15,7 +15,7 @@ struct SyncCommand: AsyncParsableCommand {
     var timeout: Double = 60
 
     func validate() throws {
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be a number of seconds from 0 to 3600") }
     }
 
     func run() async throws {
@@ -27,7 +27,7 @@ struct SyncCommand: AsyncParsableCommand {
             return
         }
         let progress = Terminal.isTTY ? Task { await Self.showProgress(client) } : nil
-        let reply = try await client.send("POST", "/v1/sync?wait=1&timeout=\(timeout)", timeout: timeout + 30)
+        let reply = try await client.send("POST", "/v1/sync?wait=1&timeout=\(timeout)", timeout: timeout + 30, waits: true)
         progress?.cancel()
         _ = await progress?.value
         if Terminal.isTTY { CommandRunner.printOutputInline("\r\u{1B}[K") }

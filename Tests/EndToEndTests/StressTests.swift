@@ -21,7 +21,8 @@ import Testing
         _ = try a.process.waitForExit(timeout: 10)
         let partial = try await cluster.json("/v1/changes?since=0&limit=1")["last_seq"] as? Int ?? 0
         try a.restart()
-        #expect(try a.ctl(["sync", "--wait", "--timeout", "120"]).code == 0)
+        let synced = try a.ctl(["sync", "--wait", "--timeout", "120"])
+        #expect(synced.code == 0, "\(synced.out) \(synced.err) \(a.process.standardError.suffix(4000))")
         try cluster.settle()
         #expect(partial < 5000, "the kill came after the whole push; the test proved nothing")
         #expect(Cluster.records(in: b.root).count == 5000)

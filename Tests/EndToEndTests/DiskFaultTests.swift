@@ -1,0 +1,101 @@
+import AccordTestSupport
+import Foundation
+import Testing
+
+/// A receiving daemon whose root is a small tmpfs: a full disk, a read-only root and a
+/// folder replaced by a file. In each, nothing is lost, nothing half-written is left,
+/// status tells the truth, and the records arrive once the cause is gone. Needs root
+/// (for mount).
+@Suite(.serialized, .enabled(if: getuid() == 0, "needs root to mount a tmpfs"))
+struct DiskFaultTests {
+    /// Mounts a tmpfs of `size` on `path` until `unmount`.
+    final class SmallDisk {
+        let path: String
+        init(at path: String, size: String) throws {
+            self.path = path
+            try run(["/bin/mount", "-t", "tmpfs", "-o", "size=\(size)", "tmpfs", path])
+        }
+        func remount(_ options: String) throws { try run(["/bin/mount", "-o", "remount,\(options)", path]) }
+        deinit { try? run(["/bin/umount", "-l", path]) }
+    }
+
+    static func run(_ command: [String]) throws {
+        let child = try ChildProcess(command[0], Array(command.dropFirst()), logFolder: NSTemporaryDirectory())
+        let code = try child.waitForExit(timeout: 30)
+        guard code == 0 else { throw TestSupportError("\(command.joined(separator: " ")) failed: \(child.standardError)") }
+    }
+
+    /// The record files B holds, and any temporary file left behind.
+    func files(_ root: String) -> (records: [String], temporaries: [String]) {
+        let all = (FileManager.default.enumerator(atPath: root)?.allObjects as? [String]) ?? []
+        return (all.filter { $0.hasSuffix(".json") && !$0.contains("/.") }, all.filter { $0.contains(".accord-") })
+    }
+
+    /// B's records are all there and each parses as JSON.
+    func complete(_ b: DaemonLauncher, count: Int) -> Bool {
+        let found = files(b.root).records
+        return found.count == count
+            && found.allSatisfy { (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: b.root + "/" + $0)))) != nil }
+    }
+
+    @Test func aFullDiskLosesNothingAndCatchesUpOnceThereIsRoom() async throws {
+        let hub = try HubLauncher()
+        let a = try DaemonLauncher(hubPort: hub.port)
+        let b = try DaemonLauncher(hubPort: hub.port, waitForReady: false)
+        b.process.signal(SIGKILL)
+        _ = try b.process.waitForExit(timeout: 10)
+        let disk = try SmallDisk(at: b.root, size: "512k")
+        // Leave room for a handful of records only.
+        let filler = b.root + "/.filler"
+        try Data(count: 440 * 1024).write(to: URL(fileURLWithPath: filler))
+        try b.restart()
+        let body = String(repeating: "x", count: 3000)
+        for index in 0..<30 { try a.write("r\(index).json", agreementText("r\(index)", title: "\(index) \(body)")) }
+        #expect(try a.ctl(["sync", "--wait", "--timeout", "60"]).code == 0)
+        #expect(eventually(timeout: 30) { ((try? b.status()["unapplied_count"] as? Int) ?? 0) > 0 })
+        let status = try b.status()
+        let reason = ((status["unapplied"] as? [[String: Any]])?.first?["error"] as? String) ?? ""
+        #expect(reason.contains("No space left on device"), "\(reason)")
+        #expect(b.process.isRunning)
+        #expect(files(b.root).temporaries.isEmpty, "no half-written file is left behind")
+        try FileManager.default.removeItem(atPath: filler)
+        #expect(eventually(timeout: 60) { complete(b, count: 30) })
+        #expect(eventually(timeout: 30) { (try? b.status()["unapplied_count"] as? Int) == 0 })
+        // B pushed nothing back: every record still has one revision on the hub.
+        let revisions = try await hub.client.request("GET", "/v1/records/agreement/r7/revisions")
+        #expect((try JSONSerialization.jsonObject(with: Data(revisions.body)) as? [String: Any])?["revisions"].map { ($0 as? [Any])?.count } == 1)
+        withExtendedLifetime(disk) {}
+    }
+
+    @Test func aReadOnlyRootHoldsPullsUntilItIsWritable() async throws {
+        let hub = try HubLauncher()
+        let a = try DaemonLauncher(hubPort: hub.port)
+        let b = try DaemonLauncher(hubPort: hub.port, waitForReady: false)
+        b.process.signal(SIGKILL)
+        _ = try b.process.waitForExit(timeout: 10)
+        let disk = try SmallDisk(at: b.root, size: "4m")
+        try b.restart()
+        try disk.remount("ro")
+        for index in 0..<5 { try a.write("r\(index).json", agreementText("r\(index)")) }
+        #expect(try a.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
+        #expect(eventually(timeout: 30) { (try? b.status()["unapplied_count"] as? Int) == 5 })
+        let reason = ((try b.status()["unapplied"] as? [[String: Any]])?.first?["error"] as? String) ?? ""
+        #expect(reason.contains("Read-only file system"), "\(reason)")
+        try disk.remount("rw")
+        #expect(eventually(timeout: 60) { complete(b, count: 5) })
+        #expect(eventually(timeout: 30) { (try? b.status()["unapplied_count"] as? Int) == 0 })
+    }
+
+    @Test func aFolderReplacedByAFileHoldsPullsUntilItIsAFolderAgain() async throws {
+        let hub = try HubLauncher()
+        let a = try DaemonLauncher(hubPort: hub.port)
+        let b = try DaemonLauncher(hubPort: hub.port)
+        try b.write("agreement", "someone's notes, not a folder\n")
+        try a.write("f.json", agreementText("f"))
+        #expect(try a.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
+        #expect(eventually(timeout: 30) { (try? b.status()["unapplied_count"] as? Int) == 1 })
+        #expect(b.read("agreement") == "someone's notes, not a folder\n", "the file in the way is left alone")
+        try FileManager.default.removeItem(atPath: b.root + "/agreement")
+        #expect(eventually(timeout: 60) { b.read("agreement/f.json")?.contains("\"f\"") == true })
+    }
+}
