@@ -18,14 +18,17 @@ public struct UnappliedChange: Sendable, Equatable {
 extension StateStore {
     /// Records a failed attempt at `key` (the first, or attempt number `attempts`).
     public func markUnapplied(_ key: RecordKey, rev: String, attempts: Int, nextAttemptAt: Double, error: String, now: Double) throws {
-        try pool.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO unapplied (kind, id, rev, attempts, next_attempt_at, last_error, since) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (kind, id) DO UPDATE SET rev = excluded.rev, attempts = excluded.attempts,
-                        next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error
-                    """, arguments: [key.kind, key.id, rev, attempts, nextAttemptAt, error, now])
-        }
+        try pool.write { db in try Self.markUnapplied(db, key, rev: rev, attempts: attempts, nextAttemptAt: nextAttemptAt, error: error, now: now) }
+    }
+
+    static func markUnapplied(_ db: Database, _ key: RecordKey, rev: String, attempts: Int, nextAttemptAt: Double, error: String, now: Double) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO unapplied (kind, id, rev, attempts, next_attempt_at, last_error, since) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (kind, id) DO UPDATE SET rev = excluded.rev, attempts = excluded.attempts,
+                    next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error
+                """
+        ).execute(arguments: [key.kind, key.id, rev, attempts, nextAttemptAt, error, now])
     }
 
     /// The keys of every unapplied change.

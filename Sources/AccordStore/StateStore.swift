@@ -38,7 +38,7 @@ public final class StateStore: Sendable {
         try pool.write { db in try Self.saveFile(db, entry) }
     }
 
-    private static func saveFile(_ db: Database, _ entry: FileIndexEntry) throws {
+    static func saveFile(_ db: Database, _ entry: FileIndexEntry) throws {
         do {
             try db.cachedStatement(
                 sql: "INSERT OR REPLACE INTO files (path, size, modified_ns, inode, hash, records) VALUES (?, ?, ?, ?, ?, ?)"
@@ -142,7 +142,7 @@ public final class StateStore: Sendable {
         try pool.write { db in try Self.enqueue(db, key, kind, baseRev: baseRev, fields: fields, now: now) }
     }
 
-    private static func enqueue(
+    static func enqueue(
         _ db: Database, _ key: RecordKey, _ kind: OutboxOperation.Kind, baseRev: String?, fields: JSONObject?, now: Double
     ) throws
         -> OutboxOperation
@@ -246,16 +246,18 @@ public final class StateStore: Sendable {
 
     /// Replaces the open conflicts of a record (an empty list clears them).
     public func setConflicts(_ key: RecordKey, _ conflicts: [StoredConflict]) throws {
-        try pool.write { db in
-            try db.execute(sql: "DELETE FROM conflicts WHERE kind = ? AND id = ?", arguments: [key.kind, key.id])
-            for conflict in conflicts {
-                try db.execute(
-                    sql: "INSERT INTO conflicts (kind, id, path, base, local, remote, remote_rev, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    arguments: [
-                        key.kind, key.id, conflict.path.joined(separator: "."), conflict.base.map(JSONWriter.line),
-                        conflict.local.map(JSONWriter.line), conflict.remote.map(JSONWriter.line), conflict.remoteRev, conflict.createdAt,
-                    ])
-            }
+        try pool.write { db in try Self.setConflicts(db, key, conflicts) }
+    }
+
+    static func setConflicts(_ db: Database, _ key: RecordKey, _ conflicts: [StoredConflict]) throws {
+        try db.execute(sql: "DELETE FROM conflicts WHERE kind = ? AND id = ?", arguments: [key.kind, key.id])
+        for conflict in conflicts {
+            try db.execute(
+                sql: "INSERT INTO conflicts (kind, id, path, base, local, remote, remote_rev, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    key.kind, key.id, ConflictPath.encode(conflict.path), conflict.base.map(JSONWriter.line), conflict.local.map(JSONWriter.line),
+                    conflict.remote.map(JSONWriter.line), conflict.remoteRev, conflict.createdAt,
+                ])
         }
     }
 
@@ -272,7 +274,7 @@ public final class StateStore: Sendable {
         try pool.write { db in try Self.insertEvent(db, type: type, record: record, summary: summary, at: at, bound: bound) }
     }
 
-    private static func insertEvent(_ db: Database, type: String, record: String, summary: String, at: Double, bound: Int) throws {
+    static func insertEvent(_ db: Database, type: String, record: String, summary: String, at: Double, bound: Int) throws {
         try db.cachedStatement(sql: "INSERT INTO events (at, type, record, summary) VALUES (?, ?, ?, ?)")
             .execute(arguments: [at, type, record, summary])
         let seq = db.lastInsertedRowID
@@ -292,24 +294,24 @@ public final class StateStore: Sendable {
 
     // MARK: Rows
 
-    private static func base(_ db: Database, _ key: RecordKey) throws -> BaseSnapshot? {
+    static func base(_ db: Database, _ key: RecordKey) throws -> BaseSnapshot? {
         try Row.fetchOne(
             db.cachedStatement(sql: "SELECT kind, id, rev, deleted, fields FROM bases WHERE kind = ? AND id = ?"), arguments: [key.kind, key.id]
         ).map(snapshot)
     }
 
-    private static func saveBase(_ db: Database, _ snapshot: BaseSnapshot) throws {
+    static func saveBase(_ db: Database, _ snapshot: BaseSnapshot) throws {
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO bases (kind, id, rev, deleted, fields) VALUES (?, ?, ?, ?, ?)")
             .execute(arguments: [snapshot.key.kind, snapshot.key.id, snapshot.rev, snapshot.deleted, JSONWriter.line(.object(snapshot.fields))])
     }
 
-    private static func snapshot(_ row: Row) throws -> BaseSnapshot {
+    static func snapshot(_ row: Row) throws -> BaseSnapshot {
         BaseSnapshot(
             key: RecordKey(kind: row["kind"], id: row["id"]), rev: row["rev"], deleted: row["deleted"],
             fields: try objectColumn(row["fields"]) ?? JSONObject())
     }
 
-    private static func operation(_ row: Row) throws -> OutboxOperation {
+    static func operation(_ row: Row) throws -> OutboxOperation {
         let kindText: String = row["operation"]
         return OutboxOperation(
             seq: row["seq"], key: RecordKey(kind: row["kind"], id: row["id"]), kind: OutboxOperation.Kind(rawValue: kindText) ?? .put,
@@ -317,15 +319,15 @@ public final class StateStore: Sendable {
             attempts: row["attempts"], nextAttemptAt: row["next_attempt_at"], lastError: row["last_error"], changedAt: row["changed_at"])
     }
 
-    private static func conflict(_ row: Row) throws -> StoredConflict {
+    static func conflict(_ row: Row) throws -> StoredConflict {
         let path: String = row["path"]
         return StoredConflict(
-            key: RecordKey(kind: row["kind"], id: row["id"]), path: path.split(separator: ".").map(String.init),
+            key: RecordKey(kind: row["kind"], id: row["id"]), path: try ConflictPath.decode(path),
             base: try valueColumn(row["base"]), local: try valueColumn(row["local"]), remote: try valueColumn(row["remote"]),
             remoteRev: row["remote_rev"], createdAt: row["created_at"])
     }
 
-    private static func valueColumn(_ text: String?) throws -> JSONValue? {
+    static func valueColumn(_ text: String?) throws -> JSONValue? {
         guard let text else { return nil }
         do {
             return try JSONParser.parse(text)
@@ -334,7 +336,7 @@ public final class StateStore: Sendable {
         }
     }
 
-    private static func objectColumn(_ text: String?) throws -> JSONObject? {
+    static func objectColumn(_ text: String?) throws -> JSONObject? {
         try valueColumn(text).map { value in
             guard case .object(let object) = value else { throw StoreError("corrupt record fields in the state database") }
             return object

@@ -92,6 +92,17 @@ enum StoreMigrations {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("0003-conflict-paths-as-arrays") { db in
+            // A conflict's field path was stored dotted ("value.amount"), which a field
+            // literally named "a.b" cannot survive. Paths become JSON arrays of keys;
+            // an old dotted path is read the only way it can be.
+            for row in try Row.fetchAll(db, sql: "SELECT kind, id, path FROM conflicts") {
+                let dotted: String = row["path"]
+                try db.execute(
+                    sql: "UPDATE conflicts SET path = ? WHERE kind = ? AND id = ? AND path = ?",
+                    arguments: [ConflictPath.encode(dotted.split(separator: ".").map(String.init)), row["kind"], row["id"], dotted])
+            }
+        }
         return migrator
     }
 }

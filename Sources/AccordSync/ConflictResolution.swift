@@ -41,23 +41,6 @@ extension SyncEngine {
         case .record(let fields):
             chosen = fields
         }
-        // The file first: if it cannot be written, nothing else has moved.
-        do {
-            try writeLocal(key, chosen)
-        } catch let error as RecordWriteError {
-            throw ResolveError(description: "cannot write \(key) into the root: \(error); fix that and run the command again", notFound: false)
-        }
-        if let pending = try store.pendingOperation(key) { try store.discard(pending) }
-        if let remote { try store.saveBase(remote) }
-        try store.setConflicts(key, [])
-        let now = Clock.now()
-        if chosen != remote?.liveFields {
-            if let chosen {
-                try store.enqueue(key, .put, baseRev: remote?.rev, fields: chosen, now: now)
-            } else if let remote, !remote.deleted {
-                try store.enqueue(key, .delete, baseRev: remote.rev, fields: nil, now: now)
-            }
-        }
         let label: String
         switch keep {
         case .local: label = "local"
@@ -65,7 +48,25 @@ extension SyncEngine {
         case .record: label = "a given record"
         }
         let summary = "kept \(label) for \(conflicts.map { $0.path.joined(separator: ".") }.joined(separator: ", "))"
-        try store.recordEvent(type: "resolved", record: key.description, summary: summary, at: now)
+        var plan = RecordPlan(key: key)
+        if chosen != local { plan.file = chosen.map { .write($0) } ?? .remove }
+        if let pending = try store.pendingOperation(key) { plan.changes.append(.dropOperation(pending)) }
+        if let remote { plan.changes.append(.saveBase(remote)) }
+        plan.changes.append(.setConflicts(key, []))
+        if chosen != remote?.liveFields {
+            if let chosen {
+                plan.changes.append(.enqueue(key: key, kind: .put, baseRev: remote?.rev, fields: chosen, changedAt: clock.now()))
+            } else if let remote, !remote.deleted {
+                plan.changes.append(.enqueue(key: key, kind: .delete, baseRev: remote.rev, fields: nil, changedAt: clock.now()))
+            }
+        }
+        plan.changes.append(.event(type: "resolved", record: key.description, summary: summary))
+        // The file first: if it cannot be written, nothing else moves.
+        do {
+            try carryOut(plan)
+        } catch let error as RecordWriteError {
+            throw ResolveError(description: "cannot write \(key) into the root: \(error); fix that and run the command again", notFound: false)
+        }
         return summary
     }
 
@@ -74,13 +75,4 @@ extension SyncEngine {
         if locations.isEmpty { try scan() }
         return (try readLocal(key), try store.base(key)?.liveFields)
     }
-
-    /// Counts for status.
-    public func counts() throws -> (pending: Int, records: Int, files: Int, conflicts: Int) {
-        (try store.pendingCount(), locations.count, index.count, Set(try store.openConflicts().map(\.key)).count)
-    }
-
-    public func openConflicts() throws -> [StoredConflict] { try store.openConflicts() }
-
-    public func events(limit: Int) throws -> [SyncEvent] { try store.events(limit: limit) }
 }

@@ -1,15 +1,6 @@
 import AccordCore
 import AccordStore
 
-/// A hub change that cannot be applied to the root now; the reason, for status.
-struct UnappliedError: Error, CustomStringConvertible {
-    var description: String
-
-    init(_ description: String) {
-        self.description = description
-    }
-}
-
 extension SyncEngine {
     /// Applies one page of the hub's changes (waiting up to `waitSeconds` for one).
     ///
@@ -30,7 +21,7 @@ extension SyncEngine {
             try scan()  // know where every record lives before writing into the root
         }
         for change in page.changes {
-            try await apply(change.key, announcedRev: change.rev, report: &report)
+            report.add(try await fetchAndBringIn(change.key, announcedRev: change.rev))
         }
         if page.lastSeq != cursor { try store.setCursor(page.lastSeq) }
         return report
@@ -40,12 +31,51 @@ extension SyncEngine {
     public func retryUnapplied() async throws -> SyncReport {
         var report = SyncReport()
         guard holdReason == nil, !unappliedKeys.isEmpty else { return report }
-        let due = try store.dueUnapplied(now: Clock.now(), limit: settings.pullPageSize)
+        let due = try store.dueUnapplied(now: clock.now(), limit: settings.pullPageSize)
         if !due.isEmpty, locations.isEmpty { try scan() }
         for entry in due {
-            try await apply(entry.key, announcedRev: entry.rev, report: &report)
+            report.add(try await fetchAndBringIn(entry.key, announcedRev: entry.rev))
         }
         return report
+    }
+
+    /// Fetches the hub's current version of `key` and brings it in. Throws only what
+    /// may pass (a retryable `HubError`); anything else is kept as unapplied.
+    private func fetchAndBringIn(_ key: RecordKey, announcedRev: String) async throws -> SyncReport {
+        let base = try store.base(key)
+        if base?.rev == announcedRev {  // our own write coming back, or applied already
+            if unappliedKeys.contains(key) { try carryOut(RecordPlan(key: key, changes: [.clearUnapplied(key)])) }
+            return SyncReport()
+        }
+        let remote: RemoteRecord?
+        do {
+            remote = try await hub.record(key)
+        } catch {
+            if case .retryable = error { throw error }
+            return try keepUnapplied(key, rev: announcedRev, error: error.description)
+        }
+        return try await bringIn(key, remote: remote, local: try localVersion(key), pending: try store.pendingOperation(key))
+    }
+
+    /// Plans and carries out what a hub version means for a record.
+    func bringIn(_ key: RecordKey, remote: RemoteRecord?, local: LocalVersion, pending: OutboxOperation?) async throws -> SyncReport {
+        let remoteTime: Double? =
+            if settings.policy == .newest, let remote { try? await hub.revisionTime(key, rev: remote.rev) } else { nil }
+        let plan = IncomingPlanner.plan(
+            IncomingInput(
+                key: key, base: try store.base(key), local: local, pending: pending, remote: remote, policy: settings.policy,
+                remoteChangedAt: remoteTime, unapplied: unappliedKeys.contains(key) ? try store.unapplied(key) : nil, retry: settings.retry,
+                jitter: jitter.next(), now: clock.now()))
+        return try carryOut(plan).report
+    }
+
+    /// Keeps a change that could not even be fetched or read, with its next try.
+    private func keepUnapplied(_ key: RecordKey, rev: String, error: String) throws -> SyncReport {
+        let previous = unappliedKeys.contains(key) ? try store.unapplied(key) : nil
+        let attempts = previous.map { $0.attempts + 1 } ?? 0
+        let failure = FileFailure(
+            rev: rev, attempts: attempts, nextAttemptAt: clock.now() + retryDelay(attempt: attempts), previousError: previous?.lastError, operation: nil)
+        return try carryOut(RecordPlan(key: key, changes: failure.changes(key: key, error: error))).report.with(unapplied: 1)
     }
 
     /// When the earliest unapplied change may be tried again (nil: none waits).
@@ -55,97 +85,24 @@ extension SyncEngine {
 
     /// Makes every unapplied change due now (a manual sync).
     public func retryUnappliedNow() throws {
-        if !unappliedKeys.isEmpty { try store.retryUnappliedNow(now: Clock.now()) }
+        if !unappliedKeys.isEmpty { try store.retryUnappliedNow(now: clock.now()) }
     }
 
-    /// Brings the hub's current version of `key` into the root, merging it with a
-    /// local change if there is one. Throws only what may pass (a retryable
-    /// `HubError`); anything else is kept as unapplied.
-    private func apply(_ key: RecordKey, announcedRev: String, report: inout SyncReport) async throws {
-        let base = try store.base(key)
-        if base?.rev == announcedRev {  // our own write coming back, or applied already
-            try clearUnapplied(key)
-            return
-        }
-        do {
-            guard let remote = try await hub.record(key), remote.rev != base?.rev else {
-                try clearUnapplied(key)
-                return
-            }
-            if protectedKeys.contains(key) {
-                throw UnappliedError(
-                    "\(key) is invalid or defined twice in the root, so the hub's version is held back; fix the file and it will follow")
-            }
-            if let fields = remote.liveFields, JSONValue.object(fields).depth > Record.maxDepth {
-                throw UnappliedError(
-                    "the hub's version of \(key) nests \(JSONValue.object(fields).depth) levels, over \(Record.maxDepth); fix it on the hub")
-            }
-            let pending = try store.pendingOperation(key)
-            let local = try readLocal(key)
-            let baseFields = base?.liveFields
-            if pending == nil, local == baseFields {
-                do {
-                    try writeLocal(key, remote.liveFields)
-                } catch let error as RecordWriteError {
-                    throw UnappliedError(error.description)
-                }
-                try store.saveBase(remote)
-                try store.recordEvent(
-                    type: "pulled", record: key.description, summary: EventSummary.describe(old: baseFields, new: remote.liveFields), at: Clock.now())
-                report.pulled += 1
-            } else {
-                try await reconcile(key, local: local, remote: remote, operation: pending, report: &report)
-            }
-            try clearUnapplied(key)
-        } catch let error as HubError {
-            if case .retryable = error { throw error }
-            try noteUnapplied(key, rev: announcedRev, error: error.description, report: &report)
-        } catch let error as UnappliedError {
-            try noteUnapplied(key, rev: announcedRev, error: error.description, report: &report)
-        }
+    /// The position in the hub's changes feed up to which everything is applied.
+    public func cursor() throws -> Int64 { try store.cursor() }
+}
+
+extension RecordPlan {
+    init(key: RecordKey, changes: [StateChange]) {
+        self.init(key: key)
+        self.changes = changes
     }
+}
 
-    /// Keeps a change that could not be applied, with its next try after the retry
-    /// policy's delay; logs an event the first time and whenever the reason changes.
-    func noteUnapplied(_ key: RecordKey, rev: String, error: String, report: inout SyncReport) throws {
-        let now = Clock.now()
-        let existing = unappliedKeys.contains(key) ? try store.unapplied(key) : nil
-        let attempts = existing.map { $0.attempts + 1 } ?? 0
-        try store.markUnapplied(key, rev: rev, attempts: attempts, nextAttemptAt: now + retryDelay(attempt: attempts), error: error, now: now)
-        if existing?.lastError != error {
-            try store.recordEvent(type: "deferred", record: key.description, summary: error, at: now)
-        }
-        unappliedKeys.insert(key)
-        report.unapplied += 1
-    }
-
-    private func clearUnapplied(_ key: RecordKey) throws {
-        guard unappliedKeys.contains(key) else { return }
-        try store.clearUnapplied(key)
-        unappliedKeys.remove(key)
-    }
-
-    /// The mass-delete guard's hold, kept in the state so a restart keeps it.
-    func saveHold() throws {
-        let stored = try store.setting(Self.holdSetting)
-        guard stored != holdReason else { return }
-        try store.setSetting(Self.holdSetting, holdReason)
-        try store.setSetting(Self.heldKeysSetting, holdReason == nil ? nil : heldDeletions.map(\.description).joined(separator: "\n"))
-    }
-
-    /// Whether the replica is paused, kept in the state so a restart stays paused.
-    public func pausedInState() throws -> Bool {
-        try store.setting(Self.pausedSetting) == "1"
-    }
-
-    public func savePaused(_ paused: Bool) throws {
-        try store.setSetting(Self.pausedSetting, paused ? "1" : nil)
-    }
-
-    static var pausedSetting: String { "paused" }
-
-    /// The unapplied changes for status (at most `limit`) and how many there are.
-    public func unappliedChanges(limit: Int) throws -> (list: [UnappliedChange], count: Int) {
-        unappliedKeys.isEmpty ? ([], 0) : try store.unappliedChanges(limit: limit)
+extension SyncReport {
+    func with(unapplied count: Int) -> SyncReport {
+        var copy = self
+        copy.unapplied = count
+        return copy
     }
 }

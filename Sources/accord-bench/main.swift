@@ -10,11 +10,13 @@ import Foundation
 ///
 ///     swift run -c release accord-bench parse [--records N] [--record-bytes B] [--dir DIR]
 ///     swift run -c release accord-bench sync [--records N] [--hub PATH] [--round-trips N]
+///     swift run -c release accord-bench scan [--records N] [--dir DIR]
 ///     swift run -c release accord-bench daemon [--records N] [--edits N] [--idle-seconds S] [--bin .build/release]
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let name = arguments.first else {
     print("usage: accord-bench parse [--records N] [--record-bytes B] [--dir DIR] [--rounds N]")
     print("       accord-bench sync [--records N] [--hub .build/release/accordhub] [--round-trips N] [--concurrency N]")
+    print("       accord-bench scan [--records N] [--dir DIR]")
     print("       accord-bench daemon [--records N] [--edits N] [--idle-seconds S] [--bin .build/release]")
     exit(2)
 }
@@ -23,9 +25,11 @@ case "parse":
     ParseBenchmark(options: BenchOptions(arguments.dropFirst())).run()
 case "sync":
     await SyncBenchmark(options: BenchOptions(arguments.dropFirst())).run()
+case "scan":
+    await ScanBenchmark(options: BenchOptions(arguments.dropFirst())).run()
 case "daemon":
     await DaemonBenchmark(options: BenchOptions(arguments.dropFirst())).run()
 default:
-    print("accord-bench: unknown benchmark \(name); known: parse, sync, daemon")
+    print("accord-bench: unknown benchmark \(name); known: parse, sync, scan, daemon")
     exit(2)
 }

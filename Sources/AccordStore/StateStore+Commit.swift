@@ -1,0 +1,53 @@
+import AccordCore
+import GRDB
+
+/// One durable change of a step, as the engine's applier hands it over.
+public enum StoreWrite: Sendable, Equatable {
+    case saveBase(BaseSnapshot)
+    case enqueue(key: RecordKey, kind: OutboxOperation.Kind, baseRev: String?, fields: JSONObject?, changedAt: Double)
+    case dropOperation(OutboxOperation)
+    case reschedule(OutboxOperation, at: Double, error: String)
+    case setConflicts(RecordKey, [StoredConflict])
+    case event(type: String, record: String, summary: String, at: Double)
+    case markUnapplied(RecordKey, rev: String, attempts: Int, nextAttemptAt: Double, error: String, now: Double)
+    case clearUnapplied(RecordKey)
+    case saveFile(FileIndexEntry)
+    case removeFile(String)
+    case setCursor(Int64)
+}
+
+extension StateStore {
+    /// Commits `writes` in one transaction (one fsync): a step's state moves as a whole
+    /// or not at all, whatever moment a `kill -9` picks.
+    public func commit(_ writes: [StoreWrite]) throws {
+        guard !writes.isEmpty else { return }
+        let bound = maxEvents
+        try pool.write { db in
+            for write in writes {
+                switch write {
+                case .saveBase(let base): try Self.saveBase(db, base)
+                case .enqueue(let key, let kind, let baseRev, let fields, let changedAt):
+                    _ = try Self.enqueue(db, key, kind, baseRev: baseRev, fields: fields, now: changedAt)
+                case .dropOperation(let operation):
+                    try db.cachedStatement(sql: "DELETE FROM outbox WHERE seq = ? AND idempotency_key = ?")
+                        .execute(arguments: [operation.seq, operation.idempotencyKey])
+                case .reschedule(let operation, let at, let error):
+                    try db.cachedStatement(
+                        sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE seq = ? AND idempotency_key = ?"
+                    ).execute(arguments: [at, error, operation.seq, operation.idempotencyKey])
+                case .setConflicts(let key, let conflicts): try Self.setConflicts(db, key, conflicts)
+                case .event(let type, let record, let summary, let at):
+                    try Self.insertEvent(db, type: type, record: record, summary: summary, at: at, bound: bound)
+                case .markUnapplied(let key, let rev, let attempts, let nextAttemptAt, let error, let now):
+                    try Self.markUnapplied(db, key, rev: rev, attempts: attempts, nextAttemptAt: nextAttemptAt, error: error, now: now)
+                case .clearUnapplied(let key):
+                    try db.cachedStatement(sql: "DELETE FROM unapplied WHERE kind = ? AND id = ?").execute(arguments: [key.kind, key.id])
+                case .saveFile(let entry): try Self.saveFile(db, entry)
+                case .removeFile(let path): try db.cachedStatement(sql: "DELETE FROM files WHERE path = ?").execute(arguments: [path])
+                case .setCursor(let seq):
+                    try db.execute(sql: "INSERT OR REPLACE INTO settings (name, value) VALUES ('cursor', ?)", arguments: [String(seq)])
+                }
+            }
+        }
+    }
+}
