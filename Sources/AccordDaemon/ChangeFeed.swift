@@ -9,7 +9,6 @@ import ServiceLifecycle
 /// whether the hub is reachable.
 struct ChangeFeed: Service {
     let loop: SyncLoop
-    let engine: SyncEngine
     let logger: Logger
     static let waitSeconds = 25
 
@@ -19,14 +18,14 @@ struct ChangeFeed: Service {
             var failures = 0
             while !Task.isCancelled {
                 let paused = await loop.paused
-                let holding = await engine.holdReason != nil
+                let holding = await loop.read { await $0.holdReason } != nil
                 if paused || holding {
                     try await Task.sleep(for: .seconds(1))
                     continue
                 }
                 do {
-                    since = max(since, try await engine.cursor())
-                    let hub = await engine.hub
+                    since = max(since, try await loop.read { try await $0.cursor() })
+                    let hub = await loop.read { await $0.hub }
                     let page = try await hub.changes(since: since, limit: 500, waitSeconds: Self.waitSeconds)
                     failures = 0
                     await loop.setReachable(true, error: nil)

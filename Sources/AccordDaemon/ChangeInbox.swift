@@ -17,11 +17,13 @@ final class ChangeInbox: Sendable {
     private let state: Mutex<State>
     private let doorbell: Doorbell
     private let logger: Logger
+    private let clock: any SyncClock
 
-    init(debounceMilliseconds: Int, doorbell: Doorbell, logger: Logger) {
+    init(debounceMilliseconds: Int, doorbell: Doorbell, logger: Logger, clock: any SyncClock = WallClock()) {
         state = Mutex(State(aggregator: Self.aggregator(debounceMilliseconds)))
         self.doorbell = doorbell
         self.logger = logger
+        self.clock = clock
     }
 
     /// A path that changes all the time is still synced at least every second.
@@ -31,7 +33,7 @@ final class ChangeInbox: Sendable {
     }
 
     func receive(_ signals: [WatchSignal]) {
-        let now = Clock.now()
+        let now = clock.now()
         state.withLock { state in
             if state.firstSeen == nil { state.firstSeen = now }
             for signal in signals {
@@ -55,7 +57,7 @@ final class ChangeInbox: Sendable {
 
     /// Asks for a full rescan at once (a manual sync, a resume).
     func requestFullRescan() {
-        let now = Clock.now()
+        let now = clock.now()
         state.withLock { $0.aggregator.noteFullRescan(at: now) }
         doorbell.ring()
     }

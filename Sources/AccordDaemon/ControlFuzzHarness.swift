@@ -34,7 +34,7 @@ package final class ControlFuzzHarness: Sendable {
         let loop = SyncLoop(
             engine: engine, inbox: ChangeInbox(debounceMilliseconds: 5, doorbell: doorbell, logger: logger), doorbell: doorbell,
             metrics: DaemonMetrics(), watcher: nil, rescanInterval: 3600, notifier: SystemdNotifier(environment: [:]), logger: logger)
-        handler = ControlHandler(loop: loop, engine: engine, metrics: DaemonMetrics(), hubURL: "http://127.0.0.1:1")
+        handler = ControlHandler(loop: loop, metrics: DaemonMetrics(), hubURL: "http://127.0.0.1:1")
         Task { await loop.run() }
     }
 

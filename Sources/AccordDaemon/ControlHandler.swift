@@ -28,11 +28,10 @@ struct ControlResponse: Sendable {
 }
 
 /// The control API of CONTRACT section 4 as a function from request to response. It
-/// reads the engine directly and changes things only through the sync loop, so an
-/// operator's command never races a sync step.
+/// holds no engine: it reads the loop's snapshots and changes things only through jobs
+/// the loop runs between steps, so an operator's command never races a sync step.
 struct ControlHandler: Sendable {
     let loop: SyncLoop
-    let engine: SyncEngine
     let metrics: DaemonMetrics
     let hubURL: String
 
@@ -65,6 +64,8 @@ struct ControlHandler: Sendable {
             default:
                 return .problem(404, "Not found", "no control route \(request.method) \(request.path); see CONTRACT section 4")
             }
+        } catch let error as LoopStopped {
+            return .problem(503, "Shutting down", error.description)
         } catch {
             return .problem(500, "Internal error", "\(error)")
         }
@@ -73,31 +74,24 @@ struct ControlHandler: Sendable {
     // MARK: Routes
 
     private func status() async throws -> ControlResponse {
-        let counts = try await engine.counts()
-        let problems = await engine.problems
-        let held = await engine.heldDeletions
-        let holdReason = await engine.holdReason
-        let lastSync = await loop.lastSync
-        let lastError = await loop.lastError
-        let root = await engine.settings.root
-        let unapplied = try await engine.unappliedChanges(limit: 100)
+        let snapshot = try await loop.snapshot()
         let object: JSONObject = [
-            "state": .string(await loop.stateName),
-            "paused": .bool(await loop.paused),
+            "state": .string(snapshot.state),
+            "paused": .bool(snapshot.paused),
             "hub": .string(hubURL),
-            "hub_reachable": .bool(await loop.hubReachable),
-            "root": .string(root),
-            "pending": .number(JSONNumber(counts.pending)),
-            "last_sync": lastSync.map { .string(RFC3339.format($0)) } ?? .null,
-            "last_error": lastError.map { .string($0) } ?? .null,
-            "records": .number(JSONNumber(counts.records)),
-            "files": .number(JSONNumber(counts.files)),
-            "conflicts": .number(JSONNumber(counts.conflicts)),
-            "held_deletions": .number(JSONNumber(held.count)),
-            "hold_reason": holdReason.map { .string($0) } ?? .null,
-            "unapplied_count": .number(JSONNumber(unapplied.count)),
+            "hub_reachable": .bool(snapshot.hubReachable),
+            "root": .string(snapshot.root),
+            "pending": .number(JSONNumber(snapshot.pending)),
+            "last_sync": snapshot.lastSync.map { .string(RFC3339.format($0)) } ?? .null,
+            "last_error": snapshot.lastError.map { .string($0) } ?? .null,
+            "records": .number(JSONNumber(snapshot.records)),
+            "files": .number(JSONNumber(snapshot.files)),
+            "conflicts": .number(JSONNumber(snapshot.conflicts)),
+            "held_deletions": .number(JSONNumber(snapshot.heldDeletions)),
+            "hold_reason": snapshot.holdReason.map { .string($0) } ?? .null,
+            "unapplied_count": .number(JSONNumber(snapshot.unappliedCount)),
             "unapplied": .array(
-                unapplied.list.map {
+                snapshot.unapplied.map {
                     .object([
                         "record": .string($0.key.description), "rev": .string($0.rev), "attempts": .number(JSONNumber($0.attempts + 1)),
                         "since": .string(RFC3339.format($0.since)), "next_attempt": .string(RFC3339.format($0.nextAttemptAt)),
@@ -105,7 +99,7 @@ struct ControlHandler: Sendable {
                     ])
                 }),
             "invalid": .array(
-                problems.map {
+                snapshot.problems.map {
                     .object([
                         "path": .string($0.path), "line": .number(JSONNumber($0.line)), "column": .number(JSONNumber($0.column)),
                         "reason": .string($0.reason),
@@ -126,17 +120,17 @@ struct ControlHandler: Sendable {
         }
         let ticket = await loop.requestSync()
         guard wait else { return .json(202, ["requested": .bool(true)]) }
-        let deadline = Clock.now() + timeout
+        let clock = loop.clock
+        let deadline = clock.now() + timeout
         // The step that takes the request rescans, pushes and pulls; what it could not
         // settle (the hub down, retries) is waited for until the timeout.
         var settled = false
-        while Clock.now() < deadline {
+        while clock.now() < deadline {
             if await loop.manualDone >= ticket {
                 // Deletions still waiting out their settle window are found but not
                 // settled: they may yet go to the hub (or be merged back).
-                let pending = try await engine.counts().pending
-                let settling = await engine.deletionsSettleAt != nil
-                if pending == 0 && !settling {
+                let snapshot = try await loop.snapshot()
+                if snapshot.pending == 0 && !snapshot.deletionsSettling {
                     settled = true
                     break
                 }
@@ -144,20 +138,20 @@ struct ControlHandler: Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         let report = await loop.manualReport
-        let counts = try await engine.counts()
+        let snapshot = try await loop.snapshot()
         return .json(
             200,
             [
-                "settled": .bool(settled), "pending": .number(JSONNumber(counts.pending)), "queued": .number(JSONNumber(report.queued)),
+                "settled": .bool(settled), "pending": .number(JSONNumber(snapshot.pending)), "queued": .number(JSONNumber(report.queued)),
                 "pushed": .number(JSONNumber(report.pushed)), "pulled": .number(JSONNumber(report.pulled)),
                 "merged": .number(JSONNumber(report.merged)), "conflicts": .number(JSONNumber(report.conflicts)),
                 "rejected": .number(JSONNumber(report.rejected)), "retrying": .number(JSONNumber(report.retrying)),
-                "invalid": .number(JSONNumber(await engine.problems.count)),
+                "invalid": .number(JSONNumber(snapshot.problems.count)),
             ])
     }
 
     private func conflicts() async throws -> ControlResponse {
-        let open = try await engine.openConflicts()
+        let open = try await loop.conflicts()
         let list: [JSONValue] = open.map { conflict in
             .object([
                 "record": .string(conflict.key.description), "kind": .string(conflict.key.kind), "id": .string(conflict.key.id),
@@ -184,7 +178,7 @@ struct ControlHandler: Sendable {
             guard let fields = object["fields"]?.objectValue else {
                 return .problem(400, "Bad body", "keep \"record\" needs \"fields\": the record without kind and id")
             }
-            let violations = await engine.settings.schemas.validate(Record(key: key, fields: fields))
+            let violations = await loop.read { await $0.settings.schemas }.validate(Record(key: key, fields: fields))
             if let first = violations.first {
                 return .problem(422, "Invalid record", "the record does not match the \(kind) schema: \(first.description)")
             }
@@ -192,9 +186,8 @@ struct ControlHandler: Sendable {
         default:
             return .problem(400, "Bad body", "keep must be local, remote or record, not \(keep)")
         }
-        let engine = self.engine
         do {
-            let summary = try await loop.perform { try await engine.resolve(key, keep: resolution) }
+            let summary = try await loop.perform { engine in try await engine.resolve(key, keep: resolution) }
             return .json(200, ["record": .string(key.description), "resolved": .string(summary)])
         } catch let error as ResolveError {
             return error.notFound
@@ -207,8 +200,7 @@ struct ControlHandler: Sendable {
             return .problem(400, "Bad record name", "\(kind)/\(id) is not a valid KIND/ID")
         }
         let key = RecordKey(kind: kind, id: id)
-        let engine = self.engine
-        let (local, base) = try await loop.perform { try await engine.localAndBase(key) }
+        let (local, base) = try await loop.perform { engine in try await engine.localAndBase(key) }
         if local == nil && base == nil {
             return .problem(404, "Unknown record", "\(key) is neither in the root nor on the hub as last synced")
         }
@@ -232,7 +224,7 @@ struct ControlHandler: Sendable {
         case .value(let count): return .problem(400, "Bad limit", "limit must be a whole number from 1 to 10000, not \(count)")
         case .invalid(let text): return .problem(400, "Bad limit", "limit must be a whole number from 1 to 10000, not \"\(text.prefix(40))\"")
         }
-        let events = try await engine.events(limit: limit)
+        let events = try await loop.events(limit: limit)
         let list: [JSONValue] = events.map {
             .object([
                 "seq": .number(JSONNumber(Int($0.seq))), "time": .string(RFC3339.format($0.at)), "type": .string($0.type),
@@ -243,31 +235,31 @@ struct ControlHandler: Sendable {
     }
 
     private func renderMetrics() async throws -> ControlResponse {
-        let counts = try await engine.counts()
+        let state = try await loop.snapshot()
         let snapshot = metrics.counters.withLock { $0 }
         var text = ""
         func metric(_ name: String, _ type: String, _ help: String, _ value: String) {
             text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
         }
-        metric("accord_pending_operations", "gauge", "Local changes waiting to reach the hub.", "\(counts.pending)")
+        metric("accord_pending_operations", "gauge", "Local changes waiting to reach the hub.", "\(state.pending)")
         metric("accord_pushes_total", "counter", "Operations the hub acknowledged.", "\(snapshot.pushes)")
         metric("accord_pulls_total", "counter", "Hub changes written into the root.", "\(snapshot.pulls)")
         metric("accord_merges_total", "counter", "Three-way merges made.", "\(snapshot.merges)")
         metric("accord_retries_total", "counter", "Operations rescheduled after a transient failure.", "\(snapshot.retries)")
         metric("accord_conflicts_total", "counter", "Field conflicts met (resolved by policy or left open).", "\(snapshot.conflicts)")
-        metric("accord_open_conflicts", "gauge", "Records with an open conflict.", "\(counts.conflicts)")
+        metric("accord_open_conflicts", "gauge", "Records with an open conflict.", "\(state.conflicts)")
         metric("accord_rejected_total", "counter", "Operations the hub refused (not retried).", "\(snapshot.rejected)")
-        metric("accord_invalid_records", "gauge", "Invalid inputs in the root, not synced.", "\(await engine.problems.count)")
+        metric("accord_invalid_records", "gauge", "Invalid inputs in the root, not synced.", "\(state.problems.count)")
         metric(
             "accord_unapplied_changes", "gauge", "Hub changes not yet applied to the root (kept and retried).",
-            "\(try await engine.unappliedChanges(limit: 0).count)")
-        metric("accord_held_deletions", "gauge", "Deletions held by the mass-delete guard.", "\(await engine.heldDeletions.count)")
-        metric("accord_records", "gauge", "Records in the root.", "\(counts.records)")
-        metric("accord_hub_reachable", "gauge", "1 when the last exchange with the hub worked.", await loop.hubReachable ? "1" : "0")
-        metric("accord_paused", "gauge", "1 while paused.", await loop.paused ? "1" : "0")
+            "\(state.unappliedCount)")
+        metric("accord_held_deletions", "gauge", "Deletions held by the mass-delete guard.", "\(state.heldDeletions)")
+        metric("accord_records", "gauge", "Records in the root.", "\(state.records)")
+        metric("accord_hub_reachable", "gauge", "1 when the last exchange with the hub worked.", state.hubReachable ? "1" : "0")
+        metric("accord_paused", "gauge", "1 while paused.", state.paused ? "1" : "0")
         metric(
             "accord_last_sync_timestamp_seconds", "gauge", "When the last sync with nothing left to retry ended.",
-            "\(Int(await loop.lastSync ?? 0))")
+            "\(Int(state.lastSync ?? 0))")
         let name = "accord_change_to_ack_seconds"
         text += "# HELP \(name) Time from a local change seen to the hub's acknowledgement.\n# TYPE \(name) histogram\n"
         for (index, bound) in DaemonMetrics.bounds.enumerated() {

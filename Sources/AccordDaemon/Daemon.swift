@@ -50,10 +50,12 @@ public enum Daemon {
         let settings = try makeSettings(config)
         let http = HTTPClient(options: httpOptions(config))
         defer { http.shutdown() }
-        let hub = HubClient(baseURL: config.remote, token: try readToken(config), http: http)
+        // One clock for the whole daemon: the engine, the loop and the inbox agree on time.
+        let clock = WallClock()
+        let hub = HubClient(baseURL: config.remote, token: try readToken(config), http: http, clock: clock)
         let engine: SyncEngine
         do {
-            engine = try SyncEngine(settings: settings, store: store, hub: hub)
+            engine = try SyncEngine(settings: settings, store: store, hub: hub, clock: clock)
         } catch {
             throw DaemonStartError(description: "accordd: cannot read the state database \(config.state): \(error)", isConfigError: false)
         }
@@ -76,7 +78,7 @@ public enum Daemon {
         }
 
         let doorbell = Doorbell()
-        let inbox = ChangeInbox(debounceMilliseconds: config.debounceMilliseconds, doorbell: doorbell, logger: logger)
+        let inbox = ChangeInbox(debounceMilliseconds: config.debounceMilliseconds, doorbell: doorbell, logger: logger, clock: clock)
         var watcher: InotifyWatcher?
         do {
             watcher = try InotifyWatcher(root: config.root, ignore: settings.ignore) { inbox.receive($0) }
@@ -89,17 +91,17 @@ public enum Daemon {
         let metrics = DaemonMetrics()
         let loop = SyncLoop(
             engine: engine, inbox: inbox, doorbell: doorbell, metrics: metrics, watcher: watcher,
-            rescanInterval: Double(config.rescanIntervalSeconds), notifier: notifier, logger: logger)
+            rescanInterval: Double(config.rescanIntervalSeconds), notifier: notifier, logger: logger, clock: clock)
         await loop.restorePause()
-        let handler = ControlHandler(loop: loop, engine: engine, metrics: metrics, hubURL: config.remote)
+        let handler = ControlHandler(loop: loop, metrics: metrics, hubURL: config.remote)
         watcher?.start()
         defer { watcher?.stop() }
 
         var services: [any Service] = [
             ControlServer(handler: handler, socket: socket, metrics: metricsAddress, logger: logger),
             LoopService(loop: loop),
-            ChangeFeed(loop: loop, engine: engine, logger: logger),
-            ReloadOnHangup(loop: loop, engine: engine, inbox: inbox, watcher: watcher, http: http, current: config, logger: logger),
+            ChangeFeed(loop: loop, logger: logger),
+            ReloadOnHangup(loop: loop, inbox: inbox, watcher: watcher, http: http, current: config, logger: logger),
         ]
         if notifier.watchdogInterval != nil { services.append(Watchdog(notifier: notifier)) }
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -163,7 +165,6 @@ public enum Daemon {
 /// logged and the running one kept; pending work is never dropped.
 struct ReloadOnHangup: Service {
     let loop: SyncLoop
-    let engine: SyncEngine
     let inbox: ChangeInbox
     let watcher: InotifyWatcher?
     let http: HTTPClient
@@ -179,8 +180,7 @@ struct ReloadOnHangup: Service {
                     let fresh = try DaemonConfigLoader.load(running.file)
                     let settings = try Daemon.makeSettings(fresh)
                     let hub = HubClient(baseURL: running.remote, token: try Daemon.readToken(fresh), http: http)
-                    let engine = self.engine
-                    try await loop.perform { await engine.reconfigure(settings, hub: hub) }
+                    try await loop.reconfigure(settings, hub: hub)
                     watcher?.setIgnore(settings.ignore)
                     inbox.setDebounce(milliseconds: fresh.debounceMilliseconds)
                     await loop.setRescanInterval(Double(fresh.rescanIntervalSeconds))

@@ -8,12 +8,14 @@ import Logging
     import Glibc
 #endif
 
-/// The one place that drives the sync engine: every scan, push, pull and operator
-/// job runs here, one at a time, so no two of them interleave on the same records.
-/// Everything else (the watcher, the feed, the control API) only rings the doorbell
-/// or queues a job.
+/// The one owner of the sync engine: every scan, push, pull and operator job runs
+/// here, one at a time, so no two of them interleave on the same records. Nothing
+/// else holds the engine: the watcher and the feed ring the doorbell, the control API
+/// reads snapshots and queues jobs (`perform`), and a reload is a job too. A job queued
+/// while the loop stops is answered with `LoopStopped`, never left waiting.
 actor SyncLoop {
-    let engine: SyncEngine
+    private let engine: SyncEngine
+    let clock: any SyncClock
     let inbox: ChangeInbox
     let doorbell: Doorbell
     let metrics: DaemonMetrics
@@ -39,7 +41,12 @@ actor SyncLoop {
     private var manualAsked = 0
     private(set) var manualDone = 0
     private(set) var manualReport = SyncReport()
-    private var jobs: [@Sendable () async -> Void] = []
+    private var jobs: [Job] = []
+    /// The hub answered again after being away: operations waiting out a backoff go at
+    /// the start of the next step (the engine is touched only from steps).
+    private var retryWaitingNow = false
+    /// `resume --allow-deletes` asked to let held deletions through (applied in a step).
+    private var allowDeletesAsked = false
     private var loggedProblems: Set<String> = []
     private var lastStatus = ""
     private var lastHold: String?
@@ -49,9 +56,10 @@ actor SyncLoop {
 
     init(
         engine: SyncEngine, inbox: ChangeInbox, doorbell: Doorbell, metrics: DaemonMetrics, watcher: InotifyWatcher?, rescanInterval: Double,
-        notifier: SystemdNotifier, logger: Logger
+        notifier: SystemdNotifier, logger: Logger, clock: any SyncClock = WallClock()
     ) {
         self.engine = engine
+        self.clock = clock
         self.inbox = inbox
         self.doorbell = doorbell
         self.metrics = metrics
@@ -74,15 +82,24 @@ actor SyncLoop {
         while !stopping {
             await step()
             if stopping { break }
-            let now = Clock.now()
+            let now = clock.now()
             await doorbell.wait(seconds: await nextWake(now: now) - now)
         }
+        refuseJobs()
     }
 
-    /// Finish the step in progress, then stop (SIGTERM). Pending work stays in the outbox.
+    /// Finish the step in progress, then stop (SIGTERM). Pending work stays in the outbox;
+    /// jobs still queued are answered with `LoopStopped`.
     func stop() {
         stopping = true
+        refuseJobs()
         doorbell.ring()
+    }
+
+    private func refuseJobs() {
+        let waiting = jobs
+        jobs = []
+        for job in waiting { job.refuse() }
     }
 
     private func nextWake(now: Double) async -> Double {
@@ -102,9 +119,17 @@ actor SyncLoop {
         defer { working = false }
         while !jobs.isEmpty {
             let job = jobs.removeFirst()
-            await job()
+            await job.run(engine)
         }
-        let now = Clock.now()
+        if retryWaitingNow {
+            retryWaitingNow = false
+            try? await engine.retryNow()
+        }
+        if allowDeletesAsked {
+            allowDeletesAsked = false
+            await engine.allowDeletions()
+        }
+        let now = clock.now()
         let manual = manualAsked > manualDone ? manualAsked : nil
         if manual != nil { manualReport = SyncReport() }
         let due = inbox.take(at: now)
@@ -163,7 +188,7 @@ actor SyncLoop {
         do {
             let pushed = try await engine.push()
             report.add(pushed)
-            metrics.observeLatency(Clock.now() - (firstSeen ?? Clock.now()), count: firstSeen == nil ? 0 : pushed.pushed)
+            metrics.observeLatency(clock.now() - (firstSeen ?? clock.now()), count: firstSeen == nil ? 0 : pushed.pushed)
             if let failure = pushed.unreachable, pushed.pushed == 0 {
                 // Every send failed for a reason that may pass: the hub is away. The
                 // operations wait out their backoff in the outbox.
@@ -174,7 +199,7 @@ actor SyncLoop {
             // Only an answer from the hub says it is reachable: a round with nothing due
             // must not clear an offline state that a failed send just set.
             var contacted = pushed.pushed + pushed.merged + pushed.rejected > 0
-            if (pullRequested && Clock.now() >= pullRetryAt) || manual {
+            if (pullRequested && clock.now() >= pullRetryAt) || manual {
                 pullRequested = false
                 for _ in 0..<1000 {
                     let before = try await engine.cursor()
@@ -193,7 +218,7 @@ actor SyncLoop {
             count(report)
             if report.retrying == 0 {
                 if contacted {
-                    lastSync = Clock.now()
+                    lastSync = clock.now()
                     await setReachable(true, error: nil)
                 }
             } else {
@@ -204,7 +229,7 @@ actor SyncLoop {
             pullRequested = true
             var retryAfter: Double?
             if case .retryable(_, let after) = error { retryAfter = after }
-            pullRetryAt = Clock.now() + (await engine.retryDelay(attempt: pullFailures, retryAfter: retryAfter))
+            pullRetryAt = clock.now() + (await engine.retryDelay(attempt: pullFailures, retryAfter: retryAfter))
             pullFailures += 1
             await setReachable(false, error: error.description)
         } catch {
@@ -260,7 +285,7 @@ actor SyncLoop {
             if reachable {
                 logger.notice("the hub is reachable again; sending what waited")
                 pullRetryAt = 0
-                try? await engine.retryNow()
+                retryWaitingNow = true
                 pullRequested = true
                 doorbell.ring()
             } else {
@@ -290,7 +315,7 @@ actor SyncLoop {
         do { try await engine.savePaused(false) } catch { logger.error("cannot clear the pause in the state database: \(error)") }
         pullRetryAt = 0
         if allowDeletes {
-            await engine.allowDeletions()
+            allowDeletesAsked = true
             inbox.requestFullRescan()
         }
         pullRequested = true
@@ -298,14 +323,32 @@ actor SyncLoop {
         publishStatus()
     }
 
-    /// Runs `job` on the loop, between steps, and returns its result.
-    func perform<T: Sendable>(_ job: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            jobs.append {
-                do { continuation.resume(returning: try await job()) } catch { continuation.resume(throwing: error) }
-            }
+    /// Runs `job` on the loop with the engine, between steps, and returns its result.
+    /// Throws `LoopStopped` if the loop stops before the job could run.
+    func perform<T: Sendable>(_ job: @escaping @Sendable (SyncEngine) async throws -> T) async throws -> T {
+        guard !stopping else { throw LoopStopped() }
+        return try await withCheckedThrowingContinuation { continuation in
+            jobs.append(
+                Job(
+                    run: { engine in
+                        do { continuation.resume(returning: try await job(engine)) } catch { continuation.resume(throwing: error) }
+                    }, refuse: { continuation.resume(throwing: LoopStopped()) }))
             doorbell.ring()
         }
+    }
+
+    /// Reads from the engine without waiting for the step in progress: only the
+    /// engine's read-only members may be used here (status, counts, events).
+    func read<T: Sendable>(_ query: @Sendable (SyncEngine) async throws -> T) async rethrows -> T {
+        try await query(engine)
+    }
+
+    /// Jobs waiting for the next step.
+    var queuedJobs: Int { jobs.count }
+
+    /// A config reload: the engine takes the new settings (and token) between steps.
+    func reconfigure(_ settings: SyncSettings, hub: HubClient) async throws {
+        try await perform { engine in await engine.reconfigure(settings, hub: hub) }
     }
 
     func setRescanInterval(_ seconds: Double) {
@@ -324,4 +367,16 @@ extension SyncEngine {
         var info = stat()
         return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
     }
+}
+
+/// The loop stopped before an operator's job could run.
+struct LoopStopped: Error, CustomStringConvertible {
+    var description: String { "accordd is shutting down; try again once it is back" }
+}
+
+/// An operator's job: run with the engine between steps, or refused at shutdown.
+/// Exactly one of the two is called.
+struct Job: Sendable {
+    let run: @Sendable (SyncEngine) async -> Void
+    let refuse: @Sendable () -> Void
 }

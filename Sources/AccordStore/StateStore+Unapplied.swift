@@ -11,6 +11,15 @@ public struct UnappliedChange: Sendable, Equatable {
     public var lastError: String
     /// When it first failed.
     public var since: Double
+
+    public init(key: RecordKey, rev: String, attempts: Int, nextAttemptAt: Double, lastError: String, since: Double) {
+        self.key = key
+        self.rev = rev
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastError = lastError
+        self.since = since
+    }
 }
 
 /// The unapplied changes: kept durably so the cursor can move past a change that

@@ -47,11 +47,14 @@ public final class HubClient: Sendable {
     public let baseURL: String
     private let http: HTTPClient
     private let token: String?
+    /// For a `Retry-After` given as a date.
+    private let clock: any SyncClock
 
-    public init(baseURL: String, token: String?, http: HTTPClient) {
+    public init(baseURL: String, token: String?, http: HTTPClient, clock: any SyncClock = WallClock()) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.token = token
         self.http = http
+        self.clock = clock
     }
 
     /// The current version, a tombstone (deleted), or nil when the hub never had it.
@@ -148,7 +151,7 @@ public final class HubClient: Sendable {
             request.isLongPoll = longPoll
             let response = try await http.send(request)
             if RetryPolicy.decision(forStatus: response.status) == .retry {
-                let after = response.header("retry-after").flatMap { RetryPolicy.retryAfterSeconds($0, now: Clock.now()) }
+                let after = response.header("retry-after").flatMap { RetryPolicy.retryAfterSeconds($0, now: clock.now()) }
                 throw HubError.retryable(reason: "\(method) \(path) answered \(response.status)", retryAfter: after)
             }
             return response
@@ -204,14 +207,5 @@ public enum RFC3339 {
         }
         let days = HTTPDate.daysSinceEpoch(year: year, month: month, day: day)
         return Double(days * 86_400 + hour * 3600 + minute * 60 + second) + fraction
-    }
-}
-
-/// Wall-clock seconds since 1970 (what the hub and the file system speak).
-public enum Clock {
-    public static func now() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 }
