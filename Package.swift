@@ -1,9 +1,9 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// Linux only: inotify, Glibc, libcurl and systemd are what it is built on.
 let package = Package(
     name: "Accord",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "accordctl", targets: ["accordctl"]),
         .executable(name: "accordhub", targets: ["accordhub"]),
@@ -18,10 +18,11 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // Pure deciders: JSON, records, schemas, diff, merge. No I/O.
-        .target(name: "AccordCore"),
+        .target(name: "AccordCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // The file-system side of records: walking a root, reading files, schema folders.
         .target(name: "AccordFiles", dependencies: ["AccordCore"]),
         // TOML config reading with messages that name the key.

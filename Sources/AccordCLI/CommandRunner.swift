@@ -6,23 +6,23 @@ import ArgumentParser
 
 /// An outcome other than success, with the exit code the contract gives it:
 /// 1 the operation failed, 2 usage error, 3 the daemon is not reachable.
-public struct CommandStatus: Error {
-    public var code: Int32
-    public var message: String?
+package struct CommandStatus: Error {
+    package var code: Int32
+    package var message: String?
 
-    public init(code: Int32, message: String?) {
+    package init(code: Int32, message: String?) {
         self.code = code
         self.message = message
     }
 
-    public static func failed(_ message: String? = nil) -> CommandStatus { CommandStatus(code: 1, message: message) }
-    public static func usage(_ message: String) -> CommandStatus { CommandStatus(code: 2, message: message) }
+    package static func failed(_ message: String? = nil) -> CommandStatus { CommandStatus(code: 1, message: message) }
+    package static func usage(_ message: String) -> CommandStatus { CommandStatus(code: 2, message: message) }
 }
 
 /// Runs a root command with the contract's exit codes (ArgumentParser's own default
 /// for a usage error is 64) and one-line errors on stderr.
-public enum CommandRunner {
-    public static func main<Command: ParsableCommand>(_ type: Command.Type) -> Never {
+package enum CommandRunner {
+    package static func main<Command: ParsableCommand>(_ type: Command.Type) -> Never {
         do {
             var command = try type.parseAsRoot()
             try command.run()
@@ -32,7 +32,7 @@ public enum CommandRunner {
         exit(0)
     }
 
-    public static func main<Command: AsyncParsableCommand>(_ type: Command.Type, arguments: [String]? = nil) async -> Never {
+    package static func main<Command: AsyncParsableCommand>(_ type: Command.Type, arguments: [String]? = nil) async -> Never {
         do {
             var command = try type.parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -66,17 +66,17 @@ public enum CommandRunner {
 
     /// Writes a line to stderr with write(2): the C `stderr` global is not
     /// concurrency-safe in Swift 6.
-    public static func printError(_ message: String) {
+    package static func printError(_ message: String) {
         writeLine(message, to: 2)
     }
 
     /// A line on stdout, written at once (no buffering), for scripts waiting on it.
-    public static func printOutput(_ message: String) {
+    package static func printOutput(_ message: String) {
         writeLine(message, to: 1)
     }
 
     /// Text on stdout without a line end (a progress line redrawn with `\r`).
-    public static func printOutputInline(_ text: String) {
+    package static func printOutputInline(_ text: String) {
         write(Array(text.utf8), to: 1)
     }
 

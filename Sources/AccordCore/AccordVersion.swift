@@ -1,4 +1,4 @@
 /// The release all three programs report with `--version`.
-public enum AccordVersion {
-    public static let string = "0.1.0"
+package enum AccordVersion {
+    package static let string = "0.1.0"
 }

@@ -1,5 +1,5 @@
 /// What to do when both sides changed the same field (CONTRACT section 5).
-public enum ConflictPolicy: String, Sendable, CaseIterable, Codable {
+package enum ConflictPolicy: String, Sendable, CaseIterable, Codable {
     /// The hub's value stays; the local one is kept as an open conflict.
     case merge
     case preferLocal = "prefer-local"
@@ -10,26 +10,26 @@ public enum ConflictPolicy: String, Sendable, CaseIterable, Codable {
     case manual
 }
 
-public enum MergeSide: String, Sendable, Hashable, Codable {
+package enum MergeSide: String, Sendable, Hashable, Codable {
     case local
     case remote
 }
 
 /// The same field changed differently on both sides.
-public struct FieldConflict: Sendable, Hashable, CustomStringConvertible {
-    public var path: [String]
+package struct FieldConflict: Sendable, Hashable, CustomStringConvertible {
+    package var path: [String]
     /// nil where the field was absent on that side.
-    public var base: JSONValue?
-    public var local: JSONValue?
-    public var remote: JSONValue?
+    package var base: JSONValue?
+    package var local: JSONValue?
+    package var remote: JSONValue?
     /// The side whose value the merged record carries.
-    public var winner: MergeSide
+    package var winner: MergeSide
     /// Open conflicts wait for `accordctl resolve`; closed ones are only logged.
-    public var isOpen: Bool
+    package var isOpen: Bool
 
-    public var dottedPath: String { path.joined(separator: ".") }
+    package var dottedPath: String { path.joined(separator: ".") }
 
-    public var description: String {
+    package var description: String {
         "\(dottedPath): local \(FieldChange.show(local)), remote \(FieldChange.show(remote)) (kept \(winner.rawValue)\(isOpen ? ", open" : ""))"
     }
 }

@@ -1,26 +1,26 @@
 /// One field that differs between two versions of a record. `path` walks into nested
 /// objects (`["value", "amount"]`); arrays and scalars are compared whole.
-public struct FieldChange: Sendable, Hashable, CustomStringConvertible {
-    public var path: [String]
+package struct FieldChange: Sendable, Hashable, CustomStringConvertible {
+    package var path: [String]
     /// nil: the field was absent.
-    public var old: JSONValue?
-    public var new: JSONValue?
+    package var old: JSONValue?
+    package var new: JSONValue?
 
-    public init(path: [String], old: JSONValue?, new: JSONValue?) {
+    package init(path: [String], old: JSONValue?, new: JSONValue?) {
         self.path = path
         self.old = old
         self.new = new
     }
 
-    public var dottedPath: String { path.joined(separator: ".") }
+    package var dottedPath: String { path.joined(separator: ".") }
 
     /// `value.amount: 1910000000 -> 2010000000`
-    public var description: String {
+    package var description: String {
         "\(dottedPath): \(Self.show(old)) -> \(Self.show(new))"
     }
 
     /// The same line with each value cut to `width` characters, for logs and terminals.
-    public func summary(width: Int = 40) -> String {
+    package func summary(width: Int = 40) -> String {
         "\(dottedPath): \(Self.show(old, width: width)) -> \(Self.show(new, width: width))"
     }
 
@@ -35,15 +35,15 @@ public struct FieldChange: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Field-level diff between two versions of a record's fields.
-public enum FieldDiff {
+package enum FieldDiff {
     /// Changes from `old` to `new`, in the order of `new`'s keys, then removed keys.
-    public static func diff(_ old: JSONObject, _ new: JSONObject) -> [FieldChange] {
+    package static func diff(_ old: JSONObject, _ new: JSONObject) -> [FieldChange] {
         var changes: [FieldChange] = []
         diff(old, new, path: [], into: &changes)
         return changes
     }
 
-    public static func diff(_ old: Record, _ new: Record) -> [FieldChange] {
+    package static func diff(_ old: Record, _ new: Record) -> [FieldChange] {
         diff(old.fields, new.fields)
     }
 

@@ -1,12 +1,12 @@
 /// A shell-style glob for the config's `ignore` list: `*` and `?` stay inside one path
 /// segment, `**` crosses segments, `[abc]`/`[!a-z]` are classes. A pattern without a
 /// slash matches the file name at any depth, as in `.gitignore`.
-public struct Glob: Sendable, Hashable {
-    public let pattern: String
+package struct Glob: Sendable, Hashable {
+    package let pattern: String
     private let characters: [Character]
     private let matchesBaseName: Bool
 
-    public init(_ pattern: String) {
+    package init(_ pattern: String) {
         var text = pattern
         while text.hasPrefix("/") { text.removeFirst() }
         self.pattern = pattern
@@ -15,7 +15,7 @@ public struct Glob: Sendable, Hashable {
     }
 
     /// `relativePath` uses `/` and has no leading slash.
-    public func matches(_ relativePath: String) -> Bool {
+    package func matches(_ relativePath: String) -> Bool {
         if matchesBaseName {
             let name = relativePath.split(separator: "/").last.map(String.init) ?? relativePath
             var failed = Set<Int>()

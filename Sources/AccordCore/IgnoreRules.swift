@@ -1,15 +1,15 @@
 /// Which paths under the root are not records (CONTRACT section 2): dot-files and
 /// dot-folders, editor temporaries, and the config's `ignore` globs.
-public struct IgnoreRules: Sendable {
-    public var globs: [Glob]
+package struct IgnoreRules: Sendable {
+    package var globs: [Glob]
 
-    public init(globs: [String] = []) {
+    package init(globs: [String] = []) {
         self.globs = globs.map(Glob.init)
     }
 
     /// `relativePath` uses `/`, no leading slash; checks every segment, so a file inside
     /// a dot-folder is ignored too.
-    public func isIgnored(_ relativePath: String) -> Bool {
+    package func isIgnored(_ relativePath: String) -> Bool {
         for segment in relativePath.split(separator: "/") where Self.isHiddenOrTemporary(segment) {
             return true
         }
@@ -17,7 +17,7 @@ public struct IgnoreRules: Sendable {
     }
 
     /// Whether a file of this name could hold records (not ignored, `.json` or `.jsonl`).
-    public func isRecordFile(_ relativePath: String) -> Bool {
+    package func isRecordFile(_ relativePath: String) -> Bool {
         RecordFileFormat(path: relativePath) != nil && !isIgnored(relativePath)
     }
 

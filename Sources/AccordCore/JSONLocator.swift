@@ -1,21 +1,21 @@
 /// Finds where a JSON pointer's value starts in the text, so that a schema error can
 /// say `path:12:3` instead of pointing at the start of the record. Only runs on the
 /// failure path: parsing itself tracks no positions.
-public enum JSONLocator {
+package enum JSONLocator {
     /// Line and column (1-based) of the value at `pointer` (`/value/amount`), or of the
     /// nearest enclosing value that exists (a missing required field points at its
     /// object). The text must already have parsed.
-    public static func position(of pointer: String, in bytes: [UInt8]) -> (line: Int, column: Int) {
+    package static func position(of pointer: String, in bytes: [UInt8]) -> (line: Int, column: Int) {
         bytes.withUnsafeBufferPointer { position(of: pointer, in: $0) }
     }
 
-    public static func position(of pointer: String, in buffer: UnsafeBufferPointer<UInt8>) -> (line: Int, column: Int) {
+    package static func position(of pointer: String, in buffer: UnsafeBufferPointer<UInt8>) -> (line: Int, column: Int) {
         let offset = offset(of: components(of: pointer), in: buffer)
         return TextPosition.lineAndColumn(of: offset, in: buffer)
     }
 
     /// `/a~1b/0` → `["a/b", "0"]` (RFC 6901 unescaping).
-    public static func components(of pointer: String) -> [String] {
+    package static func components(of pointer: String) -> [String] {
         guard !pointer.isEmpty else { return [] }
         return pointer.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map {
             var component = ""

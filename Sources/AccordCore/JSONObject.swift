@@ -3,38 +3,38 @@
 /// Records are small (tens of members), so a linear scan beats a hash table and keeps
 /// the order for free. Equality ignores order: `{"a":1,"b":2}` and `{"b":2,"a":1}` are
 /// the same record, only formatted differently.
-public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
-    public struct Member: Sendable, Hashable {
-        public var key: String
-        public var value: JSONValue
+package struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
+    package struct Member: Sendable, Hashable {
+        package var key: String
+        package var value: JSONValue
 
-        public init(key: String, value: JSONValue) {
+        package init(key: String, value: JSONValue) {
             self.key = key
             self.value = value
         }
     }
 
-    public private(set) var members: [Member]
+    package private(set) var members: [Member]
 
-    public init() {
+    package init() {
         self.members = []
     }
 
     /// Members must have distinct keys; the parser guarantees that for parsed input.
-    public init(members: [Member]) {
+    package init(members: [Member]) {
         self.members = members
     }
 
-    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+    package init(dictionaryLiteral elements: (String, JSONValue)...) {
         self.members = []
         for (key, value) in elements { self[key] = value }
     }
 
-    public var count: Int { members.count }
-    public var isEmpty: Bool { members.isEmpty }
-    public var keys: [String] { members.map(\.key) }
+    package var count: Int { members.count }
+    package var isEmpty: Bool { members.isEmpty }
+    package var keys: [String] { members.map(\.key) }
 
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         get {
             for member in members where member.key == key { return member.value }
             return nil
@@ -52,16 +52,16 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
         }
     }
 
-    public func makeIterator() -> IndexingIterator<[Member]> {
+    package func makeIterator() -> IndexingIterator<[Member]> {
         members.makeIterator()
     }
 
     /// This object without the named keys, order otherwise kept.
-    public func removing(_ keys: Set<String>) -> JSONObject {
+    package func removing(_ keys: Set<String>) -> JSONObject {
         JSONObject(members: members.filter { !keys.contains($0.key) })
     }
 
-    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+    package static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         guard lhs.members.count == rhs.members.count else { return false }
         for member in lhs.members {
             guard let other = rhs[member.key], other == member.value else { return false }
@@ -69,7 +69,7 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
         return true
     }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         // Order-independent: combine member hashes commutatively.
         var sum = 0
         for member in members {

@@ -1,6 +1,6 @@
 extension JSONObject {
     /// The value at a path of object keys, or nil when any step is missing.
-    public func value(at path: [String]) -> JSONValue? {
+    package func value(at path: [String]) -> JSONValue? {
         guard let first = path.first else { return nil }
         guard path.count > 1 else { return self[first] }
         guard case .object(let inner) = self[first] else { return nil }
@@ -9,7 +9,7 @@ extension JSONObject {
 
     /// Sets (or, with nil, removes) the value at a path of object keys, creating the
     /// objects on the way; a non-object on the way is replaced.
-    public mutating func setValue(_ value: JSONValue?, at path: [String]) {
+    package mutating func setValue(_ value: JSONValue?, at path: [String]) {
         guard let first = path.first else { return }
         guard path.count > 1 else {
             self[first] = value

@@ -1,6 +1,6 @@
 /// A JSON value that keeps what a person wrote: object keys stay in their order and
 /// numbers keep their literal text, so a record read and written back is byte-identical.
-public enum JSONValue: Sendable, Hashable {
+package enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case number(JSONNumber)
@@ -8,29 +8,29 @@ public enum JSONValue: Sendable, Hashable {
     case array([JSONValue])
     case object(JSONObject)
 
-    public var objectValue: JSONObject? {
+    package var objectValue: JSONObject? {
         if case .object(let object) = self { return object }
         return nil
     }
 
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case .string(let string) = self { return string }
         return nil
     }
 
-    public var arrayValue: [JSONValue]? {
+    package var arrayValue: [JSONValue]? {
         if case .array(let array) = self { return array }
         return nil
     }
 
-    public var numberValue: JSONNumber? {
+    package var numberValue: JSONNumber? {
         if case .number(let number) = self { return number }
         return nil
     }
 
     /// The JSON Schema type name of this value ("integer" is reported as "number";
     /// see `JSONNumber.isInteger` for the finer test).
-    public var typeName: String {
+    package var typeName: String {
         switch self {
         case .null: "null"
         case .bool: "boolean"
@@ -44,19 +44,19 @@ public enum JSONValue: Sendable, Hashable {
 
 /// A JSON number kept as the literal the author wrote (`1910000000`, `1.50`, `2e3`).
 /// Two numbers are equal when they denote the same value, whatever their spelling.
-public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
-    public let literal: String
+package struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
+    package let literal: String
 
     /// `literal` must already be a valid JSON number; the parser guarantees that.
-    public init(literal: String) {
+    package init(literal: String) {
         self.literal = literal
     }
 
-    public init(_ value: Int) {
+    package init(_ value: Int) {
         self.literal = String(value)
     }
 
-    public init(_ value: Double) {
+    package init(_ value: Double) {
         if value.rounded() == value, abs(value) < 1e15 {
             self.literal = String(Int64(value))
         } else {
@@ -64,10 +64,10 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var doubleValue: Double { Double(literal) ?? .nan }
+    package var doubleValue: Double { Double(literal) ?? .nan }
 
     /// True for a mathematical integer, including `2.0` and `1e3`, as JSON Schema counts them.
-    public var isInteger: Bool {
+    package var isInteger: Bool {
         if !literal.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
             return true
         }
@@ -75,9 +75,9 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
         return value.isFinite && value.rounded() == value
     }
 
-    public var description: String { literal }
+    package var description: String { literal }
 
-    public static func == (lhs: JSONNumber, rhs: JSONNumber) -> Bool {
+    package static func == (lhs: JSONNumber, rhs: JSONNumber) -> Bool {
         if lhs.literal == rhs.literal { return true }
         // Integer literals longer than a Double's precision compare by text only.
         if lhs.isPlainInteger && rhs.isPlainInteger {
@@ -86,7 +86,7 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
         return lhs.doubleValue == rhs.doubleValue
     }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         // Hash the value, not the spelling; `+ 0` folds -0 into 0.
         hasher.combine(doubleValue + 0)
     }

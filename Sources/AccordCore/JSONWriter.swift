@@ -2,9 +2,9 @@
 /// ensure_ascii=False)` and most editors produce: 2-space indent, `": "`, keys in their
 /// order, non-ASCII kept as UTF-8, a trailing newline. Because the parser keeps key order
 /// and number literals, rewriting an unchanged record in this style gives the same bytes.
-public enum JSONWriter {
+package enum JSONWriter {
     /// A whole `.json` file: indented, with a trailing newline.
-    public static func pretty(_ value: JSONValue) -> String {
+    package static func pretty(_ value: JSONValue) -> String {
         var out = ""
         out.reserveCapacity(1024)
         writePretty(value, indent: 0, into: &out)
@@ -13,7 +13,7 @@ public enum JSONWriter {
     }
 
     /// One `.jsonl` line (without its newline): `{"kind": "news", "id": "a"}`.
-    public static func line(_ value: JSONValue) -> String {
+    package static func line(_ value: JSONValue) -> String {
         var out = ""
         out.reserveCapacity(512)
         writeLine(value, into: &out)

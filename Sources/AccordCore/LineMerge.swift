@@ -1,13 +1,13 @@
 /// Line-by-line three-way merge of a long text field (diff3), so that two people editing
 /// different paragraphs of a news `body` both keep their edit.
-public enum LineMerge {
+package enum LineMerge {
     /// Texts whose changed middle part is larger than this many line pairs are not
     /// merged line by line (the field becomes an ordinary conflict): the LCS table
     /// would cost too much memory.
     static let maxTableCells = 4_000_000
 
     /// The merged text, or nil when both sides changed the same or adjacent lines.
-    public static func merge(base: String, local: String, remote: String) -> String? {
+    package static func merge(base: String, local: String, remote: String) -> String? {
         let baseLines = lines(base)
         let localLines = lines(local)
         let remoteLines = lines(remote)

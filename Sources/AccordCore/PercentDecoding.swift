@@ -1,9 +1,9 @@
 /// Percent-decoding of URL parts (RFC 3986), shared by the hub and the control API.
 /// Malformed escapes are kept as they are rather than refused, so a path segment
 /// decodes to something that the route's own checks then accept or reject.
-public enum PercentDecoding {
+package enum PercentDecoding {
     /// `%41` → `A`. A `%` not followed by two hex digits stays as it is.
-    public static func decode(_ text: some StringProtocol, plusIsSpace: Bool = false) -> String {
+    package static func decode(_ text: some StringProtocol, plusIsSpace: Bool = false) -> String {
         let utf8 = Array(text.utf8)
         guard utf8.contains(UInt8(ascii: "%")) || (plusIsSpace && utf8.contains(UInt8(ascii: "+"))) else { return String(text) }
         var bytes: [UInt8] = []
@@ -25,7 +25,7 @@ public enum PercentDecoding {
     /// A query string (`a=1&b&c=%20`) as names and values, `+` read as a space. A pair
     /// without `=` has the empty value; an empty pair is skipped; the last of a
     /// repeated name wins.
-    public static func query(_ text: some StringProtocol) -> [String: String] {
+    package static func query(_ text: some StringProtocol) -> [String: String] {
         var result: [String: String] = [:]
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             if let equals = pair.firstIndex(of: "=") {

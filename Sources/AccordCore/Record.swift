@@ -2,12 +2,12 @@
 ///
 /// `object` is the whole object as written (key order included); `fields` is what the
 /// wire protocol carries, the object without `kind` and `id`.
-public struct Record: Sendable, Hashable {
-    public let key: RecordKey
-    public let object: JSONObject
+package struct Record: Sendable, Hashable {
+    package let key: RecordKey
+    package let object: JSONObject
 
     /// Checks identity only; schema validation is `SchemaSet`'s job.
-    public init(object: JSONObject) throws(RecordIdentityError) {
+    package init(object: JSONObject) throws(RecordIdentityError) {
         guard case .string(let kind)? = object["kind"] else {
             throw object["kind"] == nil ? .missing("kind") : .notAString("kind")
         }
@@ -21,7 +21,7 @@ public struct Record: Sendable, Hashable {
     }
 
     /// Builds a record from wire fields: `kind` and `id` first, then the fields in order.
-    public init(key: RecordKey, fields: JSONObject) {
+    package init(key: RecordKey, fields: JSONObject) {
         var members = [
             JSONObject.Member(key: "kind", value: .string(key.kind)),
             JSONObject.Member(key: "id", value: .string(key.id)),
@@ -31,10 +31,10 @@ public struct Record: Sendable, Hashable {
         self.object = JSONObject(members: members)
     }
 
-    public var fields: JSONObject { object.removing(["kind", "id"]) }
+    package var fields: JSONObject { object.removing(["kind", "id"]) }
 }
 
-public enum RecordIdentityError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum RecordIdentityError: Error, Sendable, Equatable, CustomStringConvertible {
     case notAnObject(String)
     case missing(String)
     case notAString(String)
@@ -42,7 +42,7 @@ public enum RecordIdentityError: Error, Sendable, Equatable, CustomStringConvert
     case invalidID(String)
 
     /// The member the error is about, when it is present in the object.
-    public var field: String? {
+    package var field: String? {
         switch self {
         case .notAString(let field): field
         case .invalidKind: "kind"
@@ -51,7 +51,7 @@ public enum RecordIdentityError: Error, Sendable, Equatable, CustomStringConvert
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .notAnObject(let type): "a record must be a JSON object, not \(type)"
         case .missing(let field): "missing \"\(field)\"; every record needs \"kind\" and \"id\""

@@ -5,13 +5,13 @@
 #endif
 
 /// The two record file formats, chosen by extension.
-public enum RecordFileFormat: Sendable {
+package enum RecordFileFormat: Sendable {
     /// One record, a JSON object.
     case json
     /// One record per line.
     case jsonl
 
-    public init?(path: String) {
+    package init?(path: String) {
         if path.hasSuffix(".jsonl") {
             self = .jsonl
         } else if path.hasSuffix(".json") {
@@ -23,58 +23,58 @@ public enum RecordFileFormat: Sendable {
 }
 
 /// A record and where it lives: the file and, in a `.jsonl`, its line (1 for `.json`).
-public struct LocatedRecord: Sendable, Hashable {
-    public var record: Record
-    public var path: String
-    public var line: Int
+package struct LocatedRecord: Sendable, Hashable {
+    package var record: Record
+    package var path: String
+    package var line: Int
     /// Where the record's text lies in the file: the whole file for `.json`, its line
     /// (without the newline) for `.jsonl`. Lets errors be located and lines rewritten
     /// without scanning the file again.
-    public var byteRange: Range<Int>
+    package var byteRange: Range<Int>
 
-    public init(record: Record, path: String, line: Int, byteRange: Range<Int> = 0..<0) {
+    package init(record: Record, path: String, line: Int, byteRange: Range<Int> = 0..<0) {
         self.record = record
         self.path = path
         self.line = line
         self.byteRange = byteRange
     }
 
-    public var place: String { "\(path):\(line)" }
+    package var place: String { "\(path):\(line)" }
 }
 
 /// What one file holds: the records that parsed and carry a valid identity, and the
 /// problems found on the way. A file may yield both (a `.jsonl` with one bad line).
-public struct ParsedRecordFile: Sendable {
-    public var records: [LocatedRecord] = []
-    public var problems: [RecordProblem] = []
+package struct ParsedRecordFile: Sendable {
+    package var records: [LocatedRecord] = []
+    package var problems: [RecordProblem] = []
 
-    public init(records: [LocatedRecord] = [], problems: [RecordProblem] = []) {
+    package init(records: [LocatedRecord] = [], problems: [RecordProblem] = []) {
         self.records = records
         self.problems = problems
     }
 }
 
 /// Turns the bytes of a record file into records. Pure: the caller reads the file.
-public enum RecordFileParser {
-    public static let defaultMaxRecordBytes = 1_048_576
+package enum RecordFileParser {
+    package static let defaultMaxRecordBytes = 1_048_576
     /// The largest `.jsonl` file read (a whole file is read and parsed at once): past
     /// it the file is reported, not read, so one huge file cannot exhaust memory.
-    public static let maxDatasetFileBytes = 128 << 20
+    package static let maxDatasetFileBytes = 128 << 20
 
     /// The most bytes a file of `format` may have before it is not read at all.
-    public static func readLimit(_ format: RecordFileFormat, maxRecordBytes: Int) -> Int {
+    package static func readLimit(_ format: RecordFileFormat, maxRecordBytes: Int) -> Int {
         format == .json ? maxRecordBytes : maxDatasetFileBytes
     }
 
     /// Why a file of `size` bytes was not read (see `readLimit`).
-    public static func tooLargeReason(_ format: RecordFileFormat, size: Int, maxRecordBytes: Int) -> String {
+    package static func tooLargeReason(_ format: RecordFileFormat, size: Int, maxRecordBytes: Int) -> String {
         switch format {
         case .json: "record is \(size) bytes, over max_record_bytes (\(maxRecordBytes)); split it or raise the limit"
         case .jsonl: ".jsonl file is \(size) bytes, over the limit of \(maxDatasetFileBytes) for one dataset file; split it into several files"
         }
     }
 
-    public static func parse(
+    package static func parse(
         path: String, bytes: UnsafeBufferPointer<UInt8>, format: RecordFileFormat,
         maxRecordBytes: Int = defaultMaxRecordBytes
     ) -> ParsedRecordFile {
@@ -101,7 +101,7 @@ public enum RecordFileParser {
         return result
     }
 
-    public static func parse(
+    package static func parse(
         path: String, bytes: [UInt8], format: RecordFileFormat, maxRecordBytes: Int = defaultMaxRecordBytes
     ) -> ParsedRecordFile {
         bytes.withUnsafeBufferPointer { parse(path: path, bytes: $0, format: format, maxRecordBytes: maxRecordBytes) }

@@ -1,12 +1,12 @@
 /// Something wrong with the input at a place in a file. Printed the way compilers do,
 /// `path:line:col: reason`, so editors and terminals can jump to it.
-public struct RecordProblem: Sendable, Hashable, CustomStringConvertible {
-    public var path: String
-    public var line: Int
-    public var column: Int
-    public var reason: String
+package struct RecordProblem: Sendable, Hashable, CustomStringConvertible {
+    package var path: String
+    package var line: Int
+    package var column: Int
+    package var reason: String
 
-    public init(path: String, line: Int, column: Int, reason: String) {
+    package init(path: String, line: Int, column: Int, reason: String) {
         self.path = path
         self.line = line
         self.column = column
@@ -15,7 +15,7 @@ public struct RecordProblem: Sendable, Hashable, CustomStringConvertible {
 
     /// One line, always: control characters in the path or reason (a newline in a file
     /// name, an escape sequence in an id) are shown escaped, never sent to the terminal.
-    public var description: String { "\(Self.printable(path)):\(line):\(column): \(Self.printable(reason))" }
+    package var description: String { "\(Self.printable(path)):\(line):\(column): \(Self.printable(reason))" }
 
     static func printable(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || (0x80..<0xA0).contains($0.value) }) else {

@@ -3,7 +3,7 @@
 ///
 /// Compiling rejects keywords it does not implement, so a schema never silently
 /// validates less than its author meant.
-public final class Schema: Sendable {
+package final class Schema: Sendable {
     let types: [SchemaType]?
     let required: [String]
     let properties: [String: Schema]
@@ -27,7 +27,7 @@ public final class Schema: Sendable {
     let alwaysFails: Bool
 
     /// Compiles `value`; `location` is the JSON pointer inside the schema file, for errors.
-    public init(_ value: JSONValue, location: String = "") throws(SchemaError) {
+    package init(_ value: JSONValue, location: String = "") throws(SchemaError) {
         if case .bool(let flag) = value {
             self.alwaysFails = !flag
             types = nil; required = []; properties = [:]; additionalProperties = nil
@@ -109,7 +109,7 @@ public final class Schema: Sendable {
     }
 
     /// Every violation in `value`, each with the JSON pointer of the offending place.
-    public func validate(_ value: JSONValue) -> [SchemaViolation] {
+    package func validate(_ value: JSONValue) -> [SchemaViolation] {
         var violations: [SchemaViolation] = []
         validate(value, at: SchemaLocation(parent: "", key: nil), into: &violations)
         return violations
@@ -247,11 +247,11 @@ struct SchemaLocation {
 }
 
 /// One way a value breaks its schema; `path` is a JSON pointer (`/value/amount`).
-public struct SchemaViolation: Sendable, Hashable, CustomStringConvertible {
-    public var path: String
-    public var message: String
+package struct SchemaViolation: Sendable, Hashable, CustomStringConvertible {
+    package var path: String
+    package var message: String
 
-    public var description: String { "\(path.isEmpty ? "/" : path): \(message)" }
+    package var description: String { "\(path.isEmpty ? "/" : path): \(message)" }
 
     static func escape(_ key: String) -> String {
         guard key.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return key }
@@ -268,18 +268,18 @@ public struct SchemaViolation: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A schema file that cannot be used, and where in it.
-public struct SchemaError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var file: String?
-    public var location: String
-    public var reason: String
+package struct SchemaError: Error, Sendable, Equatable, CustomStringConvertible {
+    package var file: String?
+    package var location: String
+    package var reason: String
 
-    public init(file: String? = nil, location: String, reason: String) {
+    package init(file: String? = nil, location: String, reason: String) {
         self.file = file
         self.location = location
         self.reason = reason
     }
 
-    public var description: String {
+    package var description: String {
         let place = location.isEmpty ? "/" : location
         if let file { return "\(file): \(place): \(reason)" }
         return "\(place): \(reason)"

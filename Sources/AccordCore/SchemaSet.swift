@@ -1,18 +1,18 @@
 /// The schemas of every known kind, keyed by kind name (`agreement.schema.json`
 /// defines `agreement`). A record of a kind with no schema is invalid: the schema folder
 /// is where a team declares what it keeps.
-public struct SchemaSet: Sendable {
-    public private(set) var schemas: [String: Schema]
+package struct SchemaSet: Sendable {
+    package private(set) var schemas: [String: Schema]
     /// Where the schemas came from, for "add DIR/kind.schema.json" hints.
-    public var origin: String
+    package var origin: String
 
-    public init(schemas: [String: Schema] = [:], origin: String = "the schema folder") {
+    package init(schemas: [String: Schema] = [:], origin: String = "the schema folder") {
         self.schemas = schemas
         self.origin = origin
     }
 
     /// Compiles one schema file's text into the set under `kind`.
-    public mutating func add(kind: String, fileName: String, bytes: [UInt8]) throws(SchemaError) {
+    package mutating func add(kind: String, fileName: String, bytes: [UInt8]) throws(SchemaError) {
         guard RecordKey.isValidKind(kind) else {
             throw SchemaError(file: fileName, location: "", reason: "\"\(kind)\" is not a valid kind name; it must match \(RecordKey.kindPattern)")
         }
@@ -31,10 +31,10 @@ public struct SchemaSet: Sendable {
         }
     }
 
-    public var kinds: [String] { schemas.keys.sorted() }
+    package var kinds: [String] { schemas.keys.sorted() }
 
     /// Every violation of `record` against its kind's schema.
-    public func validate(_ record: Record) -> [SchemaViolation] {
+    package func validate(_ record: Record) -> [SchemaViolation] {
         guard let schema = schemas[record.key.kind] else {
             let known = kinds.isEmpty ? "none" : kinds.joined(separator: ", ")
             return [
@@ -47,7 +47,7 @@ public struct SchemaSet: Sendable {
     }
 
     /// The kind a schema file defines, from its name, or nil if it is not a schema file.
-    public static func kind(forFileName name: String) -> String? {
+    package static func kind(forFileName name: String) -> String? {
         let suffix = ".schema.json"
         guard name.hasSuffix(suffix), name.count > suffix.count else { return nil }
         return String(name.dropLast(suffix.count))

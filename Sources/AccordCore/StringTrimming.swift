@@ -1,6 +1,6 @@
 extension StringProtocol {
     /// The text without any of `characters` at either end (header values, token files).
-    public func trimming(_ characters: String) -> String {
+    package func trimming(_ characters: String) -> String {
         var text = Substring(self)
         while let first = text.first, characters.contains(first) { text.removeFirst() }
         while let last = text.last, characters.contains(last) { text.removeLast() }

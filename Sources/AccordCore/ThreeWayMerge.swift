@@ -1,14 +1,14 @@
 /// The outcome of reconciling one record.
-public struct MergeResult: Sendable, Equatable {
+package struct MergeResult: Sendable, Equatable {
     /// The record's fields after the merge; nil when the record ends deleted.
-    public var merged: JSONObject?
-    public var conflicts: [FieldConflict]
+    package var merged: JSONObject?
+    package var conflicts: [FieldConflict]
     /// True under the `manual` policy when there is a conflict: push nothing, write nothing.
-    public var isHeld: Bool
+    package var isHeld: Bool
     /// Set when one side deleted the record and the other changed it: the change won.
-    public var deleteOverriddenOn: MergeSide?
+    package var deleteOverriddenOn: MergeSide?
 
-    public var openConflicts: [FieldConflict] { conflicts.filter(\.isOpen) }
+    package var openConflicts: [FieldConflict] { conflicts.filter(\.isOpen) }
 }
 
 /// Three-way, field-level merge of one record: base (last agreed version), local and
@@ -21,8 +21,8 @@ public struct MergeResult: Sendable, Equatable {
 /// - The same field changed differently: `policy` picks the value and whether the
 ///   conflict stays open.
 /// - A change against a delete: the change wins and the record stays.
-public enum ThreeWayMerge {
-    public static func merge(
+package enum ThreeWayMerge {
+    package static func merge(
         base: JSONObject?, local: JSONObject?, remote: JSONObject?, policy: ConflictPolicy,
         localChangedAt: Double? = nil, remoteChangedAt: Double? = nil
     ) -> MergeResult {

@@ -1,14 +1,14 @@
 /// One version of a record as the hub numbers it: its rev, and its fields or a
 /// tombstone. The hub's current version and a replica's base snapshot (the last
 /// version both sides agreed on) are both this.
-public struct VersionedRecord: Sendable, Equatable {
-    public var key: RecordKey
-    public var rev: String
-    public var deleted: Bool
+package struct VersionedRecord: Sendable, Equatable {
+    package var key: RecordKey
+    package var rev: String
+    package var deleted: Bool
     /// Empty for a tombstone.
-    public var fields: JSONObject
+    package var fields: JSONObject
 
-    public init(key: RecordKey, rev: String, deleted: Bool, fields: JSONObject) {
+    package init(key: RecordKey, rev: String, deleted: Bool, fields: JSONObject) {
         self.key = key
         self.rev = rev
         self.deleted = deleted
@@ -16,5 +16,5 @@ public struct VersionedRecord: Sendable, Equatable {
     }
 
     /// The fields, or nil for a tombstone: the form the three-way merge takes.
-    public var liveFields: JSONObject? { deleted ? nil : fields }
+    package var liveFields: JSONObject? { deleted ? nil : fields }
 }

@@ -12,15 +12,15 @@ import UnixSignals
 
 /// A start-up failure: one line for stderr, and whether it is the config's fault
 /// (exit 2) or the world's (exit 1).
-public struct DaemonStartError: Error, Sendable, CustomStringConvertible {
-    public var description: String
-    public var isConfigError: Bool
+package struct DaemonStartError: Error, Sendable, CustomStringConvertible {
+    package var description: String
+    package var isConfigError: Bool
 }
 
 /// Assembles `accordd`: the watcher, the sync loop, the feed, the control server and
 /// the signal handling, as services under one ServiceGroup.
-public enum Daemon {
-    public static func run(config: DaemonConfig, environment: [String: String]) async throws {
+package enum Daemon {
+    package static func run(config: DaemonConfig, environment: [String: String]) async throws {
         DaemonLogHandler.shared.withLock {
             $0 = (DaemonLogHandler.level(named: config.logLevel) ?? .info, DaemonLogHandler.Format(rawValue: config.logFormat) ?? .text)
         }

@@ -5,49 +5,49 @@ import AccordSync
 import TOMLKit
 
 /// The daemon's configuration, CONTRACT section 6, with its defaults.
-public struct DaemonConfig: Sendable, Equatable {
-    public var file: String
-    public var root = "/var/lib/accord/records"
-    public var remote = "http://127.0.0.1:8480"
-    public var tokenFile = ""
-    public var schemas = "/etc/accord/schemas"
-    public var state = "/var/lib/accord/state.db"
-    public var debounceMilliseconds = 5
-    public var rescanIntervalSeconds = 3600
-    public var conflictPolicy = ConflictPolicy.merge
-    public var maxRecordBytes = 1_048_576
-    public var maxDeletePercent = 50
-    public var ignore: [String] = []
-    public var retryBaseDelayMilliseconds = 100
-    public var retryMaxDelayMilliseconds = 30_000
-    public var controlSocket = "/run/accord/control.sock"
-    public var tlsCAFile = ""
-    public var tlsClientCertificate = ""
-    public var tlsClientKey = ""
-    public var metricsListen = ""
-    public var logLevel = "info"
-    public var logFormat = "text"
+package struct DaemonConfig: Sendable, Equatable {
+    package var file: String
+    package var root = "/var/lib/accord/records"
+    package var remote = "http://127.0.0.1:8480"
+    package var tokenFile = ""
+    package var schemas = "/etc/accord/schemas"
+    package var state = "/var/lib/accord/state.db"
+    package var debounceMilliseconds = 5
+    package var rescanIntervalSeconds = 3600
+    package var conflictPolicy = ConflictPolicy.merge
+    package var maxRecordBytes = 1_048_576
+    package var maxDeletePercent = 50
+    package var ignore: [String] = []
+    package var retryBaseDelayMilliseconds = 100
+    package var retryMaxDelayMilliseconds = 30_000
+    package var controlSocket = "/run/accord/control.sock"
+    package var tlsCAFile = ""
+    package var tlsClientCertificate = ""
+    package var tlsClientKey = ""
+    package var metricsListen = ""
+    package var logLevel = "info"
+    package var logFormat = "text"
     /// `file_mode`/`dir_mode` (CONTRACT 8.6); nil when the config does not set them.
-    public var fileMode: UInt32?
-    public var dirMode: UInt32?
+    package var fileMode: UInt32?
+    package var dirMode: UInt32?
 
-    public static let defaultPath = "/etc/accord/accordd.toml"
-    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error"]
+    package static let defaultPath = "/etc/accord/accordd.toml"
+    package static let logLevels = ["trace", "debug", "info", "notice", "warning", "error"]
 
-    public init(file: String) {
+    package init(file: String) {
         self.file = file
     }
 }
 
 /// Reads `accordd.toml`: an unknown key, a wrong type or a bad value stops start-up
 /// (and a reload) with one line naming the key and the file.
-public enum DaemonConfigLoader {
+package enum DaemonConfigLoader {
     static let topKeys: Set<String> = [
         "root", "remote", "token_file", "schemas", "state", "debounce_ms", "rescan_interval_s", "conflict_policy", "max_record_bytes",
         "max_delete_percent", "ignore", "file_mode", "dir_mode", "retry", "control", "tls", "metrics", "log",
     ]
 
-    public static func load(_ path: String) throws(ConfigError) -> DaemonConfig {
+    package static func load(_ path: String) throws(ConfigError) -> DaemonConfig {
         let bytes: [UInt8]
         do {
             bytes = try FileReader.readRegularFile(path, maxBytes: 1 << 20)
@@ -57,7 +57,7 @@ public enum DaemonConfigLoader {
         return try parse(String(decoding: bytes, as: UTF8.self), file: path)
     }
 
-    public static func parse(_ text: String, file: String) throws(ConfigError) -> DaemonConfig {
+    package static func parse(_ text: String, file: String) throws(ConfigError) -> DaemonConfig {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

@@ -8,34 +8,34 @@ import Synchronization
 /// Logs to stderr one line per message: with a journald priority prefix (`<6>`), so
 /// journald files each line at its level, or as JSON lines for log shippers. The
 /// level is shared by every logger and changes on reload.
-public struct DaemonLogHandler: LogHandler {
-    public enum Format: String, Sendable {
+package struct DaemonLogHandler: LogHandler {
+    package enum Format: String, Sendable {
         case text
         case json
     }
 
     /// The level and format every handler reads: SIGHUP changes them in one place.
-    public static let shared = Mutex<(level: Logger.Level, format: Format)>((.info, .text))
+    package static let shared = Mutex<(level: Logger.Level, format: Format)>((.info, .text))
 
-    public var metadata: Logger.Metadata = [:]
-    public let label: String
+    package var metadata: Logger.Metadata = [:]
+    package let label: String
 
-    public init(label: String) {
+    package init(label: String) {
         self.label = label
     }
 
-    public var logLevel: Logger.Level {
+    package var logLevel: Logger.Level {
         get { Self.shared.withLock { $0.level } }
         set { Self.shared.withLock { $0.level = newValue } }
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
     /// The contract's level names (syslog's): notice and warning map to swift-log's.
-    public static func level(named name: String) -> Logger.Level? {
+    package static func level(named name: String) -> Logger.Level? {
         switch name {
         case "trace": .trace
         case "debug": .debug
@@ -47,7 +47,7 @@ public struct DaemonLogHandler: LogHandler {
         }
     }
 
-    public func log(
+    package func log(
         level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String, file: String, function: String, line: UInt
     ) {
         let format = Self.shared.withLock { $0.format }

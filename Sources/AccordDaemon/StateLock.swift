@@ -8,16 +8,16 @@ import AccordCore
 /// so a second daemon on the same state database (or control socket) stops at start
 /// instead of corrupting the first one's work. The kernel drops it when we die, so a
 /// crash never leaves a stale lock behind.
-public final class StateLock: Sendable {
-    public let path: String
+package final class StateLock: Sendable {
+    package let path: String
     private let descriptor: Int32
 
-    public struct Busy: Error, Sendable, CustomStringConvertible {
-        public var description: String
+    package struct Busy: Error, Sendable, CustomStringConvertible {
+        package var description: String
     }
 
     /// - Parameter what: how the resource is named in the message.
-    public init(path: String, what: String) throws(Busy) {
+    package init(path: String, what: String) throws(Busy) {
         self.path = path
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else {

@@ -3,20 +3,20 @@
 #endif
 
 /// Why a file could not be read, in words a user can act on.
-public struct FileReadError: Error, Sendable, CustomStringConvertible {
-    public var path: String
-    public var reason: String
+package struct FileReadError: Error, Sendable, CustomStringConvertible {
+    package var path: String
+    package var reason: String
     /// Set when the file was refused for its size (in bytes), so callers can name their limit.
-    public var tooLargeSize: Int? = nil
+    package var tooLargeSize: Int? = nil
 
-    public var description: String { "\(path): \(reason)" }
+    package var description: String { "\(path): \(reason)" }
 }
 
 /// Reads whole files with plain syscalls: no Foundation bridging on the hot path of a
 /// scan, and a refusal to open anything but a regular file (a FIFO named `x.json` must
 /// not hang the daemon).
-public enum FileReader {
-    public static func readRegularFile(_ path: String, maxBytes: Int = Int.max) throws(FileReadError) -> [UInt8] {
+package enum FileReader {
+    package static func readRegularFile(_ path: String, maxBytes: Int = Int.max) throws(FileReadError) -> [UInt8] {
         var before = stat()
         guard stat(path, &before) == 0 else {
             let code = errno
@@ -38,7 +38,7 @@ public enum FileReader {
 
     /// Reads the whole of an open file (`path` only names it in errors); refuses
     /// anything but a regular file.
-    public static func read(descriptor fd: Int32, path: String, maxBytes: Int = Int.max) throws(FileReadError) -> [UInt8] {
+    package static func read(descriptor fd: Int32, path: String, maxBytes: Int = Int.max) throws(FileReadError) -> [UInt8] {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw FileReadError(path: path, reason: "cannot stat: \(errnoText())") }
         guard info.st_mode & S_IFMT == S_IFREG else {

@@ -6,31 +6,31 @@ import AccordCore
 
 /// A record file found under a root, with the stat facts a scan compares against its
 /// index to skip unchanged files.
-public struct WalkedFile: Sendable, Hashable {
+package struct WalkedFile: Sendable, Hashable {
     /// Relative to the root, `/`-separated.
-    public var relativePath: String
-    public var size: Int
-    public var modifiedNanos: Int64
-    public var inode: UInt64
+    package var relativePath: String
+    package var size: Int
+    package var modifiedNanos: Int64
+    package var inode: UInt64
 }
 
 /// Walks a root for record files, applying the ignore rules, never following symlinks
 /// (a link inside the root is reached through its target; one leading out is reported).
-public struct RecordTreeWalker {
-    public var ignore: IgnoreRules
+package struct RecordTreeWalker {
+    package var ignore: IgnoreRules
 
-    public init(ignore: IgnoreRules = IgnoreRules()) {
+    package init(ignore: IgnoreRules = IgnoreRules()) {
         self.ignore = ignore
     }
 
-    public struct Result: Sendable {
-        public var files: [WalkedFile] = []
+    package struct Result: Sendable {
+        package var files: [WalkedFile] = []
         /// Paths here are `displayRoot`-prefixed, as given by the caller.
-        public var problems: [RecordProblem] = []
+        package var problems: [RecordProblem] = []
     }
 
     /// `root` is a folder; `displayRoot` is how paths are shown in problems.
-    public func walk(root: String, displayRoot: String? = nil) -> Result {
+    package func walk(root: String, displayRoot: String? = nil) -> Result {
         var result = Result()
         let shown = displayRoot ?? root
         guard let realRoot = realPath(root) else {

@@ -5,32 +5,32 @@ import AccordCore
 #endif
 
 /// What a validation run found.
-public struct ValidationReport: Sendable {
-    public var filesChecked = 0
+package struct ValidationReport: Sendable {
+    package var filesChecked = 0
     /// Records that parsed, carry a unique identity and pass their schema.
-    public var validRecords: [LocatedRecord] = []
+    package var validRecords: [LocatedRecord] = []
     /// Sorted by path, line, column.
-    public var problems: [RecordProblem] = []
+    package var problems: [RecordProblem] = []
 
-    public var isValid: Bool { problems.isEmpty }
+    package var isValid: Bool { problems.isEmpty }
 }
 
 /// Reads record files and folders and checks everything CONTRACT section 2 asks of
 /// them: JSON syntax, identity, schema, uniqueness of `kind/id`, size, symlinks.
 /// The deciding is `AccordCore`'s; this is the shell that reads the files.
-public struct RecordValidator: Sendable {
-    public var schemas: SchemaSet
-    public var ignore: IgnoreRules
-    public var maxRecordBytes: Int
+package struct RecordValidator: Sendable {
+    package var schemas: SchemaSet
+    package var ignore: IgnoreRules
+    package var maxRecordBytes: Int
 
-    public init(schemas: SchemaSet, ignore: IgnoreRules = IgnoreRules(), maxRecordBytes: Int = RecordFileParser.defaultMaxRecordBytes) {
+    package init(schemas: SchemaSet, ignore: IgnoreRules = IgnoreRules(), maxRecordBytes: Int = RecordFileParser.defaultMaxRecordBytes) {
         self.schemas = schemas
         self.ignore = ignore
         self.maxRecordBytes = maxRecordBytes
     }
 
     /// Each path is a record file or a folder (walked recursively). Paths are shown as given.
-    public func validate(paths: [String]) -> ValidationReport {
+    package func validate(paths: [String]) -> ValidationReport {
         var report = ValidationReport()
         var parsed: [(record: LocatedRecord, text: [UInt8], isJSONL: Bool)] = []
         var seenFiles = Set<String>()

@@ -5,12 +5,12 @@ import AccordCore
 #endif
 
 /// Loads every `<kind>.schema.json` of a folder into a `SchemaSet`.
-public enum SchemaDirectory {
+package enum SchemaDirectory {
     /// Where schemas are looked for when none is named: the installed folder, then the
     /// checkout's `config/schemas` (found from the working directory).
-    public static let installed = "/etc/accord/schemas"
+    package static let installed = "/etc/accord/schemas"
 
-    public static func load(_ directory: String) throws(SchemaLoadError) -> SchemaSet {
+    package static func load(_ directory: String) throws(SchemaLoadError) -> SchemaSet {
         guard let dir = opendir(directory) else {
             throw SchemaLoadError(message: "cannot open schema folder \(directory): \(FileReader.errnoText()); pass --schemas DIR")
         }
@@ -43,7 +43,7 @@ public enum SchemaDirectory {
 
     /// The folder to use when the user named none: the installed one if present,
     /// else `config/schemas` under the working directory or one of its parents.
-    public static func defaultDirectory(workingDirectory: String) -> String? {
+    package static func defaultDirectory(workingDirectory: String) -> String? {
         if isDirectory(installed) { return installed }
         var folder = workingDirectory
         while true {
@@ -60,7 +60,7 @@ public enum SchemaDirectory {
     }
 }
 
-public struct SchemaLoadError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
+package struct SchemaLoadError: Error, Sendable, CustomStringConvertible {
+    package var message: String
+    package var description: String { message }
 }

@@ -8,8 +8,8 @@ import Synchronization
 /// An HTTP client on libcurl's multi interface: one thread drives every transfer, so
 /// many requests run concurrently without a thread each, connections are reused
 /// (keep-alive), and HTTP/2 streams share a connection when the server offers it.
-public final class HTTPClient: Sendable {
-    public let options: HTTPClientOptions
+package final class HTTPClient: Sendable {
+    package let options: HTTPClientOptions
     private let multi: MultiHandle
     private let state = Mutex(State())
     private let thread = Mutex<pthread_t?>(nil)
@@ -33,7 +33,7 @@ public final class HTTPClient: Sendable {
         }
     }
 
-    public init(options: HTTPClientOptions = HTTPClientOptions()) {
+    package init(options: HTTPClientOptions = HTTPClientOptions()) {
         self.options = options
         multi = MultiHandle()
         let context = Unmanaged.passRetained(self).toOpaque()
@@ -51,7 +51,7 @@ public final class HTTPClient: Sendable {
 
     /// Sends a request and returns the whole response. Task cancellation aborts the
     /// transfer and throws `HTTPClientError.cancelled`.
-    public func send(_ request: HTTPRequest) async throws(HTTPClientError) -> HTTPResponse {
+    package func send(_ request: HTTPRequest) async throws(HTTPClientError) -> HTTPResponse {
         let transfer = Transfer(request: request, options: options)
         do {
             return try await withTaskCancellationHandler {
@@ -82,7 +82,7 @@ public final class HTTPClient: Sendable {
     }
 
     /// Aborts every transfer (they throw `.shutDown`) and stops the loop thread.
-    public func shutdown() {
+    package func shutdown() {
         state.withLock { $0.shuttingDown = true }
         curl_multi_wakeup(multi.pointer)
         if let handle = thread.withLock({ state -> pthread_t? in

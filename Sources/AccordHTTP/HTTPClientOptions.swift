@@ -1,27 +1,27 @@
 /// Settings shared by every request of one client.
-public struct HTTPClientOptions: Sendable {
-    public var connectTimeoutSeconds: Double = 10
+package struct HTTPClientOptions: Sendable {
+    package var connectTimeoutSeconds: Double = 10
     /// The whole request, unless the request sets its own.
-    public var totalTimeoutSeconds: Double = 60
+    package var totalTimeoutSeconds: Double = 60
     /// A transfer slower than `lowSpeedBytesPerSecond` for `lowSpeedSeconds` is dropped.
-    public var lowSpeedBytesPerSecond = 1
-    public var lowSpeedSeconds = 30
-    public var maxResponseBytes = 64 << 20
+    package var lowSpeedBytesPerSecond = 1
+    package var lowSpeedSeconds = 30
+    package var maxResponseBytes = 64 << 20
     /// When set, a dead link fails requests within about this long: data sent and not
     /// acknowledged for it (TCP_USER_TIMEOUT) fails the connection, and idle kept-alive
     /// connections are probed (TCP keepalive after 15 s, every 5 s). Unlike a
     /// low-speed limit, a slow but live server never trips it.
-    public var deadLinkSeconds: Double?
+    package var deadLinkSeconds: Double?
     /// Connect over this Unix socket instead of TCP (the URL's host is then only a name).
-    public var unixSocketPath: String?
-    public var tls = TLSOptions()
+    package var unixSocketPath: String?
+    package var tls = TLSOptions()
     /// Use HTTP/2 when the server offers it (TLS with ALPN, or prior knowledge for h2c).
-    public var http2 = HTTP2Mode.whenOffered
-    public var userAgent = "accord"
+    package var http2 = HTTP2Mode.whenOffered
+    package var userAgent = "accord"
 
-    public init() {}
+    package init() {}
 
-    public enum HTTP2Mode: Sendable {
+    package enum HTTP2Mode: Sendable {
         /// HTTP/2 over TLS when ALPN agrees, HTTP/1.1 otherwise.
         case whenOffered
         /// Cleartext HTTP/2 without upgrade (the server must speak it).
@@ -29,14 +29,14 @@ public struct HTTPClientOptions: Sendable {
         case never
     }
 
-    public struct TLSOptions: Sendable {
+    package struct TLSOptions: Sendable {
         /// PEM bundle of CAs to trust instead of the system's.
-        public var caFile: String?
-        public var clientCertificate: String?
-        public var clientKey: String?
+        package var caFile: String?
+        package var clientCertificate: String?
+        package var clientKey: String?
         /// Off only when the config says so; the caller must warn.
-        public var verifyPeer = true
+        package var verifyPeer = true
 
-        public init() {}
+        package init() {}
     }
 }

@@ -1,17 +1,17 @@
 /// One HTTP request to send. Header names keep the case given; bodies are bytes.
-public struct HTTPRequest: Sendable {
-    public var method: String
-    public var url: String
-    public var headers: [(String, String)]
-    public var body: [UInt8]?
+package struct HTTPRequest: Sendable {
+    package var method: String
+    package var url: String
+    package var headers: [(String, String)]
+    package var body: [UInt8]?
     /// Overrides the client's total timeout for this request (a long-poll needs longer).
-    public var timeoutSeconds: Double?
+    package var timeoutSeconds: Double?
     /// A long-poll: the server is silent on purpose until it has news, so the
     /// low-speed check (which would also wake the client every second) is off; the
     /// total timeout still bounds it.
-    public var isLongPoll = false
+    package var isLongPoll = false
 
-    public init(method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8]? = nil, timeoutSeconds: Double? = nil) {
+    package init(method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8]? = nil, timeoutSeconds: Double? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -22,28 +22,28 @@ public struct HTTPRequest: Sendable {
 
 /// A complete response. Header names are lower-cased; repeated headers are joined
 /// with ", " as HTTP allows.
-public struct HTTPResponse: Sendable {
-    public var status: Int
-    public var headers: [String: String]
-    public var body: [UInt8]
+package struct HTTPResponse: Sendable {
+    package var status: Int
+    package var headers: [String: String]
+    package var body: [UInt8]
     /// 1.1 or 2.
-    public var httpVersion: String
+    package var httpVersion: String
     /// Connections this request had to open (0 when it reused one): keep-alive at work.
-    public var newConnections = 0
+    package var newConnections = 0
 
-    public init(status: Int, headers: [String: String], body: [UInt8], httpVersion: String) {
+    package init(status: Int, headers: [String: String], body: [UInt8], httpVersion: String) {
         self.status = status
         self.headers = headers
         self.body = body
         self.httpVersion = httpVersion
     }
 
-    public func header(_ name: String) -> String? { headers[name.lowercased()] }
-    public var text: String { String(decoding: body, as: UTF8.self) }
+    package func header(_ name: String) -> String? { headers[name.lowercased()] }
+    package var text: String { String(decoding: body, as: UTF8.self) }
 }
 
 /// Why a request got no response. Each case says whether a retry may help.
-public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Could not connect, connection reset, DNS failure, TLS failure...: `code` is libcurl's.
     case transport(code: Int, message: String)
     case timedOut(message: String)
@@ -54,7 +54,7 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
     case shutDown
     case invalidRequest(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .transport(let code, let message): "transport error \(code): \(message)"
         case .timedOut(let message): "timed out: \(message)"
@@ -66,7 +66,7 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
     }
 
     /// Network trouble that may pass: worth retrying with backoff.
-    public var isTransient: Bool {
+    package var isTransient: Bool {
         switch self {
         case .transport, .timedOut: true
         case .responseTooLarge, .cancelled, .shutDown, .invalidRequest: false

@@ -3,18 +3,18 @@ import AccordCore
 import TOMLKit
 
 /// The hub's configuration (CONTRACT section 3): TOML, with flags overriding it.
-public struct HubConfig: Sendable {
-    public var listen = ListenAddress(host: "127.0.0.1", port: 8480)
+package struct HubConfig: Sendable {
+    package var listen = ListenAddress(host: "127.0.0.1", port: 8480)
     /// A SQLite path, or (later) a postgres:// URL.
-    public var db = "/var/lib/accord/hub.db"
-    public var schemas = "/etc/accord/schemas"
-    public var maxBodyBytes = 1_048_576
-    public var tokens: [TokenTable.Entry] = []
+    package var db = "/var/lib/accord/hub.db"
+    package var schemas = "/etc/accord/schemas"
+    package var maxBodyBytes = 1_048_576
+    package var tokens: [TokenTable.Entry] = []
 
-    public init() {}
+    package init() {}
 
     /// Reads a TOML file's text. Unknown keys and wrong types are errors naming the key.
-    public static func parse(_ text: String, file: String) throws(ConfigError) -> HubConfig {
+    package static func parse(_ text: String, file: String) throws(ConfigError) -> HubConfig {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

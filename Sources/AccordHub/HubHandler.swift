@@ -5,7 +5,7 @@ import Synchronization
 /// Protocol v1 (CONTRACT section 3) as one function from request to response, apart
 /// from any HTTP library: routing, auth, preconditions, validation, idempotency and
 /// the changes feed. The server shell only moves bytes in and out.
-public final class HubHandler: Sendable {
+package final class HubHandler: Sendable {
     let storage: any HubStorage
     let schemas: SchemaSet
     let tokens: TokenTable
@@ -15,11 +15,11 @@ public final class HubHandler: Sendable {
     let logger: Logger
     private let ready = Mutex(false)
 
-    public static let maxWaitSeconds = 60
-    public static let defaultLimit = 1000
-    public static let maxLimit = 10_000
+    package static let maxWaitSeconds = 60
+    package static let defaultLimit = 1000
+    package static let maxLimit = 10_000
 
-    public init(storage: any HubStorage, schemas: SchemaSet, tokens: TokenTable, maxBodyBytes: Int, logger: Logger) {
+    package init(storage: any HubStorage, schemas: SchemaSet, tokens: TokenTable, maxBodyBytes: Int, logger: Logger) {
         self.storage = storage
         self.schemas = schemas
         self.tokens = tokens
@@ -28,18 +28,18 @@ public final class HubHandler: Sendable {
     }
 
     /// Readiness for `/v1/health`: true once storage is open, false again while draining.
-    public func setReady(_ value: Bool) async throws {
+    package func setReady(_ value: Bool) async throws {
         if value { notifier.published(try await storage.lastSeq()) }
         ready.withLock { $0 = value }
     }
 
     /// Shutting down: health reports 503 and every long-poll returns now.
-    public func drain() async {
+    package func drain() async {
         ready.withLock { $0 = false }
         notifier.drain()
     }
 
-    public func handle(_ request: HubRequest) async -> HubResponse {
+    package func handle(_ request: HubRequest) async -> HubResponse {
         // Split first, then decode: an encoded slash (%2F) stays inside its segment.
         let segments = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map {
             PercentDecoding.decode(String($0))
@@ -166,7 +166,7 @@ public final class HubHandler: Sendable {
                 material.append(0)
             }
             material.append(contentsOf: request.body)
-            idempotency = (idempotencyKey, SHA256.hex(material))
+            idempotency = (idempotencyKey, ContentHash.hex(material))
             guard gate.enter(idempotencyKey) else {
                 return .problem(
                     409, "Request in progress", "a request with this Idempotency-Key is still being processed; retry shortly", headers: [("Retry-After", "1")])

@@ -8,14 +8,14 @@ import ServiceLifecycle
 
 /// The HTTP shell around `HubHandler`: Hummingbird moves bytes in and out, every
 /// decision is the handler's. Runs until SIGTERM or SIGINT, then drains.
-public struct HubServer: Sendable {
-    public let handler: HubHandler
-    public let address: ListenAddress
-    public let logger: Logger
+package struct HubServer: Sendable {
+    package let handler: HubHandler
+    package let address: ListenAddress
+    package let logger: Logger
     /// systemd readiness (`READY=1` once listening and the database answers) and watchdog.
-    public let notifier: SystemdNotifier
+    package let notifier: SystemdNotifier
 
-    public init(handler: HubHandler, address: ListenAddress, logger: Logger, notifier: SystemdNotifier = .fromEnvironment()) {
+    package init(handler: HubHandler, address: ListenAddress, logger: Logger, notifier: SystemdNotifier = .fromEnvironment()) {
         self.handler = handler
         self.address = address
         self.logger = logger
@@ -24,7 +24,7 @@ public struct HubServer: Sendable {
 
     /// Serves until a shutdown signal; `onListening` gets the bound address (the real
     /// port when 0 was asked for).
-    public func run(onListening: @escaping @Sendable (ListenAddress) -> Void = { _ in }) async throws {
+    package func run(onListening: @escaping @Sendable (ListenAddress) -> Void = { _ in }) async throws {
         let handler = self.handler
         let logger = self.logger
         let address = self.address

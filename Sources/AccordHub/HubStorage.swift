@@ -1,16 +1,16 @@
 import AccordCore
 
 /// The hub's current version of one record: live, or a tombstone.
-public struct StoredRecord: Sendable, Equatable {
-    public var key: RecordKey
-    public var rev: String
+package struct StoredRecord: Sendable, Equatable {
+    package var key: RecordKey
+    package var rev: String
     /// The change sequence number of this version.
-    public var seq: Int64
-    public var deleted: Bool
+    package var seq: Int64
+    package var deleted: Bool
     /// The record's fields as compact JSON text (empty object for a tombstone).
-    public var fieldsJSON: String
+    package var fieldsJSON: String
 
-    public init(key: RecordKey, rev: String, seq: Int64, deleted: Bool, fieldsJSON: String) {
+    package init(key: RecordKey, rev: String, seq: Int64, deleted: Bool, fieldsJSON: String) {
         self.key = key
         self.rev = rev
         self.seq = seq
@@ -20,26 +20,26 @@ public struct StoredRecord: Sendable, Equatable {
 }
 
 /// One entry of the changes feed: the latest version of a record.
-public struct ChangeEntry: Sendable, Equatable {
-    public var seq: Int64
-    public var key: RecordKey
-    public var rev: String
-    public var deleted: Bool
+package struct ChangeEntry: Sendable, Equatable {
+    package var seq: Int64
+    package var key: RecordKey
+    package var rev: String
+    package var deleted: Bool
 }
 
 /// One revision in a record's history.
-public struct RevisionEntry: Sendable, Equatable {
-    public var rev: String
-    public var seq: Int64
-    public var deleted: Bool
-    public var fieldsJSON: String
+package struct RevisionEntry: Sendable, Equatable {
+    package var rev: String
+    package var seq: Int64
+    package var deleted: Bool
+    package var fieldsJSON: String
     /// Seconds since 1970.
-    public var createdAt: Double
+    package var createdAt: Double
 }
 
 /// What a write asks for: the precondition and the new state.
-public struct WriteRequest: Sendable {
-    public enum Precondition: Sendable, Equatable {
+package struct WriteRequest: Sendable {
+    package enum Precondition: Sendable, Equatable {
         /// `If-Match`: the current rev (live or tombstone) must be one of these; `*` is any live version.
         case ifMatch([String])
         case ifMatchAny
@@ -47,18 +47,18 @@ public struct WriteRequest: Sendable {
         case ifNoneMatch
     }
 
-    public enum Change: Sendable, Equatable {
+    package enum Change: Sendable, Equatable {
         case put(fieldsJSON: String)
         case delete
     }
 
-    public var key: RecordKey
-    public var precondition: Precondition
-    public var change: Change
+    package var key: RecordKey
+    package var precondition: Precondition
+    package var change: Change
     /// With the fingerprint of the whole request, for replays.
-    public var idempotency: (key: String, fingerprint: String)?
+    package var idempotency: (key: String, fingerprint: String)?
 
-    public init(key: RecordKey, precondition: Precondition, change: Change, idempotency: (key: String, fingerprint: String)? = nil) {
+    package init(key: RecordKey, precondition: Precondition, change: Change, idempotency: (key: String, fingerprint: String)? = nil) {
         self.key = key
         self.precondition = precondition
         self.change = change
@@ -67,19 +67,19 @@ public struct WriteRequest: Sendable {
 }
 
 /// The response a write produced, as stored for idempotent replays.
-public struct StoredResponse: Sendable, Equatable {
-    public var status: Int
-    public var etag: String?
-    public var body: String
+package struct StoredResponse: Sendable, Equatable {
+    package var status: Int
+    package var etag: String?
+    package var body: String
 
-    public init(status: Int, etag: String?, body: String) {
+    package init(status: Int, etag: String?, body: String) {
         self.status = status
         self.etag = etag
         self.body = body
     }
 }
 
-public enum WriteOutcome: Sendable, Equatable {
+package enum WriteOutcome: Sendable, Equatable {
     case created(StoredRecord)
     case updated(StoredRecord)
     case deleted(StoredRecord)
@@ -105,7 +105,7 @@ extension WriteOutcome {
 /// Where the hub keeps records, their history and the changes feed. Every method is
 /// atomic; a write that returns has been made durable (it survives `kill -9`).
 /// SQLite is the default; a PostgreSQL implementation is planned.
-public protocol HubStorage: Sendable {
+package protocol HubStorage: Sendable {
     func record(_ key: RecordKey) async throws -> StoredRecord?
 
     /// Applies `request` in one transaction: checks the idempotency key, then the

@@ -6,15 +6,8 @@ import AccordCore
 enum RevisionID {
     static func next(after parent: String?, deleted: Bool, fieldsJSON: String) -> String {
         let generation = (parent.flatMap(generation(of:)) ?? 0) + 1
-        var hasher = SHA256()
-        hasher.update((parent ?? "").utf8)
-        hasher.update([0, deleted ? 1 : 0])
-        hasher.update(fieldsJSON.utf8)
-        let digest = hasher.finalize().prefix(8).map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
-        }.joined()
-        return "\(generation)-\(digest)"
+        let material = Array((parent ?? "").utf8) + [0, deleted ? 1 : 0] + Array(fieldsJSON.utf8)
+        return "\(generation)-\(ContentHash.hex(material).prefix(16))"
     }
 
     static func generation(of rev: String) -> Int? {

@@ -3,7 +3,7 @@ import GRDB
 
 /// `HubStorage` on one SQLite file through GRDB: WAL mode, `synchronous = FULL`, one
 /// transaction per write, so an acknowledged write is on disk before the response.
-public final class SQLiteHubStorage: HubStorage {
+package final class SQLiteHubStorage: HubStorage {
     private let pool: DatabasePool
     private let writer: GroupCommit<PendingWrite, WriteOutcome>
     private let cache = RecordCache()
@@ -13,7 +13,7 @@ public final class SQLiteHubStorage: HubStorage {
         var respond: @Sendable (WriteOutcome) -> StoredResponse
     }
 
-    public init(path: String) throws {
+    package init(path: String) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: configuration)
@@ -35,13 +35,13 @@ public final class SQLiteHubStorage: HubStorage {
     }
 
     /// The writer's `PRAGMA synchronous` (2 is FULL), for tests.
-    public func synchronousMode() throws -> Int {
+    package func synchronousMode() throws -> Int {
         try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// Reads run synchronously on the caller's thread: one indexed row costs less than
     /// the two thread hops of GRDB's async API.
-    public func record(_ key: RecordKey) async throws -> StoredRecord? {
+    package func record(_ key: RecordKey) async throws -> StoredRecord? {
         let (cached, generation) = cache.lookup(key)
         if let cached { return cached }
         guard let stored = try readNow({ db in try Self.current(db, key) }) else { return nil }
@@ -51,7 +51,7 @@ public final class SQLiteHubStorage: HubStorage {
 
     /// Concurrent writes share a transaction and its fsync (group commit); each is
     /// acknowledged only after that commit.
-    public func write(_ request: WriteRequest, respond: @escaping @Sendable (WriteOutcome) -> StoredResponse) async throws -> WriteOutcome {
+    package func write(_ request: WriteRequest, respond: @escaping @Sendable (WriteOutcome) -> StoredResponse) async throws -> WriteOutcome {
         try await writer.submit(PendingWrite(request: request, respond: respond))
     }
 
@@ -129,7 +129,7 @@ public final class SQLiteHubStorage: HubStorage {
         return StoredRecord(key: key, rev: row["rev"], seq: row["seq"], deleted: row["deleted"], fieldsJSON: row["fields"])
     }
 
-    public func changes(since: Int64, limit: Int) async throws -> [ChangeEntry] {
+    package func changes(since: Int64, limit: Int) async throws -> [ChangeEntry] {
         try readNow { db in
             try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT seq, kind, id, rev, deleted FROM records WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [since, limit]
@@ -139,11 +139,11 @@ public final class SQLiteHubStorage: HubStorage {
         }
     }
 
-    public func lastSeq() async throws -> Int64 {
+    package func lastSeq() async throws -> Int64 {
         try readNow { db in try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(seq), 0) FROM revisions")) ?? 0 }
     }
 
-    public func revisions(_ key: RecordKey) async throws -> [RevisionEntry] {
+    package func revisions(_ key: RecordKey) async throws -> [RevisionEntry] {
         try await pool.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT rev, seq, deleted, fields, created_at FROM revisions WHERE kind = ? AND id = ? ORDER BY seq DESC",
@@ -154,7 +154,7 @@ public final class SQLiteHubStorage: HubStorage {
         }
     }
 
-    public func purgeIdempotencyKeys(olderThan age: Double) async throws {
+    package func purgeIdempotencyKeys(olderThan age: Double) async throws {
         let cutoff = Timestamp.now() - age
         try await pool.write { db in try db.execute(sql: "DELETE FROM idempotency WHERE created_at < ?", arguments: [cutoff]) }
     }

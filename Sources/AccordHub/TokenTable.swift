@@ -1,18 +1,18 @@
 import AccordCore
 
 /// The bearer tokens a hub accepts, kept only as SHA-256 digests.
-public struct TokenTable: Sendable {
-    public enum Access: String, Sendable {
+package struct TokenTable: Sendable {
+    package enum Access: String, Sendable {
         case readWrite = "rw"
         case readOnly = "ro"
     }
 
-    public struct Entry: Sendable, Equatable {
-        public var name: String
-        public var sha256: String
-        public var access: Access
+    package struct Entry: Sendable, Equatable {
+        package var name: String
+        package var sha256: String
+        package var access: Access
 
-        public init(name: String, sha256: String, access: Access) {
+        package init(name: String, sha256: String, access: Access) {
             self.name = name
             self.sha256 = sha256.lowercased()
             self.access = access
@@ -21,16 +21,16 @@ public struct TokenTable: Sendable {
 
     private let bySHA256: [String: Entry]
 
-    public init(_ entries: [Entry]) {
+    package init(_ entries: [Entry]) {
         var table: [String: Entry] = [:]
         for entry in entries { table[entry.sha256] = entry }
         bySHA256 = table
     }
 
     /// No tokens: the hub is open (it then refuses to listen beyond loopback).
-    public var isOpen: Bool { bySHA256.isEmpty }
+    package var isOpen: Bool { bySHA256.isEmpty }
 
-    public func entry(forToken token: String) -> Entry? {
-        bySHA256[SHA256.hex(token)]
+    package func entry(forToken token: String) -> Entry? {
+        bySHA256[ContentHash.hex(token)]
     }
 }

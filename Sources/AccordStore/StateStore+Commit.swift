@@ -2,7 +2,7 @@ import AccordCore
 import GRDB
 
 /// One durable change of a step, as the engine's applier hands it over.
-public enum StoreWrite: Sendable, Equatable {
+package enum StoreWrite: Sendable, Equatable {
     case saveBase(BaseSnapshot)
     case enqueue(key: RecordKey, kind: OutboxOperation.Kind, baseRev: String?, fields: JSONObject?, changedAt: Double)
     case dropOperation(OutboxOperation)
@@ -19,7 +19,7 @@ public enum StoreWrite: Sendable, Equatable {
 extension StateStore {
     /// Commits `writes` in one transaction (one fsync): a step's state moves as a whole
     /// or not at all, whatever moment a `kill -9` picks.
-    public func commit(_ writes: [StoreWrite]) throws {
+    package func commit(_ writes: [StoreWrite]) throws {
         guard !writes.isEmpty else { return }
         let bound = maxEvents
         try pool.write { db in

@@ -2,17 +2,17 @@ import AccordCore
 import GRDB
 
 /// A hub change that could not be applied to the root yet, and when to try again.
-public struct UnappliedChange: Sendable, Equatable {
-    public var key: RecordKey
+package struct UnappliedChange: Sendable, Equatable {
+    package var key: RecordKey
     /// The rev the feed announced (the hub may hold a newer one by the next try).
-    public var rev: String
-    public var attempts: Int
-    public var nextAttemptAt: Double
-    public var lastError: String
+    package var rev: String
+    package var attempts: Int
+    package var nextAttemptAt: Double
+    package var lastError: String
     /// When it first failed.
-    public var since: Double
+    package var since: Double
 
-    public init(key: RecordKey, rev: String, attempts: Int, nextAttemptAt: Double, lastError: String, since: Double) {
+    package init(key: RecordKey, rev: String, attempts: Int, nextAttemptAt: Double, lastError: String, since: Double) {
         self.key = key
         self.rev = rev
         self.attempts = attempts
@@ -26,7 +26,7 @@ public struct UnappliedChange: Sendable, Equatable {
 /// cannot be applied now (the feed never stops on one record) without losing it.
 extension StateStore {
     /// Records a failed attempt at `key` (the first, or attempt number `attempts`).
-    public func markUnapplied(_ key: RecordKey, rev: String, attempts: Int, nextAttemptAt: Double, error: String, now: Double) throws {
+    package func markUnapplied(_ key: RecordKey, rev: String, attempts: Int, nextAttemptAt: Double, error: String, now: Double) throws {
         try pool.write { db in try Self.markUnapplied(db, key, rev: rev, attempts: attempts, nextAttemptAt: nextAttemptAt, error: error, now: now) }
     }
 
@@ -41,27 +41,27 @@ extension StateStore {
     }
 
     /// The keys of every unapplied change.
-    public func unappliedKeys() throws -> Set<RecordKey> {
+    package func unappliedKeys() throws -> Set<RecordKey> {
         try pool.read { db in
             Set(try Row.fetchAll(db, sql: "SELECT kind, id FROM unapplied").map { RecordKey(kind: $0["kind"], id: $0["id"]) })
         }
     }
 
     /// The change to `key` is applied (or superseded by one that was).
-    public func clearUnapplied(_ key: RecordKey) throws {
+    package func clearUnapplied(_ key: RecordKey) throws {
         try pool.write { db in
             try db.cachedStatement(sql: "DELETE FROM unapplied WHERE kind = ? AND id = ?").execute(arguments: [key.kind, key.id])
         }
     }
 
-    public func unapplied(_ key: RecordKey) throws -> UnappliedChange? {
+    package func unapplied(_ key: RecordKey) throws -> UnappliedChange? {
         try pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM unapplied WHERE kind = ? AND id = ?", arguments: [key.kind, key.id]).map(Self.unappliedChange)
         }
     }
 
     /// Those whose retry time has come, oldest first.
-    public func dueUnapplied(now: Double, limit: Int) throws -> [UnappliedChange] {
+    package func dueUnapplied(now: Double, limit: Int) throws -> [UnappliedChange] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM unapplied WHERE next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?", arguments: [now, limit])
                 .map(Self.unappliedChange)
@@ -69,19 +69,19 @@ extension StateStore {
     }
 
     /// Every one, for status (bounded by `limit`), and how many there are.
-    public func unappliedChanges(limit: Int) throws -> (list: [UnappliedChange], count: Int) {
+    package func unappliedChanges(limit: Int) throws -> (list: [UnappliedChange], count: Int) {
         try pool.read { db in
             let list = try Row.fetchAll(db, sql: "SELECT * FROM unapplied ORDER BY kind, id LIMIT ?", arguments: [limit]).map(Self.unappliedChange)
             return (list, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM unapplied") ?? 0)
         }
     }
 
-    public func nextUnappliedTime() throws -> Double? {
+    package func nextUnappliedTime() throws -> Double? {
         try pool.read { db in try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM unapplied") }
     }
 
     /// Makes every unapplied change due now (a manual sync, the hub back).
-    public func retryUnappliedNow(now: Double) throws {
+    package func retryUnappliedNow(now: Double) throws {
         try pool.write { db in try db.execute(sql: "UPDATE unapplied SET next_attempt_at = ? WHERE next_attempt_at > ?", arguments: [now, now]) }
     }
 
@@ -94,12 +94,12 @@ extension StateStore {
     // MARK: Settings
 
     /// A named setting of the replica (`paused`, the guard's hold), nil when unset.
-    public func setting(_ name: String) throws -> String? {
+    package func setting(_ name: String) throws -> String? {
         try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE name = ?", arguments: [name]) }
     }
 
     /// Sets (or, with nil, removes) a named setting, durably.
-    public func setSetting(_ name: String, _ value: String?) throws {
+    package func setSetting(_ name: String, _ value: String?) throws {
         try pool.write { db in
             if let value {
                 try db.execute(sql: "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)", arguments: [name, value])

@@ -5,11 +5,11 @@ import GRDB
 /// pull cursor, open conflicts and a bounded event log. WAL with `synchronous = FULL`,
 /// and every multi-step change in one transaction, so `kill -9` at any moment leaves it
 /// consistent and loses no queued operation.
-public final class StateStore: Sendable {
+package final class StateStore: Sendable {
     let pool: DatabasePool
-    public let maxEvents: Int
+    package let maxEvents: Int
 
-    public init(path: String, maxEvents: Int = 10_000) throws {
+    package init(path: String, maxEvents: Int = 10_000) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: configuration)
@@ -20,7 +20,7 @@ public final class StateStore: Sendable {
 
     // MARK: File index
 
-    public func fileIndex() throws -> [String: FileIndexEntry] {
+    package func fileIndex() throws -> [String: FileIndexEntry] {
         try pool.read { db in
             var entries: [String: FileIndexEntry] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT path, size, modified_ns, inode, hash, records FROM files") {
@@ -34,7 +34,7 @@ public final class StateStore: Sendable {
         }
     }
 
-    public func saveFile(_ entry: FileIndexEntry) throws {
+    package func saveFile(_ entry: FileIndexEntry) throws {
         try pool.write { db in try Self.saveFile(db, entry) }
     }
 
@@ -49,17 +49,17 @@ public final class StateStore: Sendable {
         }
     }
 
-    public func removeFile(_ path: String) throws {
+    package func removeFile(_ path: String) throws {
         try pool.write { db in try db.execute(sql: "DELETE FROM files WHERE path = ?", arguments: [path]) }
     }
 
     // MARK: Bases
 
-    public func base(_ key: RecordKey) throws -> BaseSnapshot? {
+    package func base(_ key: RecordKey) throws -> BaseSnapshot? {
         try pool.read { db in try Self.base(db, key) }
     }
 
-    public func allBases() throws -> [RecordKey: BaseSnapshot] {
+    package func allBases() throws -> [RecordKey: BaseSnapshot] {
         try pool.read { db in
             var bases: [RecordKey: BaseSnapshot] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT kind, id, rev, deleted, fields FROM bases") {
@@ -70,12 +70,12 @@ public final class StateStore: Sendable {
         }
     }
 
-    public func saveBase(_ snapshot: BaseSnapshot) throws {
+    package func saveBase(_ snapshot: BaseSnapshot) throws {
         try pool.write { db in try Self.saveBase(db, snapshot) }
     }
 
     /// Live bases (not tombstones) by key, without their fields: enough to find deletions.
-    public func liveBaseKeys() throws -> Set<RecordKey> {
+    package func liveBaseKeys() throws -> Set<RecordKey> {
         try pool.read { db in
             var keys = Set<RecordKey>()
             for row in try Row.fetchAll(db, sql: "SELECT kind, id FROM bases WHERE deleted = 0") { keys.insert(RecordKey(kind: row["kind"], id: row["id"])) }
@@ -84,7 +84,7 @@ public final class StateStore: Sendable {
     }
 
     /// The bases of `keys` (those that have one), in one read.
-    public func bases(_ keys: some Sequence<RecordKey>) throws -> [RecordKey: BaseSnapshot] {
+    package func bases(_ keys: some Sequence<RecordKey>) throws -> [RecordKey: BaseSnapshot] {
         try pool.read { db in
             var result: [RecordKey: BaseSnapshot] = [:]
             for key in keys { if let base = try Self.base(db, key) { result[key] = base } }
@@ -93,7 +93,7 @@ public final class StateStore: Sendable {
     }
 
     /// The operations waiting for `keys`, in one read.
-    public func pendingOperations(_ keys: some Sequence<RecordKey>) throws -> [RecordKey: OutboxOperation] {
+    package func pendingOperations(_ keys: some Sequence<RecordKey>) throws -> [RecordKey: OutboxOperation] {
         try pool.read { db in
             var result: [RecordKey: OutboxOperation] = [:]
             let statement = try db.cachedStatement(sql: "SELECT * FROM outbox WHERE kind = ? AND id = ?")
@@ -106,7 +106,7 @@ public final class StateStore: Sendable {
 
     /// One scan's results in one transaction (one fsync): queued changes first, then
     /// the file index, so a crash between the two only re-finds the same changes.
-    public func applyScan(
+    package func applyScan(
         enqueue changes: [(key: RecordKey, kind: OutboxOperation.Kind, baseRev: String?, fields: JSONObject?, changedAt: Double)],
         saveFiles: [FileIndexEntry], removeFiles: [String]
     ) throws {
@@ -121,7 +121,7 @@ public final class StateStore: Sendable {
 
     /// Acknowledged operations in one transaction: each dropped, its base moved, its
     /// event recorded.
-    public func completeAll(_ items: [(operation: OutboxOperation, base: BaseSnapshot, event: (type: String, summary: String))], at: Double) throws {
+    package func completeAll(_ items: [(operation: OutboxOperation, base: BaseSnapshot, event: (type: String, summary: String))], at: Double) throws {
         guard !items.isEmpty else { return }
         try pool.write { db in
             for item in items {
@@ -138,7 +138,7 @@ public final class StateStore: Sendable {
     /// Queues the change of one record, replacing any operation still waiting for it.
     /// A replaced operation gets a new idempotency key: it is a different request.
     @discardableResult
-    public func enqueue(_ key: RecordKey, _ kind: OutboxOperation.Kind, baseRev: String?, fields: JSONObject?, now: Double) throws -> OutboxOperation {
+    package func enqueue(_ key: RecordKey, _ kind: OutboxOperation.Kind, baseRev: String?, fields: JSONObject?, now: Double) throws -> OutboxOperation {
         try pool.write { db in try Self.enqueue(db, key, kind, baseRev: baseRev, fields: fields, now: now) }
     }
 
@@ -167,7 +167,7 @@ public final class StateStore: Sendable {
     }
 
     /// Operations whose retry time has come, oldest first.
-    public func dueOperations(now: Double, limit: Int) throws -> [OutboxOperation] {
+    package func dueOperations(now: Double, limit: Int) throws -> [OutboxOperation] {
         try pool.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM outbox WHERE next_attempt_at <= ? ORDER BY seq LIMIT ?", arguments: [now, limit]
@@ -175,24 +175,24 @@ public final class StateStore: Sendable {
         }
     }
 
-    public func pendingOperation(_ key: RecordKey) throws -> OutboxOperation? {
+    package func pendingOperation(_ key: RecordKey) throws -> OutboxOperation? {
         try pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE kind = ? AND id = ?", arguments: [key.kind, key.id]).map(Self.operation)
         }
     }
 
-    public func allOperations() throws -> [OutboxOperation] {
+    package func allOperations() throws -> [OutboxOperation] {
         try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY seq").map(Self.operation) }
     }
 
-    public func pendingCount() throws -> Int {
+    package func pendingCount() throws -> Int {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0 }
     }
 
     /// The earliest time an operation becomes due, if any waits.
     /// Brings forward every operation waiting out a retry delay (not the rejected ones,
     /// which wait for the next local change).
-    public func retryAllNow(now: Double) throws {
+    package func retryAllNow(now: Double) throws {
         try pool.write { db in
             try db.execute(
                 sql: "UPDATE outbox SET next_attempt_at = ? WHERE next_attempt_at > ? AND next_attempt_at < ?",
@@ -200,13 +200,13 @@ public final class StateStore: Sendable {
         }
     }
 
-    public func nextAttemptTime() throws -> Double? {
+    package func nextAttemptTime() throws -> Double? {
         try pool.read { db in try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox") }
     }
 
     /// The hub acknowledged operation `seq`: drop it and record the new base, atomically.
     /// If the record was queued again meanwhile (a newer operation), only the base moves.
-    public func complete(_ operation: OutboxOperation, newBase: BaseSnapshot) throws {
+    package func complete(_ operation: OutboxOperation, newBase: BaseSnapshot) throws {
         try pool.write { db in
             try db.execute(
                 sql: "DELETE FROM outbox WHERE seq = ? AND idempotency_key = ?", arguments: [operation.seq, operation.idempotencyKey])
@@ -215,14 +215,14 @@ public final class StateStore: Sendable {
     }
 
     /// Drops an operation without a new base (it was merged into another, or rejected).
-    public func discard(_ operation: OutboxOperation) throws {
+    package func discard(_ operation: OutboxOperation) throws {
         try pool.write { db in
             try db.execute(sql: "DELETE FROM outbox WHERE seq = ? AND idempotency_key = ?", arguments: [operation.seq, operation.idempotencyKey])
         }
     }
 
     /// A failed attempt: when to try again and why it failed.
-    public func reschedule(_ operation: OutboxOperation, nextAttemptAt: Double, error: String) throws {
+    package func reschedule(_ operation: OutboxOperation, nextAttemptAt: Double, error: String) throws {
         try pool.write { db in
             try db.execute(
                 sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE seq = ? AND idempotency_key = ?",
@@ -232,11 +232,11 @@ public final class StateStore: Sendable {
 
     // MARK: Settings
 
-    public func cursor() throws -> Int64 {
+    package func cursor() throws -> Int64 {
         try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'cursor'").flatMap { Int64($0) } ?? 0 }
     }
 
-    public func setCursor(_ seq: Int64) throws {
+    package func setCursor(_ seq: Int64) throws {
         try pool.write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO settings (name, value) VALUES ('cursor', ?)", arguments: [String(seq)])
         }
@@ -245,7 +245,7 @@ public final class StateStore: Sendable {
     // MARK: Conflicts
 
     /// Replaces the open conflicts of a record (an empty list clears them).
-    public func setConflicts(_ key: RecordKey, _ conflicts: [StoredConflict]) throws {
+    package func setConflicts(_ key: RecordKey, _ conflicts: [StoredConflict]) throws {
         try pool.write { db in try Self.setConflicts(db, key, conflicts) }
     }
 
@@ -261,7 +261,7 @@ public final class StateStore: Sendable {
         }
     }
 
-    public func openConflicts() throws -> [StoredConflict] {
+    package func openConflicts() throws -> [StoredConflict] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM conflicts ORDER BY kind, id, path").map(Self.conflict)
         }
@@ -269,7 +269,7 @@ public final class StateStore: Sendable {
 
     // MARK: Events
 
-    public func recordEvent(type: String, record: String, summary: String, at: Double) throws {
+    package func recordEvent(type: String, record: String, summary: String, at: Double) throws {
         let bound = maxEvents
         try pool.write { db in try Self.insertEvent(db, type: type, record: record, summary: summary, at: at, bound: bound) }
     }
@@ -284,7 +284,7 @@ public final class StateStore: Sendable {
     }
 
     /// The newest `limit` events, newest first.
-    public func events(limit: Int) throws -> [SyncEvent] {
+    package func events(limit: Int) throws -> [SyncEvent] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM events ORDER BY seq DESC LIMIT ?", arguments: [limit]).map { row in
                 SyncEvent(seq: row["seq"], at: row["at"], type: row["type"], record: row["record"], summary: row["summary"])
@@ -354,8 +354,8 @@ public final class StateStore: Sendable {
     }
 }
 
-public struct StoreError: Error, Sendable, CustomStringConvertible {
-    public var description: String
+package struct StoreError: Error, Sendable, CustomStringConvertible {
+    package var description: String
 
     init(_ description: String) {
         self.description = description

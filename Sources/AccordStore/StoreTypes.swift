@@ -1,18 +1,18 @@
 import AccordCore
 
 /// The last version of a record both sides agreed on.
-public typealias BaseSnapshot = VersionedRecord
+package typealias BaseSnapshot = VersionedRecord
 
 /// What the last scan saw of one file.
-public struct FileIndexEntry: Sendable, Equatable {
-    public var path: String
-    public var size: Int
-    public var modifiedNanos: Int64
-    public var inode: UInt64
-    public var hash: String
-    public var records: [RecordKey]
+package struct FileIndexEntry: Sendable, Equatable {
+    package var path: String
+    package var size: Int
+    package var modifiedNanos: Int64
+    package var inode: UInt64
+    package var hash: String
+    package var records: [RecordKey]
 
-    public init(path: String, size: Int, modifiedNanos: Int64, inode: UInt64, hash: String, records: [RecordKey]) {
+    package init(path: String, size: Int, modifiedNanos: Int64, inode: UInt64, hash: String, records: [RecordKey]) {
         self.path = path
         self.size = size
         self.modifiedNanos = modifiedNanos
@@ -24,26 +24,26 @@ public struct FileIndexEntry: Sendable, Equatable {
 
 /// An operation waiting in the outbox. Its idempotency key is fixed when it is queued
 /// and reused by every retry, so the hub applies it at most once.
-public struct OutboxOperation: Sendable, Equatable {
-    public enum Kind: String, Sendable {
+package struct OutboxOperation: Sendable, Equatable {
+    package enum Kind: String, Sendable {
         case put
         case delete
     }
 
-    public var seq: Int64
-    public var key: RecordKey
-    public var kind: Kind
+    package var seq: Int64
+    package var key: RecordKey
+    package var kind: Kind
     /// The rev the change was made against (If-Match); nil to create (If-None-Match: *).
-    public var baseRev: String?
-    public var fields: JSONObject?
-    public var idempotencyKey: String
-    public var attempts: Int
+    package var baseRev: String?
+    package var fields: JSONObject?
+    package var idempotencyKey: String
+    package var attempts: Int
     /// Seconds since 1970 before which it is not retried.
-    public var nextAttemptAt: Double
-    public var lastError: String?
-    public var changedAt: Double
+    package var nextAttemptAt: Double
+    package var lastError: String?
+    package var changedAt: Double
 
-    public init(
+    package init(
         seq: Int64, key: RecordKey, kind: Kind, baseRev: String?, fields: JSONObject?, idempotencyKey: String, attempts: Int, nextAttemptAt: Double,
         lastError: String?, changedAt: Double
     ) {
@@ -61,16 +61,16 @@ public struct OutboxOperation: Sendable, Equatable {
 }
 
 /// A field both sides changed, kept until `accordctl resolve`.
-public struct StoredConflict: Sendable, Equatable {
-    public var key: RecordKey
-    public var path: [String]
-    public var base: JSONValue?
-    public var local: JSONValue?
-    public var remote: JSONValue?
-    public var remoteRev: String
-    public var createdAt: Double
+package struct StoredConflict: Sendable, Equatable {
+    package var key: RecordKey
+    package var path: [String]
+    package var base: JSONValue?
+    package var local: JSONValue?
+    package var remote: JSONValue?
+    package var remoteRev: String
+    package var createdAt: Double
 
-    public init(key: RecordKey, path: [String], base: JSONValue?, local: JSONValue?, remote: JSONValue?, remoteRev: String, createdAt: Double) {
+    package init(key: RecordKey, path: [String], base: JSONValue?, local: JSONValue?, remote: JSONValue?, remoteRev: String, createdAt: Double) {
         self.key = key
         self.path = path
         self.base = base
@@ -82,10 +82,10 @@ public struct StoredConflict: Sendable, Equatable {
 }
 
 /// One line of the event log: pushed, pulled, merged, conflict, rejected.
-public struct SyncEvent: Sendable, Equatable {
-    public var seq: Int64
-    public var at: Double
-    public var type: String
-    public var record: String
-    public var summary: String
+package struct SyncEvent: Sendable, Equatable {
+    package var seq: Int64
+    package var at: Double
+    package var type: String
+    package var record: String
+    package var summary: String
 }

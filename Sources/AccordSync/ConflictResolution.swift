@@ -2,7 +2,7 @@ import AccordCore
 import AccordStore
 
 /// How an operator settles an open conflict (`accordctl resolve`).
-public enum ConflictResolution: Sendable, Equatable {
+package enum ConflictResolution: Sendable, Equatable {
     /// The local values of the conflicting fields win.
     case local
     /// The hub's current version wins.
@@ -11,17 +11,17 @@ public enum ConflictResolution: Sendable, Equatable {
     case record(JSONObject)
 }
 
-public struct ResolveError: Error, Sendable, CustomStringConvertible {
-    public var description: String
+package struct ResolveError: Error, Sendable, CustomStringConvertible {
+    package var description: String
     /// The record has no open conflict (a usage error, not a failure).
-    public var notFound: Bool
+    package var notFound: Bool
 }
 
 extension SyncEngine {
     /// Settles `key`'s open conflicts: the hub's current version becomes the base, the
     /// chosen result goes into the file, and whatever differs from the hub is queued.
     /// Returns a one-line summary for the event log.
-    public func resolve(_ key: RecordKey, keep: ConflictResolution) async throws -> String {
+    package func resolve(_ key: RecordKey, keep: ConflictResolution) async throws -> String {
         let conflicts = try store.openConflicts().filter { $0.key == key }
         guard !conflicts.isEmpty else { throw ResolveError(description: "\(key) has no open conflict", notFound: true) }
         if locations.isEmpty { try scan() }
@@ -71,7 +71,7 @@ extension SyncEngine {
     }
 
     /// The record as the root holds it and as it was last agreed with the hub.
-    public func localAndBase(_ key: RecordKey) throws -> (local: JSONObject?, base: JSONObject?) {
+    package func localAndBase(_ key: RecordKey) throws -> (local: JSONObject?, base: JSONObject?) {
         if locations.isEmpty { try scan() }
         return (try readLocal(key), try store.base(key)?.liveFields)
     }

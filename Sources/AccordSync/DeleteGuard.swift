@@ -2,8 +2,8 @@
 /// one scan found may go to the hub, or must be held until an operator allows them.
 /// An unmounted disk looks exactly like a user deleting everything; only a person
 /// can tell them apart.
-public enum DeleteGuard {
-    public enum Verdict: Sendable, Equatable {
+package enum DeleteGuard {
+    package enum Verdict: Sendable, Equatable {
         case allow
         case hold(reason: String)
     }
@@ -14,7 +14,7 @@ public enum DeleteGuard {
     ///   - rootReadable: the root exists and is a readable folder.
     ///   - rootEmpty: the root holds no record file at all (with two or more deletions:
     ///     one last record deleted on purpose empties a root too).
-    public static func check(deletions: Int, liveRecords: Int, rootReadable: Bool, rootEmpty: Bool, maxDeletePercent: Int) -> Verdict {
+    package static func check(deletions: Int, liveRecords: Int, rootReadable: Bool, rootEmpty: Bool, maxDeletePercent: Int) -> Verdict {
         guard deletions > 0 else { return .allow }
         if !rootReadable {
             return .hold(reason: "the root is missing or unreadable (an unmounted disk?)")

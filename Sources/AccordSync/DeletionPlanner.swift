@@ -3,19 +3,19 @@ import AccordCore
 /// Deletions wait until the set of vanished records has stayed the same for a while:
 /// an `rm -rf` removes files one at a time, and the mass-delete guard must judge the
 /// whole of it, not its first few files. A value that takes the time as a parameter.
-public struct DeleteSettle: Sendable, Equatable {
-    public private(set) var vanishing: Set<RecordKey> = []
-    public private(set) var since = 0.0
+package struct DeleteSettle: Sendable, Equatable {
+    package private(set) var vanishing: Set<RecordKey> = []
+    package private(set) var since = 0.0
     /// How long the set must stay the same (0: deletions go at once).
-    public var window: Double
+    package var window: Double
 
-    public init(window: Double) {
+    package init(window: Double) {
         self.window = window
     }
 
     /// Observes the records one scan found gone, at `now`: nil when they may go now,
     /// else when they may (the caller scans again then).
-    public mutating func observe(_ keys: Set<RecordKey>, now: Double) -> Double? {
+    package mutating func observe(_ keys: Set<RecordKey>, now: Double) -> Double? {
         if keys != vanishing {
             vanishing = keys
             since = now
@@ -27,25 +27,25 @@ public struct DeleteSettle: Sendable, Equatable {
 
 /// What to do with the deletions one full scan found (pure): queue them, wait for
 /// them to settle, or hold them for an operator.
-public struct DeletionDecision: Sendable, Equatable {
+package struct DeletionDecision: Sendable, Equatable {
     /// Deletions to queue now.
-    public var queue: [LocalChange] = []
+    package var queue: [LocalChange] = []
     /// Held by the guard: why, and which records.
-    public var holdReason: String?
-    public var held: [RecordKey] = []
+    package var holdReason: String?
+    package var held: [RecordKey] = []
     /// Waiting out the settle window until then.
-    public var settleAt: Double?
+    package var settleAt: Double?
     /// An event for the log (a new hold).
-    public var event: String?
+    package var event: String?
 }
 
-public enum DeletionPlanner {
+package enum DeletionPlanner {
     /// - Parameters:
     ///   - deletions: what the scan would delete on the hub.
     ///   - settle: the settle window's state, carried from scan to scan.
     ///   - allowed: `accordctl resume --allow-deletes` asked to let them through.
     ///   - previousHold: the hold before this scan (an event is logged when it changes).
-    public static func decide(
+    package static func decide(
         _ deletions: [LocalChange], settle: inout DeleteSettle, allowed: Bool, liveRecords: Int, rootReadable: Bool, rootEmpty: Bool,
         maxDeletePercent: Int, previousHold: (reason: String?, count: Int), now: Double
     ) -> DeletionDecision {

@@ -2,18 +2,18 @@ import AccordCore
 import AccordStore
 
 /// A local change to send to the hub.
-public struct LocalChange: Sendable, Equatable {
-    public enum Operation: Sendable, Equatable {
+package struct LocalChange: Sendable, Equatable {
+    package enum Operation: Sendable, Equatable {
         case upsert(JSONObject)
         case delete
     }
 
-    public var key: RecordKey
-    public var operation: Operation
+    package var key: RecordKey
+    package var operation: Operation
     /// The rev the change was made against; nil for a record the hub never had.
-    public var baseRev: String?
+    package var baseRev: String?
     /// Field-level summary against the base, for the event log.
-    public var diff: [FieldChange]
+    package var diff: [FieldChange]
 }
 
 /// Decides (pure) what changed locally since the last agreed versions.
@@ -25,8 +25,8 @@ public struct LocalChange: Sendable, Equatable {
 /// - A change already waiting in the outbox with the same content is not repeated,
 ///   so its idempotency key survives rescans.
 /// - Identity is `kind/id`: a record moved to another file is not a change.
-public enum Differ {
-    public static func changes(
+package enum Differ {
+    package static func changes(
         scanned: [RecordKey: JSONObject], present: Set<RecordKey>, protected: Set<RecordKey>, held: Set<RecordKey>,
         bases: [RecordKey: BaseSnapshot], pending: [RecordKey: OutboxOperation]
     ) -> [LocalChange] {

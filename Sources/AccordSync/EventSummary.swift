@@ -3,8 +3,8 @@ import AccordCore
 /// The one-line, field-level summary an event carries (`accordctl log`): the changed
 /// fields for an edit; just "created" or "deleted" when the whole record came or went,
 /// since listing every field of a new record says nothing.
-public enum EventSummary {
-    public static func describe(old: JSONObject?, new: JSONObject?) -> String {
+package enum EventSummary {
+    package static func describe(old: JSONObject?, new: JSONObject?) -> String {
         switch (old, new) {
         case (nil, nil): return "no change"
         case (nil, .some(let created)): return "created (\(created.count) fields)"

@@ -10,14 +10,14 @@
 /// umask. Without them the defaults are `0644`/`0755`, or `0664`/`2775` when the root
 /// is setgid (a folder set up for a group), and the process umask applies as it does
 /// to any program.
-public struct FileModes: Sendable, Equatable {
-    public var file: mode_t
-    public var folder: mode_t
+package struct FileModes: Sendable, Equatable {
+    package var file: mode_t
+    package var folder: mode_t
     /// Set from the config: applied as given, whatever the umask.
-    public var fileExact: Bool
-    public var folderExact: Bool
+    package var fileExact: Bool
+    package var folderExact: Bool
 
-    public init(file: mode_t = 0o644, folder: mode_t = 0o755, fileExact: Bool = false, folderExact: Bool = false) {
+    package init(file: mode_t = 0o644, folder: mode_t = 0o755, fileExact: Bool = false, folderExact: Bool = false) {
         self.file = file
         self.folder = folder
         self.fileExact = fileExact
@@ -25,7 +25,7 @@ public struct FileModes: Sendable, Equatable {
     }
 
     /// The modes for `root` from the config's `file_mode`/`dir_mode` (nil: not set).
-    public static func resolve(fileMode: mode_t?, dirMode: mode_t?, root: String) -> FileModes {
+    package static func resolve(fileMode: mode_t?, dirMode: mode_t?, root: String) -> FileModes {
         var info = stat()
         let groupFolder = stat(root, &info) == 0 && info.st_mode & S_ISGID != 0
         let file = fileMode ?? (groupFolder ? 0o664 : 0o644)
@@ -34,7 +34,7 @@ public struct FileModes: Sendable, Equatable {
     }
 
     /// `"0664"` → 0o664; nil unless it is 3 or 4 octal digits.
-    public static func parse(_ text: String) -> mode_t? {
+    package static func parse(_ text: String) -> mode_t? {
         guard (3...4).contains(text.count), text.allSatisfy({ ("0"..."7").contains($0) }), let value = mode_t(text, radix: 8) else { return nil }
         return value
     }

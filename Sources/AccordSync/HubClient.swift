@@ -6,18 +6,18 @@ import AccordHTTP
 #endif
 
 /// A record as the hub holds it; a tombstone has `deleted` and no fields.
-public typealias RemoteRecord = VersionedRecord
+package typealias RemoteRecord = VersionedRecord
 
 /// One entry of the changes feed.
-public struct RemoteChange: Sendable, Equatable {
-    public var seq: Int64
-    public var key: RecordKey
-    public var rev: String
-    public var deleted: Bool
+package struct RemoteChange: Sendable, Equatable {
+    package var seq: Int64
+    package var key: RecordKey
+    package var rev: String
+    package var deleted: Bool
 }
 
 /// Why a hub call did not succeed, and whether trying again can help.
-public enum HubError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum HubError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Network trouble or a 408/429/5xx: retry later, not before `retryAfter` seconds.
     case retryable(reason: String, retryAfter: Double?)
     /// The hub refused the request for good (400, 401, 403, 404, 413, 422...).
@@ -25,7 +25,7 @@ public enum HubError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The answer made no sense (a body that is not protocol v1).
     case protocolError(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .retryable(let reason, let after): "hub unavailable: \(reason)" + (after.map { " (retry after \($0) s)" } ?? "")
         case .rejected(let status, let detail): "hub refused (\(status)): \(detail)"
@@ -35,7 +35,7 @@ public enum HubError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The outcome of a conditional write.
-public enum HubWriteResult: Sendable, Equatable {
+package enum HubWriteResult: Sendable, Equatable {
     /// Applied (or replayed): the hub's new version.
     case applied(RemoteRecord)
     /// 412: the hub holds another version (nil when the record does not exist).
@@ -43,14 +43,14 @@ public enum HubWriteResult: Sendable, Equatable {
 }
 
 /// Protocol v1 from the client side (CONTRACT section 3), over `HTTPClient`.
-public final class HubClient: Sendable {
-    public let baseURL: String
+package final class HubClient: Sendable {
+    package let baseURL: String
     private let http: HTTPClient
     private let token: String?
     /// For a `Retry-After` given as a date.
     private let clock: any SyncClock
 
-    public init(baseURL: String, token: String?, http: HTTPClient, clock: any SyncClock = WallClock()) {
+    package init(baseURL: String, token: String?, http: HTTPClient, clock: any SyncClock = WallClock()) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.token = token
         self.http = http
@@ -58,7 +58,7 @@ public final class HubClient: Sendable {
     }
 
     /// The current version, a tombstone (deleted), or nil when the hub never had it.
-    public func record(_ key: RecordKey) async throws(HubError) -> RemoteRecord? {
+    package func record(_ key: RecordKey) async throws(HubError) -> RemoteRecord? {
         let response = try await send("GET", recordPath(key))
         switch response.status {
         case 200, 410: return try Self.parseRecord(response.body, key: key)
@@ -68,7 +68,7 @@ public final class HubClient: Sendable {
     }
 
     /// PUT with `If-Match: baseRev`, or `If-None-Match: *` when `baseRev` is nil.
-    public func put(_ key: RecordKey, fields: JSONObject, baseRev: String?, idempotencyKey: String) async throws(HubError) -> HubWriteResult {
+    package func put(_ key: RecordKey, fields: JSONObject, baseRev: String?, idempotencyKey: String) async throws(HubError) -> HubWriteResult {
         var headers = [("Content-Type", "application/json"), ("Idempotency-Key", idempotencyKey)]
         headers.append(baseRev.map { ("If-Match", "\"\($0)\"") } ?? ("If-None-Match", "*"))
         // Always the wire form: a record with a field named "fields" must not be taken
@@ -84,7 +84,7 @@ public final class HubClient: Sendable {
     }
 
     /// DELETE with `If-Match: baseRev`. A record the hub never had counts as deleted.
-    public func delete(_ key: RecordKey, baseRev: String, idempotencyKey: String) async throws(HubError) -> HubWriteResult {
+    package func delete(_ key: RecordKey, baseRev: String, idempotencyKey: String) async throws(HubError) -> HubWriteResult {
         let response = try await send(
             "DELETE", recordPath(key), headers: [("If-Match", "\"\(baseRev)\""), ("Idempotency-Key", idempotencyKey)])
         switch response.status {
@@ -98,7 +98,7 @@ public final class HubClient: Sendable {
     }
 
     /// One page of the changes feed after `since`; with `waitSeconds`, a long-poll.
-    public func changes(since: Int64, limit: Int, waitSeconds: Int) async throws(HubError) -> (changes: [RemoteChange], lastSeq: Int64) {
+    package func changes(since: Int64, limit: Int, waitSeconds: Int) async throws(HubError) -> (changes: [RemoteChange], lastSeq: Int64) {
         let response = try await send(
             "GET", "/v1/changes?since=\(since)&limit=\(limit)&wait=\(waitSeconds)", timeout: Double(waitSeconds) + Self.longPollGraceSeconds,
             longPoll: waitSeconds > 0)
@@ -120,7 +120,7 @@ public final class HubClient: Sendable {
     }
 
     /// When the hub stored revision `rev` (seconds since 1970), from its history.
-    public func revisionTime(_ key: RecordKey, rev: String) async throws(HubError) -> Double? {
+    package func revisionTime(_ key: RecordKey, rev: String) async throws(HubError) -> Double? {
         let response = try await send("GET", recordPath(key) + "/revisions")
         guard response.status == 200 else { throw Self.failure(response) }
         let entries = (try? JSONParser.parse(response.body, options: Self.parseOptions))?.objectValue?["revisions"]?.arrayValue ?? []
@@ -184,9 +184,9 @@ public final class HubClient: Sendable {
 }
 
 /// `2021-01-28T12:00:00.123Z` (UTC, as the hub writes it) to seconds since 1970.
-public enum RFC3339 {
+package enum RFC3339 {
     /// Seconds since 1970 as `2021-01-28T12:00:00Z` (UTC, whole seconds).
-    public static func format(_ seconds: Double) -> String {
+    package static func format(_ seconds: Double) -> String {
         var time = time_t(seconds.rounded(.down))
         var parts = tm()
         gmtime_r(&time, &parts)
@@ -194,7 +194,7 @@ public enum RFC3339 {
         return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
     }
 
-    public static func parse(_ text: String) -> Double? {
+    package static func parse(_ text: String) -> Double? {
         let bytes = Array(text.utf8)
         guard bytes.count >= 20, bytes[4] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T"), bytes.last == UInt8(ascii: "Z") else { return nil }
         func number(_ range: Range<Int>) -> Int? { Int(String(decoding: bytes[range], as: UTF8.self)) }

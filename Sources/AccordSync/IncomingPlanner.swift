@@ -2,7 +2,7 @@ import AccordCore
 import AccordStore
 
 /// What the root holds of a record when a hub version reaches it.
-public enum LocalVersion: Sendable, Equatable {
+package enum LocalVersion: Sendable, Equatable {
     case absent
     /// The record's fields, and its file's mtime (for `newest`), if known.
     case present(JSONObject, changedAt: Double?)
@@ -17,27 +17,27 @@ public enum LocalVersion: Sendable, Equatable {
 
 /// Everything the planner needs to decide what one hub version means for a record:
 /// values only, gathered by the engine beforehand.
-public struct IncomingInput: Sendable {
-    public var key: RecordKey
+package struct IncomingInput: Sendable {
+    package var key: RecordKey
     /// The last version both sides agreed on.
-    public var base: BaseSnapshot?
+    package var base: BaseSnapshot?
     /// The root's version; for a 412 on a push, the pushed operation's content.
-    public var local: LocalVersion
+    package var local: LocalVersion
     /// The operation waiting in the outbox for the record, if any.
-    public var pending: OutboxOperation?
+    package var pending: OutboxOperation?
     /// The hub's version (a tombstone when deleted); nil when the hub never had it.
-    public var remote: RemoteRecord?
-    public var policy: ConflictPolicy
+    package var remote: RemoteRecord?
+    package var policy: ConflictPolicy
     /// When the hub stored `remote` (for `newest`), if known.
-    public var remoteChangedAt: Double?
+    package var remoteChangedAt: Double?
     /// An earlier failed attempt at this record, if one is kept.
-    public var unapplied: UnappliedChange?
-    public var retry: RetryPolicy
+    package var unapplied: UnappliedChange?
+    package var retry: RetryPolicy
     /// A number in [0, 1) for the backoff's jitter.
-    public var jitter: Double
-    public var now: Double
+    package var jitter: Double
+    package var now: Double
 
-    public init(
+    package init(
         key: RecordKey, base: BaseSnapshot?, local: LocalVersion, pending: OutboxOperation?, remote: RemoteRecord?, policy: ConflictPolicy,
         remoteChangedAt: Double? = nil, unapplied: UnappliedChange? = nil, retry: RetryPolicy = RetryPolicy(), jitter: Double = 1, now: Double
     ) {
@@ -59,8 +59,8 @@ public struct IncomingInput: Sendable {
 /// the file, merge it three ways with a local change, hold it back, or nothing. The
 /// model is mutagen's reconcile: the decision is a value (`RecordPlan`), made from
 /// values, so every situation is a row of a table test; `PlanApplier` carries it out.
-public enum IncomingPlanner {
-    public static func plan(_ input: IncomingInput) -> RecordPlan {
+package enum IncomingPlanner {
+    package static func plan(_ input: IncomingInput) -> RecordPlan {
         let key = input.key
         var plan = RecordPlan(key: key)
         guard let remote = input.remote else {

@@ -2,7 +2,7 @@ import AccordCore
 import AccordStore
 
 /// What happened to one operation sent to the hub.
-public enum SendOutcome: Sendable, Equatable {
+package enum SendOutcome: Sendable, Equatable {
     /// Applied (or replayed): the hub's new version.
     case applied(RemoteRecord)
     /// 412: the hub holds another version (nil: the record does not exist there).
@@ -15,11 +15,11 @@ public enum SendOutcome: Sendable, Equatable {
 
 /// Decides (pure) what a push outcome means. A 412 is not decided here: the hub's
 /// version goes to `IncomingPlanner` with the operation's content as the local side.
-public enum PushPlanner {
+package enum PushPlanner {
     /// - Parameters:
     ///   - oldBase: the base before the push, for the event's field summary.
     ///   - jitter: a number in [0, 1) for the backoff.
-    public static func plan(
+    package static func plan(
         _ operation: OutboxOperation, outcome: SendOutcome, oldBase: BaseSnapshot?, retry: RetryPolicy, jitter: Double, now: Double
     ) -> RecordPlan {
         var plan = RecordPlan(key: operation.key)

@@ -7,7 +7,7 @@ import AccordStore
 #endif
 
 /// Why a record could not be written to the root. Nothing was changed on disk.
-public enum RecordWriteError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum RecordWriteError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file changed since it was read: re-scan and merge instead of overwriting.
     case changedMeanwhile(String)
     /// The path would leave the root (a `..`, an absolute path, a symlinked folder).
@@ -16,7 +16,7 @@ public enum RecordWriteError: Error, Sendable, Equatable, CustomStringConvertibl
     case tooLarge(String, size: Int, limit: Int)
     case io(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .changedMeanwhile(let path): "\(path) changed while being synced; it will be merged on the next scan"
         case .outsideRoot(let path): "refusing to write \(path): it is outside the root or reached through a symlink"
@@ -43,12 +43,12 @@ public enum RecordWriteError: Error, Sendable, Equatable, CustomStringConvertibl
 /// `.jsonl` line), on both the reading and the writing side: a record is written in
 /// the house style when that fits the limit, in its compact form when only that fits,
 /// and not at all (`tooLarge`) when neither does.
-public struct RecordFileWriter: Sendable {
-    public let root: String
-    public var modes: FileModes
-    public var maxRecordBytes: Int
+package struct RecordFileWriter: Sendable {
+    package let root: String
+    package var modes: FileModes
+    package var maxRecordBytes: Int
 
-    public init(root: String, modes: FileModes = FileModes(), maxRecordBytes: Int = RecordFileParser.defaultMaxRecordBytes) {
+    package init(root: String, modes: FileModes = FileModes(), maxRecordBytes: Int = RecordFileParser.defaultMaxRecordBytes) {
         self.root = root
         self.modes = modes
         self.maxRecordBytes = maxRecordBytes
@@ -57,7 +57,7 @@ public struct RecordFileWriter: Sendable {
     /// Writes `record` into the file that holds it (`relativePath`), or into
     /// `<kind>/<id>.json` when it has no home yet. `expectedHash` is the content hash
     /// the caller last saw for that file.
-    public func write(_ record: Record, in relativePath: String?, expectedHash: String?) throws(RecordWriteError) -> FileIndexEntry {
+    package func write(_ record: Record, in relativePath: String?, expectedHash: String?) throws(RecordWriteError) -> FileIndexEntry {
         guard let relativePath else {
             let path = "\(record.key.kind)/\(record.key.id).json"
             let folder = try FolderHandle.open(root: root, path: path, createLast: record.key.kind, modes: modes)
@@ -88,7 +88,7 @@ public struct RecordFileWriter: Sendable {
 
     /// Removes the record: deletes a `.json` file (returns nil), or drops the line from
     /// a `.jsonl` (returns the file's new entry).
-    public func remove(_ key: RecordKey, from relativePath: String, expectedHash: String?) throws(RecordWriteError) -> FileIndexEntry? {
+    package func remove(_ key: RecordKey, from relativePath: String, expectedHash: String?) throws(RecordWriteError) -> FileIndexEntry? {
         let folder = try FolderHandle.open(root: root, path: relativePath, createLast: nil, modes: modes)
         defer { folder.close() }
         let existing = try read(in: folder, relativePath, expectedHash: expectedHash)
@@ -136,7 +136,7 @@ public struct RecordFileWriter: Sendable {
         defer { Glibc.close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, let bytes = try? FileReader.read(descriptor: fd, path: relativePath) else { throw .changedMeanwhile(relativePath) }
-        if let expectedHash, SHA256.hex(bytes) != expectedHash { throw .changedMeanwhile(relativePath) }
+        if let expectedHash, ContentHash.hex(bytes) != expectedHash { throw .changedMeanwhile(relativePath) }
         var after = stat()
         fstat(fd, &after)
         return ExistingFile(bytes: bytes, mode: info.st_mode, identity: FileIdentity(after))
@@ -203,7 +203,7 @@ public struct RecordFileWriter: Sendable {
         return FileIndexEntry(
             path: relativePath, size: Int(info.st_size),
             modifiedNanos: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec), inode: UInt64(info.st_ino),
-            hash: SHA256.hex(bytes), records: keys)
+            hash: ContentHash.hex(bytes), records: keys)
     }
 }
 

@@ -2,7 +2,7 @@ import AccordCore
 import AccordStore
 
 /// What a plan does to a record's file in the root.
-public enum FileAction: Sendable, Equatable {
+package enum FileAction: Sendable, Equatable {
     case none
     /// Write these fields into the record's file (its home, or `<kind>/<id>.json`).
     case write(JSONObject)
@@ -11,7 +11,7 @@ public enum FileAction: Sendable, Equatable {
 }
 
 /// One change of the durable state that a plan asks for.
-public enum StateChange: Sendable, Equatable {
+package enum StateChange: Sendable, Equatable {
     /// The version both sides now agree on.
     case saveBase(BaseSnapshot)
     /// Queue a local change for the hub, replacing whatever waits for the record.
@@ -33,36 +33,36 @@ public enum StateChange: Sendable, Equatable {
 /// A plan for one record: what the file must become, then the state changes committed
 /// together once it is. Pure data, made by the planners and carried out by
 /// `PlanApplier`; a plan whose file action fails commits `onFileFailure` instead.
-public struct RecordPlan: Sendable, Equatable {
-    public var key: RecordKey
-    public var file: FileAction = .none
-    public var changes: [StateChange] = []
+package struct RecordPlan: Sendable, Equatable {
+    package var key: RecordKey
+    package var file: FileAction = .none
+    package var changes: [StateChange] = []
     /// What the round reports when the plan is carried out.
-    public var report = SyncReport()
+    package var report = SyncReport()
     /// What to keep when the file action fails (nil for a plan without one).
-    public var onFileFailure: FileFailure?
+    package var onFileFailure: FileFailure?
 
-    public init(key: RecordKey) {
+    package init(key: RecordKey) {
         self.key = key
     }
 
     /// A plan that changes nothing.
-    public static func nothing(_ key: RecordKey) -> RecordPlan { RecordPlan(key: key) }
+    package static func nothing(_ key: RecordKey) -> RecordPlan { RecordPlan(key: key) }
 }
 
 /// The state kept when a plan's file action fails: the hub's rev as unapplied, retried
 /// at `nextAttemptAt`, and the operation that met it (a merge that cannot land must not
 /// be pushed again at once, only to meet the same 412).
-public struct FileFailure: Sendable, Equatable {
-    public var rev: String
-    public var attempts: Int
-    public var nextAttemptAt: Double
+package struct FileFailure: Sendable, Equatable {
+    package var rev: String
+    package var attempts: Int
+    package var nextAttemptAt: Double
     /// The reason kept last time: the event is logged only when the reason changes.
-    public var previousError: String?
-    public var operation: OutboxOperation?
+    package var previousError: String?
+    package var operation: OutboxOperation?
 
     /// The changes to commit, given why the file action failed.
-    public func changes(key: RecordKey, error: String) -> [StateChange] {
+    package func changes(key: RecordKey, error: String) -> [StateChange] {
         var changes: [StateChange] = [.markUnapplied(key, rev: rev, attempts: attempts, nextAttemptAt: nextAttemptAt, error: error)]
         if let operation { changes.append(.reschedule(operation, at: nextAttemptAt, error: error)) }
         if previousError != error { changes.append(.event(type: "deferred", record: key.description, summary: error)) }

@@ -3,23 +3,23 @@ import AccordCore
 /// When to try an operation again (pure). Exponential backoff with full jitter:
 /// attempt n waits a random time in [0, min(max, base·2ⁿ)], so replicas that failed
 /// together do not retry together; a server's Retry-After wins when it asks for longer.
-public struct RetryPolicy: Sendable, Equatable {
-    public var baseDelayMilliseconds: Int
-    public var maxDelayMilliseconds: Int
+package struct RetryPolicy: Sendable, Equatable {
+    package var baseDelayMilliseconds: Int
+    package var maxDelayMilliseconds: Int
 
-    public init(baseDelayMilliseconds: Int = 100, maxDelayMilliseconds: Int = 30_000) {
+    package init(baseDelayMilliseconds: Int = 100, maxDelayMilliseconds: Int = 30_000) {
         self.baseDelayMilliseconds = baseDelayMilliseconds
         self.maxDelayMilliseconds = maxDelayMilliseconds
     }
 
     /// What to do after a response with `status`.
-    public enum Decision: Sendable, Equatable {
+    package enum Decision: Sendable, Equatable {
         case retry
         /// Retrying cannot help (400, 401, 403, 404, 413, 422...): report and stop.
         case fail
     }
 
-    public static func decision(forStatus status: Int) -> Decision {
+    package static func decision(forStatus status: Int) -> Decision {
         switch status {
         case 408, 425, 429, 500, 502, 503, 504: .retry
         default: .fail
@@ -28,7 +28,7 @@ public struct RetryPolicy: Sendable, Equatable {
 
     /// The delay before retry number `attempt` (0 for the first retry), in seconds.
     /// `random` is a number in [0, 1); `retryAfter` the server's wish, if any.
-    public func delay(attempt: Int, random: Double, retryAfter: Double? = nil) -> Double {
+    package func delay(attempt: Int, random: Double, retryAfter: Double? = nil) -> Double {
         let exponent = min(attempt, 30)
         let ceiling = min(Double(maxDelayMilliseconds), Double(baseDelayMilliseconds) * Double(1 << exponent)) / 1000
         let jittered = ceiling * min(max(random, 0), 1)
@@ -38,7 +38,7 @@ public struct RetryPolicy: Sendable, Equatable {
 
     /// Parses `Retry-After`: delta-seconds (`120`) or an HTTP date
     /// (`Wed, 21 Oct 2026 07:28:00 GMT`), relative to `now` (seconds since 1970).
-    public static func retryAfterSeconds(_ header: String, now: Double) -> Double? {
+    package static func retryAfterSeconds(_ header: String, now: Double) -> Double? {
         let text = header.trimming(" \t")
         if let seconds = Int(text), seconds >= 0 { return Double(seconds) }
         guard let date = HTTPDate.parse(text) else { return nil }

@@ -7,23 +7,23 @@ import AccordStore
 #endif
 
 /// What a look at a few named files found (the watcher's fast path).
-public struct FileScan: Sendable {
+package struct FileScan: Sendable {
     /// Valid records of the files that changed.
-    public var records: [ScannedRecord] = []
+    package var records: [ScannedRecord] = []
     /// New index entries of the files read, and the paths that are gone.
-    public var saved: [FileIndexEntry] = []
-    public var removed: [String] = []
+    package var saved: [FileIndexEntry] = []
+    package var removed: [String] = []
     /// The problems of every file looked at, by its path (empty: the file is clean now).
-    public var problems: [String: [RecordProblem]] = [:]
+    package var problems: [String: [RecordProblem]] = [:]
     /// Records of broken or invalid files: never deleted, never pushed.
-    public var protected: Set<RecordKey> = []
+    package var protected: Set<RecordKey> = []
 }
 
 /// Reads only the files the watcher named. It gives up (nil) whenever a folder or a
 /// symlink is involved: only a full scan can place those, and a wrong guess here
 /// could turn a moved record into a delete.
 extension RootScanner {
-    public func scanFiles(_ paths: [String], previous: [String: FileIndexEntry]) -> FileScan? {
+    package func scanFiles(_ paths: [String], previous: [String: FileIndexEntry]) -> FileScan? {
         var result = FileScan()
         for path in paths where !ignore.isIgnored(path) {
             var info = stat()
@@ -72,7 +72,7 @@ extension RootScanner {
             if problems.isEmpty {
                 result.saved.append(
                     FileIndexEntry(
-                        path: path, size: Int(info.st_size), modifiedNanos: modifiedNanos, inode: UInt64(info.st_ino), hash: SHA256.hex(bytes),
+                        path: path, size: Int(info.st_size), modifiedNanos: modifiedNanos, inode: UInt64(info.st_ino), hash: ContentHash.hex(bytes),
                         records: parsed.records.map(\.record.key)))
             } else {
                 // A file with a problem keeps its last good entry and is read again every

@@ -3,48 +3,48 @@ import AccordFiles
 import AccordStore
 
 /// A valid record read from a changed file.
-public struct ScannedRecord: Sendable {
-    public var key: RecordKey
-    public var fields: JSONObject
+package struct ScannedRecord: Sendable {
+    package var key: RecordKey
+    package var fields: JSONObject
     /// Root-relative path of its file.
-    public var path: String
+    package var path: String
     /// The file's mtime, seconds since 1970: the local change time for `newest`.
-    public var modified: Double
+    package var modified: Double
 }
 
 /// What a scan of the root found, apart from the records it handed out in batches.
-public struct ScanResult: Sendable {
+package struct ScanResult: Sendable {
     /// Every key present anywhere in the root (changed or not).
-    public var present: Set<RecordKey> = []
+    package var present: Set<RecordKey> = []
     /// Keys whose file is broken or whose record is invalid or duplicated: never
     /// treated as deleted, never pushed.
-    public var protected: Set<RecordKey> = []
+    package var protected: Set<RecordKey> = []
     /// Keys found to be duplicated after their first copy was already handed out:
     /// whatever that batch queued for them must be withdrawn.
-    public var lateDuplicates: Set<RecordKey> = []
+    package var lateDuplicates: Set<RecordKey> = []
     /// Which file holds each present key (root-relative).
-    public var locations: [RecordKey: String] = [:]
+    package var locations: [RecordKey: String] = [:]
     /// Invalid input, for status and the log.
-    public var problems: [RecordProblem] = []
+    package var problems: [RecordProblem] = []
     /// The file index as it should be saved once the changes are queued.
-    public var index: [String: FileIndexEntry] = [:]
-    public var filesRead = 0
+    package var index: [String: FileIndexEntry] = [:]
+    package var filesRead = 0
     /// Filled only by `scan(previous:)`, the collecting form.
-    public var scanned: [RecordKey: JSONObject] = [:]
-    public var modified: [RecordKey: Double] = [:]
+    package var scanned: [RecordKey: JSONObject] = [:]
+    package var modified: [RecordKey: Double] = [:]
 }
 
 /// Scans a root against the file index: files whose size, mtime and inode are
 /// unchanged are not read again; the rest are read, parsed and validated, and their
 /// valid records are handed out in batches, so memory stays bounded by the batch,
 /// not by the root.
-public struct RootScanner: Sendable {
-    public var root: String
-    public var schemas: SchemaSet
-    public var ignore: IgnoreRules
-    public var maxRecordBytes: Int
+package struct RootScanner: Sendable {
+    package var root: String
+    package var schemas: SchemaSet
+    package var ignore: IgnoreRules
+    package var maxRecordBytes: Int
 
-    public init(root: String, schemas: SchemaSet, ignore: IgnoreRules, maxRecordBytes: Int) {
+    package init(root: String, schemas: SchemaSet, ignore: IgnoreRules, maxRecordBytes: Int) {
         self.root = root
         self.schemas = schemas
         self.ignore = ignore
@@ -52,7 +52,7 @@ public struct RootScanner: Sendable {
     }
 
     /// Collects every scanned record in the result (for tests and small roots).
-    public func scan(previous: [String: FileIndexEntry]) -> ScanResult {
+    package func scan(previous: [String: FileIndexEntry]) -> ScanResult {
         var collected: [ScannedRecord] = []
         var result = scan(previous: previous, batchSize: Int.max) { collected.append(contentsOf: $0) }
         for record in collected where !result.lateDuplicates.contains(record.key) {
@@ -62,7 +62,7 @@ public struct RootScanner: Sendable {
         return result
     }
 
-    public func scan(previous: [String: FileIndexEntry], batchSize: Int, emit: ([ScannedRecord]) throws -> Void) rethrows -> ScanResult {
+    package func scan(previous: [String: FileIndexEntry], batchSize: Int, emit: ([ScannedRecord]) throws -> Void) rethrows -> ScanResult {
         var result = ScanResult()
         let walked = RecordTreeWalker(ignore: ignore).walk(root: root)
         result.problems = walked.problems
@@ -99,7 +99,7 @@ public struct RootScanner: Sendable {
                 result.problems.append(contentsOf: parsed.problems)
             }
             result.index[file.relativePath] = FileIndexEntry(
-                path: file.relativePath, size: file.size, modifiedNanos: file.modifiedNanos, inode: file.inode, hash: SHA256.hex(bytes),
+                path: file.relativePath, size: file.size, modifiedNanos: file.modifiedNanos, inode: file.inode, hash: ContentHash.hex(bytes),
                 records: parsed.records.map(\.record.key))
             let modified = Double(file.modifiedNanos) / 1e9
             for located in parsed.records {

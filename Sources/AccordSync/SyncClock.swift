@@ -7,15 +7,15 @@ import Synchronization
 /// Where the engine and the daemon read the time: wall-clock seconds since 1970 (what
 /// the hub and the file system speak). Injected, so settle windows, `newest` and
 /// backoff are tested at exact instants instead of with real sleeps.
-public protocol SyncClock: Sendable {
+package protocol SyncClock: Sendable {
     func now() -> Double
 }
 
 /// The system's real-time clock.
-public struct WallClock: SyncClock {
-    public init() {}
+package struct WallClock: SyncClock {
+    package init() {}
 
-    public func now() -> Double {
+    package func now() -> Double {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
@@ -23,44 +23,44 @@ public struct WallClock: SyncClock {
 }
 
 /// A clock that moves only when told (tests, simulations).
-public final class ManualClock: SyncClock {
+package final class ManualClock: SyncClock {
     private let time: Mutex<Double>
 
-    public init(_ start: Double = 1_800_000_000) {
+    package init(_ start: Double = 1_800_000_000) {
         time = Mutex(start)
     }
 
-    public func now() -> Double { time.withLock { $0 } }
+    package func now() -> Double { time.withLock { $0 } }
 
-    public func advance(by seconds: Double) {
+    package func advance(by seconds: Double) {
         time.withLock { $0 += seconds }
     }
 
-    public func set(_ seconds: Double) {
+    package func set(_ seconds: Double) {
         time.withLock { $0 = seconds }
     }
 }
 
 /// Where backoff jitter comes from: numbers in [0, 1). Injected for the same reason as
 /// the clock.
-public protocol JitterSource: Sendable {
+package protocol JitterSource: Sendable {
     func next() -> Double
 }
 
 /// The system's random numbers.
-public struct SystemJitter: JitterSource {
-    public init() {}
+package struct SystemJitter: JitterSource {
+    package init() {}
 
-    public func next() -> Double { Double.random(in: 0..<1) }
+    package func next() -> Double { Double.random(in: 0..<1) }
 }
 
 /// Always the same number (tests): 1 gives the full backoff, 0 none.
-public struct FixedJitter: JitterSource {
-    public let value: Double
+package struct FixedJitter: JitterSource {
+    package let value: Double
 
-    public init(_ value: Double) {
+    package init(_ value: Double) {
         self.value = value
     }
 
-    public func next() -> Double { value }
+    package func next() -> Double { value }
 }

@@ -10,7 +10,7 @@ extension SyncEngine {
     /// (`retryUnapplied`); the changes after it still flow. The cursor moves once the
     /// page's writes are on disk or kept. A failure that may pass (the network, a
     /// 5xx) stops the page where it is: the cursor stays and the page is read again.
-    public func pull(waitSeconds: Int = 0) async throws -> SyncReport {
+    package func pull(waitSeconds: Int = 0) async throws -> SyncReport {
         var report = SyncReport()
         // While deletions are held the root may be an empty mount point: writing the
         // hub's records into it would hide the real disk. Nothing is pulled until then.
@@ -28,7 +28,7 @@ extension SyncEngine {
     }
 
     /// Tries again the unapplied changes whose time has come.
-    public func retryUnapplied() async throws -> SyncReport {
+    package func retryUnapplied() async throws -> SyncReport {
         var report = SyncReport()
         guard holdReason == nil, !unappliedKeys.isEmpty else { return report }
         let due = try store.dueUnapplied(now: clock.now(), limit: settings.pullPageSize)
@@ -79,17 +79,17 @@ extension SyncEngine {
     }
 
     /// When the earliest unapplied change may be tried again (nil: none waits).
-    public func nextUnappliedTime() throws -> Double? {
+    package func nextUnappliedTime() throws -> Double? {
         unappliedKeys.isEmpty ? nil : try store.nextUnappliedTime()
     }
 
     /// Makes every unapplied change due now (a manual sync).
-    public func retryUnappliedNow() throws {
+    package func retryUnappliedNow() throws {
         if !unappliedKeys.isEmpty { try store.retryUnappliedNow(now: clock.now()) }
     }
 
     /// The position in the hub's changes feed up to which everything is applied.
-    public func cursor() throws -> Int64 { try store.cursor() }
+    package func cursor() throws -> Int64 { try store.cursor() }
 }
 
 extension RecordPlan {

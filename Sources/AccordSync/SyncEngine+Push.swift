@@ -5,7 +5,7 @@ extension SyncEngine {
     /// Sends every due operation, `pushConcurrency` at a time, until none is due.
     /// Outcomes are planned by `PushPlanner` and committed together per round; a 412
     /// is planned by `IncomingPlanner` with the operation's content as the local side.
-    public func push() async throws -> SyncReport {
+    package func push() async throws -> SyncReport {
         var report = SyncReport()
         // Rounds continue while operations are acknowledged or resolved; a round that
         // only reschedules (the hub is down) ends the push until the next call.
@@ -82,8 +82,8 @@ extension SyncEngine {
     }
 
     /// The hub is back: operations waiting out a backoff may go now.
-    public func retryNow() throws { try store.retryAllNow(now: clock.now()) }
+    package func retryNow() throws { try store.retryAllNow(now: clock.now()) }
 
     /// When the earliest waiting operation may be tried again (nil: the outbox is empty).
-    public func nextAttemptTime() throws -> Double? { try store.nextAttemptTime() }
+    package func nextAttemptTime() throws -> Double? { try store.nextAttemptTime() }
 }

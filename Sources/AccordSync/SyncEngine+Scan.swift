@@ -6,7 +6,7 @@ extension SyncEngine {
     /// Rescans the root and queues every local change. Returns the scan's problems
     /// (invalid input, never pushed) and how many operations were queued.
     @discardableResult
-    public func scan() throws -> (queued: Int, problems: [RecordProblem]) {
+    package func scan() throws -> (queued: Int, problems: [RecordProblem]) {
         let scanner = RootScanner(root: settings.root, schemas: settings.schemas, ignore: settings.ignore, maxRecordBytes: settings.maxRecordBytes)
         let held = settings.policy == .manual ? Set(try store.openConflicts().map(\.key)) : []
         let now = clock.now()
@@ -69,7 +69,7 @@ extension SyncEngine {
     /// duplicate), or a record left these files (a move or a delete: the full scan
     /// tells them apart, and applies the mass-delete guard).
     @discardableResult
-    public func scan(paths: [String]) throws -> (queued: Int, problems: [RecordProblem], fullScan: Bool) {
+    package func scan(paths: [String]) throws -> (queued: Int, problems: [RecordProblem], fullScan: Bool) {
         if holdReason != nil { return try fullScan() }
         let scanner = RootScanner(root: settings.root, schemas: settings.schemas, ignore: settings.ignore, maxRecordBytes: settings.maxRecordBytes)
         guard let found = scanner.scanFiles(paths, previous: index) else { return try fullScan() }
@@ -113,7 +113,7 @@ extension SyncEngine {
 
     /// Lets the deletions the guard holds through on the next scan
     /// (`accordctl resume --allow-deletes`).
-    public func allowDeletions() {
+    package func allowDeletions() {
         deletionsAllowed = true
     }
 

@@ -4,30 +4,30 @@ import AccordStore
 /// What the engine shows the outside (status, metrics): read-only.
 extension SyncEngine {
     /// Every invalid input the last looks found.
-    public var problems: [RecordProblem] {
+    package var problems: [RecordProblem] {
         problemsByPath.keys.sorted().flatMap { problemsByPath[$0] ?? [] }
     }
 
     /// Counts for status.
-    public func counts() throws -> (pending: Int, records: Int, files: Int, conflicts: Int) {
+    package func counts() throws -> (pending: Int, records: Int, files: Int, conflicts: Int) {
         (try store.pendingCount(), locations.count, index.count, Set(try store.openConflicts().map(\.key)).count)
     }
 
-    public func openConflicts() throws -> [StoredConflict] { try store.openConflicts() }
+    package func openConflicts() throws -> [StoredConflict] { try store.openConflicts() }
 
-    public func events(limit: Int) throws -> [SyncEvent] { try store.events(limit: limit) }
+    package func events(limit: Int) throws -> [SyncEvent] { try store.events(limit: limit) }
 
     /// The unapplied changes (at most `limit`) and how many there are.
-    public func unappliedChanges(limit: Int) throws -> (list: [UnappliedChange], count: Int) {
+    package func unappliedChanges(limit: Int) throws -> (list: [UnappliedChange], count: Int) {
         unappliedKeys.isEmpty ? ([], 0) : try store.unappliedChanges(limit: limit)
     }
 
     /// Whether the replica is paused, kept in the state so a restart stays paused.
-    public func pausedInState() throws -> Bool {
+    package func pausedInState() throws -> Bool {
         try store.setting(Self.pausedSetting) == "1"
     }
 
-    public func savePaused(_ paused: Bool) throws {
+    package func savePaused(_ paused: Bool) throws {
         try store.setSetting(Self.pausedSetting, paused ? "1" : nil)
     }
 }

@@ -18,10 +18,10 @@ import AccordStore
 ///
 /// One owner: the daemon's `SyncLoop` is the only holder of an engine, and runs one
 /// step at a time.
-public actor SyncEngine {
-    public private(set) var settings: SyncSettings
+package actor SyncEngine {
+    package private(set) var settings: SyncSettings
     let store: StateStore
-    public private(set) var hub: HubClient
+    package private(set) var hub: HubClient
     let clock: any SyncClock
     let jitter: any JitterSource
     var applier: PlanApplier
@@ -38,18 +38,18 @@ public actor SyncEngine {
     /// Invalid input by file, for status: replaced per file by each look at it.
     var problemsByPath: [String: [RecordProblem]] = [:]
     /// Deletions the mass-delete guard holds back, and why.
-    public internal(set) var heldDeletions: [RecordKey] = []
-    public internal(set) var holdReason: String?
+    package internal(set) var heldDeletions: [RecordKey] = []
+    package internal(set) var holdReason: String?
     var deletionsAllowed = false
     var settle: DeleteSettle
     /// When deletions seen by the last scan may go (a rescan is due then), if any wait.
-    public internal(set) var deletionsSettleAt: Double?
+    package internal(set) var deletionsSettleAt: Double?
 
     static let holdSetting = "hold_reason"
     static let heldKeysSetting = "held_deletions"
     static let pausedSetting = "paused"
 
-    public init(
+    package init(
         settings: SyncSettings, store: StateStore, hub: HubClient, clock: any SyncClock = WallClock(), jitter: any JitterSource = SystemJitter()
     )
         throws
@@ -74,7 +74,7 @@ public actor SyncEngine {
     }
 
     /// A config reload: policy, ignore globs and the rest take effect from the next step.
-    public func reconfigure(_ settings: SyncSettings, hub: HubClient? = nil) {
+    package func reconfigure(_ settings: SyncSettings, hub: HubClient? = nil) {
         self.settings = settings
         settle.window = settings.deleteSettleSeconds
         applier = PlanApplier(writer: Self.writer(settings), store: store)
@@ -82,12 +82,12 @@ public actor SyncEngine {
     }
 
     /// The retry policy's delay before attempt `attempt + 1`, with jitter.
-    public func retryDelay(attempt: Int, retryAfter: Double? = nil) -> Double {
+    package func retryDelay(attempt: Int, retryAfter: Double? = nil) -> Double {
         settings.retry.delay(attempt: attempt, random: jitter.next(), retryAfter: retryAfter)
     }
 
     /// Scan, push, pull until the hub has nothing new: one manual sync.
-    public func syncOnce() async throws -> SyncReport {
+    package func syncOnce() async throws -> SyncReport {
         var report = SyncReport()
         report.queued = try scan().queued
         try retryUnappliedNow()
@@ -156,7 +156,7 @@ public actor SyncEngine {
 }
 
 extension SyncReport {
-    public mutating func add(_ other: SyncReport) {
+    package mutating func add(_ other: SyncReport) {
         queued += other.queued
         pushed += other.pushed
         pulled += other.pulled

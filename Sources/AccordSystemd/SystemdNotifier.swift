@@ -4,12 +4,12 @@
 
 /// sd_notify(3) without libsystemd: one datagram per message to `NOTIFY_SOCKET`.
 /// Does nothing when systemd did not ask for notifications.
-public struct SystemdNotifier: Sendable {
-    public let socketPath: String?
+package struct SystemdNotifier: Sendable {
+    package let socketPath: String?
     /// Half of `WATCHDOG_USEC`, in seconds: how often systemd wants `WATCHDOG=1`.
-    public let watchdogInterval: Double?
+    package let watchdogInterval: Double?
 
-    public init(environment: [String: String]) {
+    package init(environment: [String: String]) {
         socketPath = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
         if let text = environment["WATCHDOG_USEC"], let micros = Double(text), micros > 0,
             environment["WATCHDOG_PID"].map({ Int32($0) == getpid() }) ?? true
@@ -21,7 +21,7 @@ public struct SystemdNotifier: Sendable {
     }
 
     /// From this process's environment (what systemd sets for a `Type=notify` unit).
-    public static func fromEnvironment() -> SystemdNotifier {
+    package static func fromEnvironment() -> SystemdNotifier {
         var environment: [String: String] = [:]
         for key in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] {
             if let value = getenv(key) { environment[key] = String(cString: value) }
@@ -29,13 +29,13 @@ public struct SystemdNotifier: Sendable {
         return SystemdNotifier(environment: environment)
     }
 
-    public var isActive: Bool { socketPath != nil }
+    package var isActive: Bool { socketPath != nil }
 
     /// Sends `message` (for example "READY=1" or "STATUS=idle"); false if it could not.
     /// Never blocks: a listener that stops reading must not stall the daemon (a full
     /// datagram queue once froze it inside a status update).
     @discardableResult
-    public func notify(_ message: String) -> Bool {
+    package func notify(_ message: String) -> Bool {
         guard let socketPath else { return false }
         let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { return false }

@@ -1,14 +1,14 @@
 import ServiceLifecycle
 
 /// `WATCHDOG=1` at half of `WATCHDOG_USEC`, as long as the process's tasks run.
-public struct Watchdog: Service {
-    public let notifier: SystemdNotifier
+package struct Watchdog: Service {
+    package let notifier: SystemdNotifier
 
-    public init(notifier: SystemdNotifier) {
+    package init(notifier: SystemdNotifier) {
         self.notifier = notifier
     }
 
-    public func run() async throws {
+    package func run() async throws {
         guard let interval = notifier.watchdogInterval else { return }
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {

@@ -3,14 +3,14 @@ import Foundation
 /// A program started for a test with posix_spawn, with a clean signal mask (a child
 /// started from the test runner would otherwise inherit blocked SIGTERM) and its
 /// stdout and stderr captured to files.
-public final class ChildProcess: @unchecked Sendable {
-    public let pid: pid_t
-    public let stdoutPath: String
-    public let stderrPath: String
+package final class ChildProcess: @unchecked Sendable {
+    package let pid: pid_t
+    package let stdoutPath: String
+    package let stderrPath: String
     private let lock = NSLock()
     private var exitStatus: Int32?
 
-    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], logFolder: String) throws {
+    package init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], logFolder: String) throws {
         let tag = "\(URL(fileURLWithPath: executable).lastPathComponent)-\(UUID().uuidString.prefix(8))"
         stdoutPath = logFolder + "/\(tag).out"
         stderrPath = logFolder + "/\(tag).err"
@@ -51,13 +51,13 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    public func signal(_ number: Int32) {
+    package func signal(_ number: Int32) {
         kill(pid, number)
     }
 
     /// The exit code (or 128 + signal), waiting at most `timeout` seconds.
     @discardableResult
-    public func waitForExit(timeout: Double) throws -> Int32 {
+    package func waitForExit(timeout: Double) throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             if let status = lock.withLock({ exitStatus }) { return status }
@@ -73,15 +73,15 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    public var isRunning: Bool {
+    package var isRunning: Bool {
         lock.withLock { exitStatus == nil } && kill(pid, 0) == 0 && (try? waitForExit(timeout: 0)) == nil
     }
 
-    public var standardOutput: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
-    public var standardError: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+    package var standardOutput: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+    package var standardError: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
     /// Waits until stderr has a line containing `text`; returns that line.
-    public func waitForError(containing text: String, timeout: Double) throws -> String {
+    package func waitForError(containing text: String, timeout: Double) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let line = standardError.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
@@ -94,7 +94,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Waits until stdout has a line containing `text`; returns that line.
-    public func waitForOutput(containing text: String, timeout: Double) throws -> String {
+    package func waitForOutput(containing text: String, timeout: Double) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let line = standardOutput.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }

@@ -2,12 +2,12 @@ import Foundation
 
 /// Starts the real `accordd` on its own root, state database and control socket,
 /// against a hub on loopback, and runs the real `accordctl` against it.
-public final class DaemonLauncher: @unchecked Sendable {
-    public let folder: TemporaryFolder
-    public let root: String
-    public let socket: String
-    public let configPath: String
-    public private(set) var process: ChildProcess
+package final class DaemonLauncher: @unchecked Sendable {
+    package let folder: TemporaryFolder
+    package let root: String
+    package let socket: String
+    package let configPath: String
+    package private(set) var process: ChildProcess
     private let wrapper: [String]
     private let environment: [String: String]
     private let hubHost: String
@@ -16,7 +16,7 @@ public final class DaemonLauncher: @unchecked Sendable {
     ///   - extraConfig: TOML lines added to the top-level table (before any section).
     ///   - wrapper: a command the daemon runs under (e.g. `unshare`), its last
     ///     argument followed by the daemon's path and arguments.
-    public init(
+    package init(
         hubPort: Int, hubHost: String = "127.0.0.1", folder: TemporaryFolder? = nil, extraConfig: String = "", wrapper: [String] = [],
         environment: [String: String] = [:], waitForReady: Bool = true
     ) throws {
@@ -34,7 +34,7 @@ public final class DaemonLauncher: @unchecked Sendable {
         if waitForReady { try waitUntilReady() }
     }
 
-    public static func config(root: String, state: String, socket: String, hubPort: Int, hubHost: String = "127.0.0.1", extra: String) -> String {
+    package static func config(root: String, state: String, socket: String, hubPort: Int, hubHost: String = "127.0.0.1", extra: String) -> String {
         """
         root = "\(root)"
         remote = "http://\(hubHost):\(hubPort)"
@@ -53,17 +53,17 @@ public final class DaemonLauncher: @unchecked Sendable {
     }
 
     /// Rewrites the config (for a reload test).
-    public func rewriteConfig(hubPort: Int, extraConfig: String) throws {
+    package func rewriteConfig(hubPort: Int, extraConfig: String) throws {
         try Self.config(root: root, state: folder.child("state.db"), socket: socket, hubPort: hubPort, hubHost: hubHost, extra: extraConfig)
             .write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
-    public func waitUntilReady(timeout: Double = 30) throws {
+    package func waitUntilReady(timeout: Double = 30) throws {
         _ = try process.waitForError(containing: "control socket ready", timeout: timeout)
     }
 
     /// Starts it again with the same config (after a stop or a kill).
-    public func restart() throws {
+    package func restart() throws {
         process = try Self.start(folder: folder, config: configPath, wrapper: wrapper, environment: environment)
         try waitUntilReady()
     }
@@ -78,7 +78,7 @@ public final class DaemonLauncher: @unchecked Sendable {
 
     /// Runs `accordctl ARGS --socket SOCKET`: exit code, stdout, stderr.
     @discardableResult
-    public func ctl(_ arguments: [String]) throws -> (code: Int32, out: String, err: String) {
+    package func ctl(_ arguments: [String]) throws -> (code: Int32, out: String, err: String) {
         let binary = try BuiltProducts.path(of: "accordctl")
         let child = try ChildProcess(binary, arguments + ["--socket", socket], logFolder: folder.path)
         let code = try child.waitForExit(timeout: 120)
@@ -86,7 +86,7 @@ public final class DaemonLauncher: @unchecked Sendable {
     }
 
     /// `accordctl status --json`, parsed.
-    public func status() throws -> [String: Any] {
+    package func status() throws -> [String: Any] {
         let result = try ctl(["status", "--json"])
         guard result.code == 0, let object = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any] else {
             throw TestSupportError("accordctl status failed (\(result.code)): \(result.err)")
@@ -95,19 +95,19 @@ public final class DaemonLauncher: @unchecked Sendable {
     }
 
     /// Writes a record file into the root, atomically (as an editor would).
-    public func write(_ relative: String, _ text: String) throws {
+    package func write(_ relative: String, _ text: String) throws {
         let path = root + "/" + relative
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 
-    public func read(_ relative: String) -> String? {
+    package func read(_ relative: String) -> String? {
         try? String(contentsOfFile: root + "/" + relative, encoding: .utf8)
     }
 }
 
 /// Polls `condition` until it holds or `timeout` passes.
-public func eventually(timeout: Double = 15, _ condition: () throws -> Bool) rethrows -> Bool {
+package func eventually(timeout: Double = 15, _ condition: () throws -> Bool) rethrows -> Bool {
     let end = Date().addingTimeInterval(timeout)
     while Date() < end {
         if try condition() { return true }

@@ -3,8 +3,8 @@ import Foundation
 /// An HTTP/1.1 proxy on loopback that injects faults between a client and a server,
 /// for tests of retry and recovery. Each request gets one fault drawn at random
 /// (seeded) by the configured rates; every answer closes its connection.
-public final class FaultProxy: @unchecked Sendable {
-    public enum Fault: Sendable, Equatable {
+package final class FaultProxy: @unchecked Sendable {
+    package enum Fault: Sendable, Equatable {
         case pass
         /// Close without answering, before the request reaches the server.
         case dropBefore
@@ -18,12 +18,12 @@ public final class FaultProxy: @unchecked Sendable {
         case truncate
     }
 
-    public struct Rates: Sendable {
+    package struct Rates: Sendable {
         /// Share of requests that get any fault (0...1).
-        public var faultRate: Double
-        public var faults: [Fault]
+        package var faultRate: Double
+        package var faults: [Fault]
 
-        public init(
+        package init(
             faultRate: Double, faults: [Fault] = [.dropBefore, .dropAfter, .status(500), .status(503), .status(429), .delay(milliseconds: 50), .truncate]
         ) {
             self.faultRate = faultRate
@@ -31,7 +31,7 @@ public final class FaultProxy: @unchecked Sendable {
         }
     }
 
-    public let port: Int
+    package let port: Int
     private let upstreamPort: Int
     private let listener: Int32
     private let lock = NSLock()
@@ -40,7 +40,7 @@ public final class FaultProxy: @unchecked Sendable {
     private var counts: [String: Int] = [:]
     private var stopped = false
 
-    public init(upstreamPort: Int, rates: Rates, seed: UInt64 = 1) throws {
+    package init(upstreamPort: Int, rates: Rates, seed: UInt64 = 1) throws {
         self.upstreamPort = upstreamPort
         self.rates = rates
         random = SplitMix(state: seed)
@@ -66,18 +66,18 @@ public final class FaultProxy: @unchecked Sendable {
         stop()
     }
 
-    public func stop() {
+    package func stop() {
         lock.withLock { stopped = true }
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
     }
 
-    public func setRates(_ newRates: Rates) {
+    package func setRates(_ newRates: Rates) {
         lock.withLock { rates = newRates }
     }
 
     /// How many times each fault was injected.
-    public var injected: [String: Int] { lock.withLock { counts } }
+    package var injected: [String: Int] { lock.withLock { counts } }
 
     private func acceptLoop() {
         while true {

@@ -2,24 +2,24 @@ import Foundation
 
 /// Starts the real `accordhub` binary on a free loopback port with its own database,
 /// for tests that need the hub as a process (kill -9, signals, garbage on the socket).
-public final class HubLauncher: @unchecked Sendable {
-    public let folder: TemporaryFolder
-    public let databasePath: String
-    public private(set) var process: ChildProcess
-    public private(set) var port: Int
+package final class HubLauncher: @unchecked Sendable {
+    package let folder: TemporaryFolder
+    package let databasePath: String
+    package private(set) var process: ChildProcess
+    package private(set) var port: Int
     private let extraArguments: [String]
     private let schemas: String
     private let host: String
     private let wrapper: [String]
     /// The address clients use to reach it.
-    public let address: String
+    package let address: String
 
     /// - Parameters:
     ///   - schemas: the schema folder (the repository's by default).
     ///   - host: the address to listen on (loopback by default).
     ///   - wrapper: a command the hub runs under (`ip netns exec NS`).
     ///   - address: how the test reaches it (`host` by default).
-    public init(
+    package init(
         arguments: [String] = [], folder: TemporaryFolder? = nil, schemas: String? = nil, host: String = "127.0.0.1", wrapper: [String] = [],
         address: String? = nil
     ) throws {
@@ -34,11 +34,11 @@ public final class HubLauncher: @unchecked Sendable {
             folder: self.folder, database: databasePath, schemas: self.schemas, host: host, wrapper: wrapper, arguments: arguments)
     }
 
-    public var client: RawHTTPClient { RawHTTPClient(host: address, port: port) }
+    package var client: RawHTTPClient { RawHTTPClient(host: address, port: port) }
 
     /// Starts it again on the same database (after a stop or a kill), on the same
     /// port when `samePort` (clients configured with it find it again).
-    public func restart(samePort: Bool = false) throws {
+    package func restart(samePort: Bool = false) throws {
         (process, port) = try Self.start(
             folder: folder, database: databasePath, schemas: schemas, host: host, wrapper: wrapper, arguments: extraArguments,
             port: samePort ? port : 0)

@@ -9,30 +9,30 @@ import Foundation
 /// the machine.
 ///
 /// Needs root, `ip` (iproute2) and `nft` (nftables).
-public final class NetworkLab: @unchecked Sendable {
+package final class NetworkLab: @unchecked Sendable {
     /// One daemon's side of the lab.
-    public struct Host: Sendable {
-        public let namespace: String
+    package struct Host: Sendable {
+        package let namespace: String
         /// The hub's address as this host reaches it.
-        public let hubAddress: String
+        package let hubAddress: String
         /// `ip netns exec NS`: prefix for a command run on this host.
-        public var wrapper: [String] { ["/usr/sbin/ip", "netns", "exec", namespace] }
+        package var wrapper: [String] { ["/usr/sbin/ip", "netns", "exec", namespace] }
     }
 
-    public let hubNamespace: String
+    package let hubNamespace: String
     /// The hub's address from the test process's namespace.
-    public let hubAddressFromHere: String
-    public private(set) var hosts: [Host] = []
+    package let hubAddressFromHere: String
+    package private(set) var hosts: [Host] = []
     private let tag: String
     private var links: [String] = []
 
     /// True where the lab can run: root, with `ip` and `nft`.
-    public static var isAvailable: Bool {
+    package static var isAvailable: Bool {
         getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") && FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft")
     }
 
     /// Makes the hub's namespace, its link to here, and `hostCount` daemon hosts.
-    public init(hostCount: Int) throws {
+    package init(hostCount: Int) throws {
         tag = String(UInt32.random(in: 0..<0xFFFF), radix: 16)
         hubNamespace = "acch\(tag)"
         hubAddressFromHere = "10.231.0.1"
@@ -77,14 +77,14 @@ public final class NetworkLab: @unchecked Sendable {
     }
 
     /// Drops every packet between `host` and the hub, silently, until `restore`.
-    public func cut(_ host: Host) throws {
+    package func cut(_ host: Host) throws {
         try nft(host, "add table inet accord_fault")
         try nft(host, "add chain inet accord_fault in { type filter hook input priority 0; policy drop; }")
         try nft(host, "add chain inet accord_fault out { type filter hook output priority 0; policy drop; }")
     }
 
     /// Drops `percent` of the packets each way, at random.
-    public func loss(_ host: Host, percent: Int) throws {
+    package func loss(_ host: Host, percent: Int) throws {
         try nft(host, "add table inet accord_fault")
         try nft(host, "add chain inet accord_fault in { type filter hook input priority 0; }")
         try nft(host, "add chain inet accord_fault out { type filter hook output priority 0; }")
@@ -93,11 +93,11 @@ public final class NetworkLab: @unchecked Sendable {
     }
 
     /// Ends a cut or a loss.
-    public func restore(_ host: Host) throws {
+    package func restore(_ host: Host) throws {
         try nft(host, "delete table inet accord_fault")
     }
 
-    public func tearDown() {
+    package func tearDown() {
         for namespace in [hubNamespace] + hosts.map(\.namespace) { try? Self.run(["netns", "delete", namespace]) }
         for name in links { try? Self.run(["link", "delete", name]) }
         hosts = []

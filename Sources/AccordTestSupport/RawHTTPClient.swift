@@ -3,25 +3,25 @@ import Foundation
 /// A deliberately small HTTP/1.1 client over a plain socket, one request per
 /// connection, for tests of servers: it can also send bytes no real client would.
 /// Blocking calls run on Dispatch threads, never on the test's cooperative pool.
-public struct RawHTTPClient: Sendable {
-    public let host: String
-    public let port: Int
+package struct RawHTTPClient: Sendable {
+    package let host: String
+    package let port: Int
 
-    public init(host: String = "127.0.0.1", port: Int) {
+    package init(host: String = "127.0.0.1", port: Int) {
         self.host = host
         self.port = port
     }
 
-    public struct Response: Sendable {
-        public var status: Int
-        public var headers: [String: String]
-        public var body: [UInt8]
+    package struct Response: Sendable {
+        package var status: Int
+        package var headers: [String: String]
+        package var body: [UInt8]
 
-        public var text: String { String(decoding: body, as: UTF8.self) }
-        public func header(_ name: String) -> String? { headers[name.lowercased()] }
+        package var text: String { String(decoding: body, as: UTF8.self) }
+        package func header(_ name: String) -> String? { headers[name.lowercased()] }
     }
 
-    public func request(
+    package func request(
         _ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8]? = nil, timeout: Double = 30
     ) async throws -> Response {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\n"
@@ -33,12 +33,12 @@ public struct RawHTTPClient: Sendable {
         return try Self.parse(reply)
     }
 
-    public func request(_ method: String, _ path: String, headers: [String: String] = [:], json: String, timeout: Double = 30) async throws -> Response {
+    package func request(_ method: String, _ path: String, headers: [String: String] = [:], json: String, timeout: Double = 30) async throws -> Response {
         try await request(method, path, headers: headers.merging(["Content-Type": "application/json"]) { a, _ in a }, body: Array(json.utf8), timeout: timeout)
     }
 
     /// Sends raw bytes and returns whatever comes back until the server closes.
-    public func exchange(_ bytes: [UInt8], timeout: Double = 30) async throws -> [UInt8] {
+    package func exchange(_ bytes: [UInt8], timeout: Double = 30) async throws -> [UInt8] {
         let host = self.host
         let port = self.port
         return try await withCheckedThrowingContinuation { continuation in

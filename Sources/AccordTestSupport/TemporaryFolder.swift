@@ -1,10 +1,10 @@
 import Foundation
 
 /// A real folder under /tmp, removed when the test is done with it.
-public final class TemporaryFolder: @unchecked Sendable {
-    public let path: String
+package final class TemporaryFolder: @unchecked Sendable {
+    package let path: String
 
-    public init() throws {
+    package init() throws {
         var template = Array((NSTemporaryDirectory() + "accord-test-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
         path = String(cString: made)
@@ -15,15 +15,15 @@ public final class TemporaryFolder: @unchecked Sendable {
     }
 
     /// `path/relative`.
-    public func child(_ relative: String) -> String { path + "/" + relative }
+    package func child(_ relative: String) -> String { path + "/" + relative }
 
     @discardableResult
-    public func write(_ relative: String, _ text: String) throws -> String {
+    package func write(_ relative: String, _ text: String) throws -> String {
         try write(relative, Array(text.utf8))
     }
 
     @discardableResult
-    public func write(_ relative: String, _ bytes: [UInt8]) throws -> String {
+    package func write(_ relative: String, _ bytes: [UInt8]) throws -> String {
         let full = child(relative)
         try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try Data(bytes).write(to: URL(fileURLWithPath: full))
@@ -32,13 +32,13 @@ public final class TemporaryFolder: @unchecked Sendable {
 }
 
 /// Where this checkout and its built programs are.
-public enum BuiltProducts {
+package enum BuiltProducts {
     /// The repository root, found from this file's path.
-    public static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    package static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
 
     /// A program built beside the running test bundle (`.build/debug/NAME`).
-    public static func path(of name: String) throws -> String {
+    package static func path(of name: String) throws -> String {
         let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let candidates = [bundle.appendingPathComponent(name).path, bundle.deletingLastPathComponent().appendingPathComponent(name).path]
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
@@ -48,10 +48,10 @@ public enum BuiltProducts {
     }
 }
 
-public struct TestSupportError: Error, CustomStringConvertible {
-    public var description: String
+package struct TestSupportError: Error, CustomStringConvertible {
+    package var description: String
 
-    public init(_ description: String) {
+    package init(_ description: String) {
         self.description = description
     }
 }

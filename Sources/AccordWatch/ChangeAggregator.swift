@@ -3,9 +3,9 @@
 /// single save syncs without delay; a path that keeps changing is debounced by
 /// `debounce` seconds, but never held longer than `maxDelay` after its first notice,
 /// so a file that never stops changing still syncs.
-public struct ChangeAggregator: Sendable {
-    public var debounce: Double
-    public var maxDelay: Double
+package struct ChangeAggregator: Sendable {
+    package var debounce: Double
+    package var maxDelay: Double
     private var pending: [String: Pending] = [:]
     /// When each path was last handed out; a notice within `debounce` of it is a burst.
     private var lastTaken: [String: Double] = [:]
@@ -16,14 +16,14 @@ public struct ChangeAggregator: Sendable {
         var due: Double
     }
 
-    public init(debounce: Double, maxDelay: Double) {
+    package init(debounce: Double, maxDelay: Double) {
         self.debounce = debounce
         self.maxDelay = max(maxDelay, debounce)
     }
 
-    public var isEmpty: Bool { pending.isEmpty && rescanDue == nil }
+    package var isEmpty: Bool { pending.isEmpty && rescanDue == nil }
 
-    public mutating func note(_ path: String, at now: Double) {
+    package mutating func note(_ path: String, at now: Double) {
         if rescanDue != nil { return }  // the full rescan covers it
         if var waiting = pending[path] {
             waiting.due = min(now + debounce, waiting.first + maxDelay)
@@ -36,19 +36,19 @@ public struct ChangeAggregator: Sendable {
     }
 
     /// Lost events or a lost root: everything must be looked at, right away.
-    public mutating func noteFullRescan(at now: Double) {
+    package mutating func noteFullRescan(at now: Double) {
         rescanDue = now
         pending.removeAll()
     }
 
     /// When the next batch is due, or nil when nothing is waiting.
-    public var nextDeadline: Double? {
+    package var nextDeadline: Double? {
         if let rescanDue { return rescanDue }
         return pending.values.map(\.due).min()
     }
 
     /// The paths due at `now` (sorted), or a full rescan, and forgets them.
-    public mutating func takeDue(at now: Double) -> (paths: [String], fullRescan: Bool) {
+    package mutating func takeDue(at now: Double) -> (paths: [String], fullRescan: Bool) {
         lastTaken = lastTaken.filter { now - $0.value < debounce }
         if let due = rescanDue, due <= now {
             rescanDue = nil

@@ -11,8 +11,8 @@ import Synchronization
 /// appear and dropped as they go; lost events and a lost root are reported so the
 /// consumer rescans everything. The watcher decides nothing about records: it only
 /// says where to look.
-public final class InotifyWatcher: Sendable {
-    public let root: String
+package final class InotifyWatcher: Sendable {
+    package let root: String
     private let descriptor: Int32
     private let wakeRead: Int32
     private let wakeWrite: Int32
@@ -47,7 +47,7 @@ public final class InotifyWatcher: Sendable {
         closeWrite | movedFrom | movedTo | create | delete | deleteSelf | moveSelf | onlyFolder | dontFollow | excludeUnlinked
 
     /// Opens the inotify instance; nothing is watched until `start`.
-    public init(root: String, ignore: IgnoreRules, deliver: @escaping @Sendable ([WatchSignal]) -> Void) throws(WatchError) {
+    package init(root: String, ignore: IgnoreRules, deliver: @escaping @Sendable ([WatchSignal]) -> Void) throws(WatchError) {
         self.root = root
         self.deliver = deliver
         descriptor = inotify_init1(Int32(O_NONBLOCK | O_CLOEXEC))
@@ -75,7 +75,7 @@ public final class InotifyWatcher: Sendable {
     }
 
     /// Watches the root and every folder under it, then reads events on a new thread.
-    public func start() {
+    package func start() {
         let signals = watchTree("")
         if !signals.isEmpty { deliver(signals) }
         let context = Unmanaged.passRetained(self).toOpaque()
@@ -92,7 +92,7 @@ public final class InotifyWatcher: Sendable {
     }
 
     /// Stops the thread and waits for it.
-    public func stop() {
+    package func stop() {
         let thread = state.withLock { state -> pthread_t? in
             state.stopped = true
             defer { state.thread = nil }
@@ -104,19 +104,19 @@ public final class InotifyWatcher: Sendable {
     }
 
     /// New ignore globs (a config reload).
-    public func setIgnore(_ ignore: IgnoreRules) {
+    package func setIgnore(_ ignore: IgnoreRules) {
         state.withLock { $0.ignore = ignore }
     }
 
     /// How many folders are watched.
-    public var watchCount: Int { state.withLock { $0.watches.count } }
+    package var watchCount: Int { state.withLock { $0.watches.count } }
 
     /// Whether the root itself is watched (false after it was lost, until `rewatch`).
-    public var isWatchingRoot: Bool { state.withLock { $0.watches[""] != nil } }
+    package var isWatchingRoot: Bool { state.withLock { $0.watches[""] != nil } }
 
     /// Drops every watch and watches the tree again: after the root came back, or to
     /// retry folders that hit the watch limit.
-    public func rewatch() {
+    package func rewatch() {
         state.withLock { state in
             for descriptor in state.folders.keys { inotify_rm_watch(self.descriptor, descriptor) }
             state.folders.removeAll()
@@ -260,7 +260,7 @@ public final class InotifyWatcher: Sendable {
     }
 }
 
-public struct WatchError: Error, Sendable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct WatchError: Error, Sendable, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }

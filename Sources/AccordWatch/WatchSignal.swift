@@ -1,5 +1,5 @@
 /// What the watcher tells its consumer. Paths are relative to the root, with `/`.
-public enum WatchSignal: Sendable, Equatable {
+package enum WatchSignal: Sendable, Equatable {
     /// Something at this path may have changed (a file, or a folder that appeared or went).
     case changed(String)
     /// Events were lost (queue overflow): only a full rescan can tell what changed.

@@ -131,6 +131,6 @@ struct HashTokenCommand: ParsableCommand {
         guard let line = readLine(strippingNewline: true), !line.isEmpty else {
             throw CommandStatus.usage("accordhub: hash-token reads the token from stdin; for example: echo -n \"$TOKEN\" | accordhub hash-token")
         }
-        print(SHA256.hex(line))
+        print(ContentHash.hex(line))
     }
 }

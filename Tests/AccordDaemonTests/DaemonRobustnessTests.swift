@@ -100,7 +100,7 @@ import Testing
     @Test func aRevokedTokenIsAskedAgainOnlyAfterABackoff() async throws {
         let folder = try TemporaryFolder()
         let config = try folder.write(
-            "hub.toml", "[[tokens]]\nname = \"alice\"\nsha256 = \"\(SHA256.hex(Array("right".utf8)))\"\naccess = \"rw\"\n")
+            "hub.toml", "[[tokens]]\nname = \"alice\"\nsha256 = \"\(ContentHash.hex(Array("right".utf8)))\"\naccess = \"rw\"\n")
         let hub = try HubLauncher(arguments: ["--config", config])
         let proxy = try FaultProxy(upstreamPort: hub.port, rates: FaultProxy.Rates(faultRate: 0))
         let token = try folder.write("token", "wrong\n")

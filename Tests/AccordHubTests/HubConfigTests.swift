@@ -17,12 +17,12 @@ struct HubConfigTests {
 
             [[tokens]]
             name = "alice"
-            sha256 = "\(SHA256.hex("t"))"
+            sha256 = "\(ContentHash.hex("t"))"
             access = "ro"
             """, file: "hub.toml")
         #expect(config.listen == ListenAddress(host: "127.0.0.1", port: 8480))
         #expect(config.maxBodyBytes == 1_048_576)
-        #expect(config.tokens == [TokenTable.Entry(name: "alice", sha256: SHA256.hex("t"), access: .readOnly)])
+        #expect(config.tokens == [TokenTable.Entry(name: "alice", sha256: ContentHash.hex("t"), access: .readOnly)])
     }
 
     @Test(

@@ -322,8 +322,8 @@ struct HubHandlerTests {
 
     @Test func bearerTokens() async throws {
         let hub = try await HubFixture(tokens: [
-            TokenTable.Entry(name: "alice", sha256: SHA256.hex("alice-secret"), access: .readWrite),
-            TokenTable.Entry(name: "bob", sha256: SHA256.hex("bob-secret"), access: .readOnly),
+            TokenTable.Entry(name: "alice", sha256: ContentHash.hex("alice-secret"), access: .readWrite),
+            TokenTable.Entry(name: "bob", sha256: ContentHash.hex("bob-secret"), access: .readOnly),
         ])
         #expect(await hub.send("GET", "/v1/health").status == 200, "health needs no token")
         let anonymous = await hub.send("GET", agreementPath)

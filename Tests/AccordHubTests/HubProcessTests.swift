@@ -135,7 +135,7 @@ struct HubProcessTests {
 
             [[tokens]]
             name = "alice"
-            sha256 = "\(SHA256.hex("alice-token"))"
+            sha256 = "\(ContentHash.hex("alice-token"))"
             access = "rw"
             """)
         let hub = try HubLauncher(arguments: ["--config", config], folder: folder)

@@ -21,7 +21,7 @@ struct RecordFileWriterTests {
         #expect(entry.path == "news/a.json")
         let text = try String(contentsOfFile: folder.child("news/a.json"), encoding: .utf8)
         #expect(text == JSONWriter.pretty(.object(record("h").object)))
-        #expect(entry.hash == SHA256.hex(Array(text.utf8)))
+        #expect(entry.hash == ContentHash.hex(Array(text.utf8)))
         #expect(entry.records == [key])
         // No temporary file is left behind.
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.child("news")) == ["a.json"])
@@ -36,7 +36,7 @@ struct RecordFileWriterTests {
         let original = lines.joined(separator: "\n") + "\n"
         try folder.write("set.jsonl", original)
         let writer = RecordFileWriter(root: folder.path)
-        let entry = try writer.write(record("TWO"), in: "set.jsonl", expectedHash: SHA256.hex(Array(original.utf8)))
+        let entry = try writer.write(record("TWO"), in: "set.jsonl", expectedHash: ContentHash.hex(Array(original.utf8)))
         let updated = try String(contentsOfFile: folder.child("set.jsonl"), encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
         #expect(updated[0] == lines[0])
         #expect(updated[1] == JSONWriter.line(.object(record("TWO").object)))

@@ -19,7 +19,7 @@ struct NetworkFaultTests {
             folder = try TemporaryFolder()
             lab = try NetworkLab(hostCount: count)
             let config = try folder.write(
-                "hub.toml", "[[tokens]]\nname = \"team\"\nsha256 = \"\(SHA256.hex(Array("team-token".utf8)))\"\naccess = \"rw\"\n")
+                "hub.toml", "[[tokens]]\nname = \"team\"\nsha256 = \"\(ContentHash.hex(Array("team-token".utf8)))\"\naccess = \"rw\"\n")
             let token = try folder.write("token", "team-token\n")
             hub = try HubLauncher(
                 arguments: ["--config", config], host: "0.0.0.0", wrapper: ["/usr/sbin/ip", "netns", "exec", lab.hubNamespace],
