@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Pure deciders: JSON, records, schemas, diff, merge. No I/O.
@@ -48,6 +49,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // Exit codes and error lines shared by the three programs.
@@ -122,7 +126,10 @@ let package = Package(
         .testTarget(name: "AccordctlTests", dependencies: ["accordctl"]),
         .testTarget(
             name: "AccordDaemonTests",
-            dependencies: ["AccordDaemon", "AccordSync", "AccordConfig", "AccordCore", "AccordTestSupport", "accordd", "accordctl", "accordhub"]
+            dependencies: [
+                "AccordDaemon", "AccordSync", "AccordConfig", "AccordCore", "AccordTestSupport", "accordd", "accordctl", "accordhub",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         // Whole-system scenarios: real hub, daemons and accordctl as processes.
         .testTarget(name: "EndToEndTests", dependencies: ["AccordTestSupport", "accordd", "accordctl", "accordhub"]),

@@ -21,7 +21,6 @@ struct ControlServer: Service {
             throw error
         }
         defer { socket.remove() }
-        server.start()
         try socket.publish()
         logger.info("control socket ready at \(socket.path)")
         try? await gracefulShutdown()
