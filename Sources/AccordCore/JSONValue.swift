@@ -77,25 +77,54 @@ package struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
 
     package var description: String { literal }
 
+    /// Equal when they denote the same decimal value exactly: `1`, `1.0` and `10e-1`
+    /// are one value, `1.0` and `1.00000000000000001` two, whatever a Double can hold.
     package static func == (lhs: JSONNumber, rhs: JSONNumber) -> Bool {
-        if lhs.literal == rhs.literal { return true }
-        // Integer literals longer than a Double's precision compare by text only.
-        if lhs.isPlainInteger && rhs.isPlainInteger {
-            return lhs.normalisedInteger == rhs.normalisedInteger
-        }
-        return lhs.doubleValue == rhs.doubleValue
+        lhs.literal == rhs.literal || lhs.decimal == rhs.decimal
     }
 
     package func hash(into hasher: inout Hasher) {
-        // Hash the value, not the spelling; `+ 0` folds -0 into 0.
-        hasher.combine(doubleValue + 0)
+        let value = decimal
+        hasher.combine(value.negative)
+        hasher.combine(value.digits)
+        hasher.combine(value.exponent)
     }
 
-    private var isPlainInteger: Bool {
-        !literal.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") })
-    }
-
-    private var normalisedInteger: String {
-        literal == "-0" ? "0" : literal
+    /// The value as sign, significant digits (no leading or trailing zeros) and a power
+    /// of ten; zero is `("", 0)` and never negative.
+    private var decimal: (negative: Bool, digits: String, exponent: Int) {
+        var bytes = Substring(literal).utf8[...]
+        let negative = bytes.first == UInt8(ascii: "-")
+        if negative { bytes = bytes.dropFirst() }
+        var digits: [UInt8] = []
+        var fractionDigits = 0
+        var inFraction = false
+        var exponent = 0
+        while let byte = bytes.first {
+            bytes = bytes.dropFirst()
+            if byte == UInt8(ascii: ".") {
+                inFraction = true
+            } else if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+                var sign = 1
+                if bytes.first == UInt8(ascii: "-") || bytes.first == UInt8(ascii: "+") {
+                    if bytes.first == UInt8(ascii: "-") { sign = -1 }
+                    bytes = bytes.dropFirst()
+                }
+                for digit in bytes { exponent = min(exponent * 10 + Int(digit - UInt8(ascii: "0")), Int.max / 20) }
+                exponent *= sign
+                break
+            } else {
+                digits.append(byte)
+                if inFraction { fractionDigits += 1 }
+            }
+        }
+        exponent -= fractionDigits
+        while let last = digits.last, last == UInt8(ascii: "0") {
+            digits.removeLast()
+            exponent += 1
+        }
+        let significant = digits.drop { $0 == UInt8(ascii: "0") }
+        if significant.isEmpty { return (false, "", 0) }
+        return (negative, String(decoding: significant, as: UTF8.self), exponent)
     }
 }

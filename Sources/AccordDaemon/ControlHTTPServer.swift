@@ -16,7 +16,7 @@ final class ControlHTTPServer: Sendable {
     typealias Handler = @Sendable (ControlRequest) async -> ControlResponse
 
     struct Limits: Sendable {
-        var socketConnections = 64
+        var socketConnections = 256
         var metricsConnections = 16
         var requestDeadline = TimeAmount.seconds(10)
         var maxHeadBytes = 16 * 1024
@@ -36,7 +36,7 @@ final class ControlHTTPServer: Sendable {
         var channels: [any Channel] = []
         do {
             channels.append(
-                try Self.bootstrap(group, budget: ConnectionBudget(limit: limits.socketConnections), viaTCP: false, limits: limits, handler: handler)
+                try Self.bootstrap(group, budget: Occupancy(limit: limits.socketConnections), viaTCP: false, limits: limits, handler: handler)
                     .bind(unixDomainSocketPath: unixPath).wait())
         } catch {
             try? group.syncShutdownGracefully()
@@ -45,7 +45,7 @@ final class ControlHTTPServer: Sendable {
         if let tcp {
             do {
                 channels.append(
-                    try Self.bootstrap(group, budget: ConnectionBudget(limit: limits.metricsConnections), viaTCP: true, limits: limits, handler: handler)
+                    try Self.bootstrap(group, budget: Occupancy(limit: limits.metricsConnections), viaTCP: true, limits: limits, handler: handler)
                         .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                         .bind(host: tcp.host, port: tcp.port).wait())
             } catch {
@@ -59,7 +59,7 @@ final class ControlHTTPServer: Sendable {
     }
 
     private static func bootstrap(
-        _ group: MultiThreadedEventLoopGroup, budget: ConnectionBudget, viaTCP: Bool, limits: Limits, handler: @escaping Handler
+        _ group: MultiThreadedEventLoopGroup, budget: Occupancy, viaTCP: Bool, limits: Limits, handler: @escaping Handler
     ) -> ServerBootstrap {
         ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
@@ -88,44 +88,21 @@ final class ControlHTTPServer: Sendable {
     }
 }
 
-/// How many connections a listener has open, against its limit.
-final class ConnectionBudget: Sendable {
-    let limit: Int
-    private let open = NIOLockedValueBox(0)
-
-    init(limit: Int) {
-        self.limit = limit
-    }
-
-    /// Takes a place; false when the listener is full.
-    func take() -> Bool {
-        open.withLockedValue { count in
-            guard count < limit else { return false }
-            count += 1
-            return true
-        }
-    }
-
-    func give() {
-        open.withLockedValue { $0 -= 1 }
-    }
-}
-
 /// Admits a connection only while its listener has room; a connection past the budget
 /// gets a 503 at once and is closed.
 final class ConnectionGate: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
-    private let budget: ConnectionBudget
+    private let budget: Occupancy
     private var admitted = false
 
-    init(budget: ConnectionBudget) {
+    init(budget: Occupancy) {
         self.budget = budget
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        admitted = budget.take()
+        admitted = budget.enter()
         guard admitted else {
             let body = ControlResponse.problem(503, "Busy", "too many control connections; try again").body
             var buffer = context.channel.allocator.buffer(capacity: 200 + body.count)
@@ -146,7 +123,7 @@ final class ConnectionGate: ChannelInboundHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         if admitted {
             admitted = false
-            budget.give()
+            budget.leave()
         }
         context.fireChannelInactive()
     }

@@ -34,6 +34,10 @@ struct ControlHandler: Sendable {
     let loop: SyncLoop
     let metrics: DaemonMetrics
     let hubURL: String
+    let waitingSyncs = Occupancy(limit: maxWaitingSyncs)
+
+    /// `sync --wait` requests held at once.
+    static let maxWaitingSyncs = 16
 
     func handle(_ request: ControlRequest) async -> ControlResponse {
         if request.viaTCP && request.path != "/metrics" {
@@ -120,6 +124,12 @@ struct ControlHandler: Sendable {
         }
         let ticket = await loop.requestSync()
         guard wait else { return .json(202, ["requested": .bool(true)]) }
+        // Waiting requests hold a connection each: a bounded number, so they cannot use
+        // up the socket's budget and lock accordctl out.
+        guard waitingSyncs.enter() else {
+            return .problem(503, "Busy", "\(Self.maxWaitingSyncs) syncs are already being waited for; try again shortly")
+        }
+        defer { waitingSyncs.leave() }
         let clock = loop.clock
         let deadline = clock.now() + timeout
         // The step that takes the request rescans, pushes and pulls; what it could not
@@ -178,8 +188,16 @@ struct ControlHandler: Sendable {
             guard let fields = object["fields"]?.objectValue else {
                 return .problem(400, "Bad body", "keep \"record\" needs \"fields\": the record without kind and id")
             }
-            let violations = await loop.read { await $0.settings.schemas }.validate(Record(key: key, fields: fields))
-            if let first = violations.first {
+            let settings = await loop.read { await $0.settings }
+            let record = Record(key: key, fields: fields)
+            if JSONValue.object(record.object).depth > Record.maxDepth {
+                return .problem(422, "Invalid record", "the record nests deeper than \(Record.maxDepth) levels (CONTRACT 8.4)")
+            }
+            let size = JSONWriter.line(.object(record.object)).utf8.count
+            if size > settings.maxRecordBytes {
+                return .problem(422, "Invalid record", "the record is \(size) bytes, over max_record_bytes (\(settings.maxRecordBytes))")
+            }
+            if let first = settings.schemas.validate(record).first {
                 return .problem(422, "Invalid record", "the record does not match the \(kind) schema: \(first.description)")
             }
             resolution = .record(fields)
@@ -200,7 +218,8 @@ struct ControlHandler: Sendable {
             return .problem(400, "Bad record name", "\(kind)/\(id) is not a valid KIND/ID")
         }
         let key = RecordKey(kind: kind, id: id)
-        let (local, base) = try await loop.perform { engine in try await engine.localAndBase(key) }
+        // A read, not a job: `diff` answers at once even while a step waits on the hub.
+        let (local, base) = try await loop.read { engine in try await engine.localAndBase(key) }
         if local == nil && base == nil {
             return .problem(404, "Unknown record", "\(key) is neither in the root nor on the hub as last synced")
         }

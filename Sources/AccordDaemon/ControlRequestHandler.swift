@@ -109,7 +109,12 @@ final class ControlRequestHandler: ChannelInboundHandler {
         buffer.writeBytes(response.body)
         context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }
+        // A client that does not read its answer is dropped too, not kept forever.
+        let unread = context.eventLoop.scheduleTask(in: limits.requestDeadline) { bound.value.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+            unread.cancel()
+            bound.value.close(promise: nil)
+        }
     }
 }
 

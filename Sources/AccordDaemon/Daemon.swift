@@ -139,6 +139,9 @@ package enum Daemon {
         // on a reused connection once on a new one.
         options.connectTimeoutSeconds = 3
         options.deadLinkSeconds = 4
+        // A hub that accepted the request but hangs (a stopped process keeps its socket):
+        // no byte for 6 s fails the request. Long-polls are exempt (silent on purpose).
+        options.stallSeconds = 6
         if !config.tlsCAFile.isEmpty { options.tls.caFile = config.tlsCAFile }
         if !config.tlsClientCertificate.isEmpty { options.tls.clientCertificate = config.tlsClientCertificate }
         if !config.tlsClientKey.isEmpty { options.tls.clientKey = config.tlsClientKey }

@@ -47,6 +47,7 @@ actor SyncLoop {
     private var retryWaitingNow = false
     /// `resume --allow-deletes` asked to let held deletions through (applied in a step).
     private var allowDeletesAsked = false
+    private var startedOnce = false
     private var loggedProblems: Set<String> = []
     private var lastStatus = ""
     private var lastHold: String?
@@ -131,6 +132,8 @@ actor SyncLoop {
         }
         let now = clock.now()
         let manual = manualAsked > manualDone ? manualAsked : nil
+        // A manual sync's report covers its own step and the steps after it (what it
+        // waits to settle), until the next manual sync starts a new one.
         if manual != nil { manualReport = SyncReport() }
         let due = inbox.take(at: now)
         let fallback = inbox.limitReached || !(watcher?.isWatchingRoot ?? false)
@@ -170,13 +173,17 @@ actor SyncLoop {
             logger.info("first scan done; syncing with the hub")
         }
         if !paused {
-            if manual != nil { try? await engine.retryUnappliedNow() }
+            if manual != nil || !startedOnce {
+                // A manual sync (and the first step after a start) tries everything
+                // again, even operations the hub refused for good before.
+                try? await engine.retryUnappliedNow()
+                try? await engine.retryNow(includingParked: true)
+                startedOnce = true
+            }
             await exchange(into: &report, firstSeen: due.firstSeen, manual: manual != nil)
         }
-        if let manual {
-            manualReport.add(report)
-            manualDone = manual
-        }
+        manualReport.add(report)
+        if let manual { manualDone = manual }
         // After a bulk step, hand freed memory back: an idle daemon should not keep the
         // peak of its last big push.
         if report.pushed + report.pulled + report.queued > 500 { MemoryTrim.returnFreedMemory() }

@@ -12,6 +12,8 @@ package struct WalkedFile: Sendable, Hashable {
     package var size: Int
     package var modifiedNanos: Int64
     package var inode: UInt64
+    /// ctime, in nanoseconds.
+    package var changedNanos: Int64 = 0
 }
 
 /// Walks a root for record files, applying the ignore rules, never following symlinks
@@ -77,7 +79,7 @@ package struct RecordTreeWalker {
                     WalkedFile(
                         relativePath: childRelative, size: Int(info.st_size),
                         modifiedNanos: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
-                        inode: UInt64(info.st_ino)))
+                        inode: UInt64(info.st_ino), changedNanos: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)))
             case S_IFLNK:
                 checkSymlink(childAbsolute, relative: childRelative, name: name, realRoot: realRoot, shown: shown, into: &result)
             default:

@@ -12,6 +12,11 @@ package struct HTTPClientOptions: Sendable {
     /// connections are probed (TCP keepalive after 15 s, every 5 s). Unlike a
     /// low-speed limit, a slow but live server never trips it.
     package var deadLinkSeconds: Double?
+    /// When set, a request (not a long-poll) that moves no byte either way for this
+    /// long fails: a server that accepted it and hangs (a stopped process keeps its
+    /// socket and the kernel keeps acknowledging). Exact, unlike the low-speed check,
+    /// which averages over seconds.
+    package var stallSeconds: Double?
     /// Connect over this Unix socket instead of TCP (the URL's host is then only a name).
     package var unixSocketPath: String?
     package var tls = TLSOptions()

@@ -25,6 +25,10 @@ final class Transfer: @unchecked Sendable {
     private var body: [UInt8] = []
     private var headers: [String: String] = [:]
     private var tooLarge = false
+    /// Bytes moved either way so far, and when that last changed (the stall check).
+    private var moved: curl_off_t = -1
+    private var movedAt = 0.0
+    private var stalled = false
 
     init(request: HTTPRequest, options: HTTPClientOptions) {
         self.request = request
@@ -80,6 +84,11 @@ final class Transfer: @unchecked Sendable {
         if options.http2 == .priorKnowledge || (options.http2 == .whenOffered && request.url.lowercased().hasPrefix("https://")) {
             check(accord_curl_easy_setopt_long(handle, CURLOPT_PIPEWAIT, 1), "pipewait")
         }
+        if options.stallSeconds != nil, !request.isLongPoll {
+            check(accord_curl_easy_setopt_long(handle, CURLOPT_NOPROGRESS, 0), "progress")
+            check(accord_curl_easy_setopt_progress_callback(handle, CURLOPT_XFERINFOFUNCTION, Transfer.onProgress), "progress function")
+            check(accord_curl_easy_setopt_pointer(handle, CURLOPT_XFERINFODATA, context), "progress data")
+        }
         if let socket = options.unixSocketPath { check(accord_curl_easy_setopt_string(handle, CURLOPT_UNIX_SOCKET_PATH, socket), "unix socket") }
         if let caFile = options.tls.caFile { check(accord_curl_easy_setopt_string(handle, CURLOPT_CAINFO, caFile), "ca file") }
         if let certificate = options.tls.clientCertificate { check(accord_curl_easy_setopt_string(handle, CURLOPT_SSLCERT, certificate), "client certificate") }
@@ -119,6 +128,7 @@ final class Transfer: @unchecked Sendable {
             let detail = String(decoding: UnsafeRawBufferPointer(start: errorBuffer, count: strlen(errorBuffer)), as: UTF8.self)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
             if code == CURLE_OPERATION_TIMEDOUT { return .failure(.timedOut(message: message)) }
+            if stalled { return .failure(.timedOut(message: "no byte moved for \(Int(options.stallSeconds ?? 0)) s; the server is not answering")) }
             return .failure(.transport(code: Int(code.rawValue), message: message))
         }
         var status = 0
@@ -151,6 +161,24 @@ final class Transfer: @unchecked Sendable {
         }
         data.map { transfer.body.append(contentsOf: UnsafeRawBufferPointer(start: $0, count: length)) }
         return length
+    }
+
+    /// libcurl calls this about once a second while a transfer runs (the low-speed
+    /// check keeps a timer armed): a transfer with no byte moved for `stallSeconds`
+    /// is aborted.
+    static let onProgress: accord_curl_progress_callback = { context, _, downloaded, _, uploaded in
+        let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let seconds = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        if downloaded + uploaded != transfer.moved {
+            transfer.moved = downloaded + uploaded
+            transfer.movedAt = seconds
+            return 0
+        }
+        guard let limit = transfer.options.stallSeconds, seconds - transfer.movedAt > limit else { return 0 }
+        transfer.stalled = true
+        return 1
     }
 
     static let onHeader: accord_curl_data_callback = { data, size, count, context in

@@ -8,7 +8,9 @@ import Synchronization
 package final class HubHandler: Sendable {
     let storage: any HubStorage
     let schemas: SchemaSet
-    let tokens: TokenTable
+    /// Replaced whole by a reload (SIGHUP); requests in flight keep the table they read.
+    private let tokenTable: Mutex<TokenTable>
+    var tokens: TokenTable { tokenTable.withLock { $0 } }
     let maxBodyBytes: Int
     let notifier = ChangeNotifier()
     let gate = IdempotencyGate()
@@ -22,9 +24,14 @@ package final class HubHandler: Sendable {
     package init(storage: any HubStorage, schemas: SchemaSet, tokens: TokenTable, maxBodyBytes: Int, logger: Logger) {
         self.storage = storage
         self.schemas = schemas
-        self.tokens = tokens
+        self.tokenTable = Mutex(tokens)
         self.maxBodyBytes = maxBodyBytes
         self.logger = logger
+    }
+
+    /// A reload: new requests are checked against `tokens`.
+    package func replaceTokens(_ tokens: TokenTable) {
+        tokenTable.withLock { $0 = tokens }
     }
 
     /// Readiness for `/v1/health`: true once storage is open, false again while draining.
@@ -89,6 +96,7 @@ package final class HubHandler: Sendable {
     // MARK: Auth
 
     private func authorize(_ request: HubRequest) -> HubResponse? {
+        let tokens = self.tokens
         if tokens.isOpen { return nil }
         let challenge = [("WWW-Authenticate", "Bearer realm=\"accord\"")]
         guard let header = request.header("authorization"), header.lowercased().hasPrefix("bearer ") else {

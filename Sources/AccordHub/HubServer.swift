@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import UnixSignals
 
 /// The HTTP shell around `HubHandler`: Hummingbird moves bytes in and out, every
 /// decision is the handler's. Runs until SIGTERM or SIGINT, then drains.
@@ -24,7 +25,11 @@ package struct HubServer: Sendable {
 
     /// Serves until a shutdown signal; `onListening` gets the bound address (the real
     /// port when 0 was asked for).
-    package func run(onListening: @escaping @Sendable (ListenAddress) -> Void = { _ in }) async throws {
+    /// `onHangup` runs on each SIGHUP (a reload: `accordhub` re-reads its tokens); the
+    /// hub keeps serving whatever it does.
+    package func run(
+        onListening: @escaping @Sendable (ListenAddress) -> Void = { _ in }, onHangup: @escaping @Sendable () async -> Void = {}
+    ) async throws {
         let handler = self.handler
         let logger = self.logger
         let address = self.address
@@ -50,7 +55,9 @@ package struct HubServer: Sendable {
         )
         // Services shut down in reverse order: the drain runs first, so long-polls return
         // before the server waits for its in-flight requests.
-        var services: [any Service] = [app, IdempotencyJanitor(storage: handler.storage, logger: logger), DrainOnShutdown(handler: handler)]
+        var services: [any Service] = [
+            app, IdempotencyJanitor(storage: handler.storage, logger: logger), DrainOnShutdown(handler: handler), HangupService(action: onHangup),
+        ]
         if notifier.watchdogInterval != nil { services.append(Watchdog(notifier: notifier)) }
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(10)
@@ -128,6 +135,18 @@ struct IdempotencyJanitor: Service {
                 }
                 try await Task.sleep(for: .seconds(3600))
             }
+        }
+    }
+}
+
+/// SIGHUP: runs the reload action instead of dying (the default action of the signal).
+struct HangupService: Service {
+    let action: @Sendable () async -> Void
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        try? await cancelWhenGracefulShutdown {
+            for await _ in signals { await action() }
         }
     }
 }

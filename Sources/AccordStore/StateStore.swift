@@ -23,11 +23,11 @@ package final class StateStore: Sendable {
     package func fileIndex() throws -> [String: FileIndexEntry] {
         try pool.read { db in
             var entries: [String: FileIndexEntry] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT path, size, modified_ns, inode, hash, records FROM files") {
+            for row in try Row.fetchAll(db, sql: "SELECT path, size, modified_ns, inode, changed_ns, hash, records FROM files") {
                 let records: String = row["records"]
                 let entry = FileIndexEntry(
                     path: row["path"], size: row["size"], modifiedNanos: row["modified_ns"], inode: UInt64(bitPattern: row["inode"]),
-                    hash: row["hash"], records: records.split(separator: "\n").compactMap { RecordKey(String($0)) })
+                    changedNanos: row["changed_ns"], hash: row["hash"], records: records.split(separator: "\n").compactMap { RecordKey(String($0)) })
                 entries[entry.path] = entry
             }
             return entries
@@ -41,9 +41,9 @@ package final class StateStore: Sendable {
     static func saveFile(_ db: Database, _ entry: FileIndexEntry) throws {
         do {
             try db.cachedStatement(
-                sql: "INSERT OR REPLACE INTO files (path, size, modified_ns, inode, hash, records) VALUES (?, ?, ?, ?, ?, ?)"
+                sql: "INSERT OR REPLACE INTO files (path, size, modified_ns, inode, changed_ns, hash, records) VALUES (?, ?, ?, ?, ?, ?, ?)"
             ).execute(arguments: [
-                entry.path, entry.size, entry.modifiedNanos, Int64(bitPattern: entry.inode), entry.hash,
+                entry.path, entry.size, entry.modifiedNanos, Int64(bitPattern: entry.inode), entry.changedNanos, entry.hash,
                 entry.records.map(\.description).joined(separator: "\n"),
             ])
         }
@@ -192,11 +192,14 @@ package final class StateStore: Sendable {
     /// The earliest time an operation becomes due, if any waits.
     /// Brings forward every operation waiting out a retry delay (not the rejected ones,
     /// which wait for the next local change).
-    package func retryAllNow(now: Double) throws {
+    /// With `includingParked`, also the operations the hub refused for good (a manual
+    /// sync or a restart tries them once more: the hub's schema or limits may have
+    /// changed).
+    package func retryAllNow(now: Double, includingParked: Bool = false) throws {
         try pool.write { db in
             try db.execute(
-                sql: "UPDATE outbox SET next_attempt_at = ? WHERE next_attempt_at > ? AND next_attempt_at < ?",
-                arguments: [now, now, Double.greatestFiniteMagnitude])
+                sql: "UPDATE outbox SET next_attempt_at = ? WHERE next_attempt_at > ? AND next_attempt_at <= ?",
+                arguments: [now, now, includingParked ? Double.infinity : Double.greatestFiniteMagnitude.nextDown])
         }
     }
 

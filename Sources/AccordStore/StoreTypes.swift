@@ -9,14 +9,18 @@ package struct FileIndexEntry: Sendable, Equatable {
     package var size: Int
     package var modifiedNanos: Int64
     package var inode: UInt64
+    /// The inode's change time (ctime): an edit that keeps the size and puts the mtime
+    /// back (`cp -p`, `rsync -t`, `touch -r`) still moves it.
+    package var changedNanos: Int64
     package var hash: String
     package var records: [RecordKey]
 
-    package init(path: String, size: Int, modifiedNanos: Int64, inode: UInt64, hash: String, records: [RecordKey]) {
+    package init(path: String, size: Int, modifiedNanos: Int64, inode: UInt64, changedNanos: Int64 = 0, hash: String, records: [RecordKey]) {
         self.path = path
         self.size = size
         self.modifiedNanos = modifiedNanos
         self.inode = inode
+        self.changedNanos = changedNanos
         self.hash = hash
         self.records = records
     }

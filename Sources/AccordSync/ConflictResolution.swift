@@ -70,9 +70,9 @@ extension SyncEngine {
         return summary
     }
 
-    /// The record as the root holds it and as it was last agreed with the hub.
+    /// The record as the root holds it and as it was last agreed with the hub
+    /// (read-only: the root as the last scan placed it).
     package func localAndBase(_ key: RecordKey) throws -> (local: JSONObject?, base: JSONObject?) {
-        if locations.isEmpty { try scan() }
-        return (try readLocal(key), try store.base(key)?.liveFields)
+        (try readLocal(key), try store.base(key)?.liveFields)
     }
 }

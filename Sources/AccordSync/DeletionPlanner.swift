@@ -50,19 +50,24 @@ package enum DeletionPlanner {
         maxDeletePercent: Int, previousHold: (reason: String?, count: Int), now: Double
     ) -> DeletionDecision {
         var decision = DeletionDecision()
-        var going = deletions
-        if let until = settle.observe(Set(deletions.map(\.key)), now: now), !allowed {
-            decision.settleAt = until
-            going = []
-        }
+        // The guard judges everything found gone at once, settled or not: a hold must
+        // not wait (an unmounted disk would meanwhile take the hub's records), only a
+        // release does. This also keeps a hold across a restart, when the settle window
+        // starts over.
         let verdict = DeleteGuard.check(
-            deletions: going.count, liveRecords: liveRecords, rootReadable: rootReadable, rootEmpty: rootEmpty, maxDeletePercent: maxDeletePercent)
+            deletions: deletions.count, liveRecords: liveRecords, rootReadable: rootReadable, rootEmpty: rootEmpty, maxDeletePercent: maxDeletePercent)
+        let until = settle.observe(Set(deletions.map(\.key)), now: now)
         if case .hold(let reason) = verdict, !allowed {
-            if previousHold.reason != reason || previousHold.count != going.count {
-                decision.event = "\(going.count) deletions held: \(reason); run accordctl resume --allow-deletes to let them through"
+            if previousHold.reason != reason || previousHold.count != deletions.count {
+                decision.event = "\(deletions.count) deletions held: \(reason); run accordctl resume --allow-deletes to let them through"
             }
             decision.holdReason = reason
-            decision.held = going.map(\.key)
+            decision.held = deletions.map(\.key)
+            return decision
+        }
+        var going = deletions
+        if let until, !allowed {
+            decision.settleAt = until
             going = []
         }
         decision.queue = going

@@ -152,6 +152,10 @@ package final class HubClient: Sendable {
             let response = try await http.send(request)
             if RetryPolicy.decision(forStatus: response.status) == .retry {
                 let after = response.header("retry-after").flatMap { RetryPolicy.retryAfterSeconds($0, now: clock.now()) }
+                if response.status == 401 || response.status == 403 {
+                    let detail = (try? JSONParser.parse(response.body))?.objectValue?["detail"]?.stringValue ?? "status \(response.status)"
+                    throw HubError.retryable(reason: "the hub refused the token (\(response.status)): \(detail); check token_file", retryAfter: after)
+                }
                 throw HubError.retryable(reason: "\(method) \(path) answered \(response.status)", retryAfter: after)
             }
             return response

@@ -6,8 +6,9 @@ package enum LocalVersion: Sendable, Equatable {
     case absent
     /// The record's fields, and its file's mtime (for `newest`), if known.
     case present(JSONObject, changedAt: Double?)
-    /// Invalid or defined twice in the root: never overwritten, never deleted.
-    case protected
+    /// Not to be touched, and why: a record invalid or defined twice in the root, or
+    /// one whose file the ignore globs exclude. Never overwritten, never deleted.
+    case held(String)
 
     var fields: JSONObject? {
         if case .present(let fields, _) = self { return fields }
@@ -70,11 +71,7 @@ package enum IncomingPlanner {
             return clearing(plan, input)
         }
         if remote.rev == input.base?.rev { return clearing(plan, input) }  // already agreed (our own write coming back)
-        if input.local == .protected {
-            return held(
-                plan, input, rev: remote.rev,
-                "\(key) is invalid or defined twice in the root, so the hub's version is held back; fix the file and it will follow")
-        }
+        if case .held(let reason) = input.local { return held(plan, input, rev: remote.rev, reason) }
         if let fields = remote.liveFields, JSONValue.object(fields).depth > Record.maxDepth {
             return held(
                 plan, input, rev: remote.rev,

@@ -200,10 +200,14 @@ package struct RecordFileWriter: Sendable {
             }
         }
         fsync(folder.fd)
+        // The entry describes the file as it now stands (the rename or link moved its
+        // ctime), so the next scan does not read our own write again.
+        var placed = stat()
+        if fstatat(folder.fd, folder.name, &placed, AT_SYMLINK_NOFOLLOW) == 0, placed.st_ino == info.st_ino { info = placed }
         return FileIndexEntry(
             path: relativePath, size: Int(info.st_size),
             modifiedNanos: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec), inode: UInt64(info.st_ino),
-            hash: ContentHash.hex(bytes), records: keys)
+            changedNanos: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec), hash: ContentHash.hex(bytes), records: keys)
     }
 }
 

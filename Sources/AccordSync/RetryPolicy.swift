@@ -19,9 +19,11 @@ package struct RetryPolicy: Sendable, Equatable {
         case fail
     }
 
+    /// 401 and 403 are retried too (with the backoff): a revoked or read-only token is
+    /// an operator's to fix, and the change must go once they have, not stay parked.
     package static func decision(forStatus status: Int) -> Decision {
         switch status {
-        case 408, 425, 429, 500, 502, 503, 504: .retry
+        case 401, 403, 408, 425, 429, 500, 502, 503, 504: .retry
         default: .fail
         }
     }

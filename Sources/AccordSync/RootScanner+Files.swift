@@ -29,6 +29,10 @@ extension RootScanner {
             var info = stat()
             guard lstat(root + "/" + path, &info) == 0 else {
                 guard errno == ENOENT || errno == ENOTDIR else { return nil }
+                // A folder that went (moved out of the root): only a full scan can tell
+                // where its records are now.
+                let prefix = path + "/"
+                if previous.keys.contains(where: { $0.hasPrefix(prefix) }) { return nil }
                 if previous[path] != nil { result.removed.append(path) }
                 result.problems[path] = []
                 continue
@@ -44,7 +48,10 @@ extension RootScanner {
             }
             guard let format = RecordFileFormat(path: path) else { continue }
             let modifiedNanos = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-            if let entry = previous[path], entry.size == Int(info.st_size), entry.modifiedNanos == modifiedNanos, entry.inode == UInt64(info.st_ino) {
+            let changedNanos = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+            if let entry = previous[path], entry.size == Int(info.st_size), entry.modifiedNanos == modifiedNanos, entry.inode == UInt64(info.st_ino),
+                entry.changedNanos == changedNanos
+            {
                 continue  // as we last saw it (or as we wrote it ourselves)
             }
             var problems: [RecordProblem] = []
@@ -72,7 +79,8 @@ extension RootScanner {
             if problems.isEmpty {
                 result.saved.append(
                     FileIndexEntry(
-                        path: path, size: Int(info.st_size), modifiedNanos: modifiedNanos, inode: UInt64(info.st_ino), hash: ContentHash.hex(bytes),
+                        path: path, size: Int(info.st_size), modifiedNanos: modifiedNanos, inode: UInt64(info.st_ino), changedNanos: changedNanos,
+                        hash: ContentHash.hex(bytes),
                         records: parsed.records.map(\.record.key)))
             } else {
                 // A file with a problem keeps its last good entry and is read again every

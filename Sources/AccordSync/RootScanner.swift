@@ -65,14 +65,20 @@ package struct RootScanner: Sendable {
     package func scan(previous: [String: FileIndexEntry], batchSize: Int, emit: ([ScannedRecord]) throws -> Void) rethrows -> ScanResult {
         var result = ScanResult()
         let walked = RecordTreeWalker(ignore: ignore).walk(root: root)
-        result.problems = walked.problems
+        // The walker names paths under the root by their full path; the rest of the
+        // daemon speaks root-relative.
+        result.problems = walked.problems.map { problem in
+            var relative = problem
+            if problem.path.hasPrefix(root + "/") { relative.path = String(problem.path.dropFirst(root.count + 1)) }
+            return relative
+        }
         var firstPlace: [RecordKey: (place: String, flushed: Bool, duplicated: Bool)] = [:]
         var batch: [RecordKey: ScannedRecord] = [:]
         var brokenFiles: Set<String> = []
 
         for file in walked.files {
             if let entry = previous[file.relativePath], entry.size == file.size, entry.modifiedNanos == file.modifiedNanos,
-                entry.inode == file.inode
+                entry.inode == file.inode, entry.changedNanos == file.changedNanos
             {
                 result.index[file.relativePath] = entry
                 for key in entry.records {
@@ -99,7 +105,8 @@ package struct RootScanner: Sendable {
                 result.problems.append(contentsOf: parsed.problems)
             }
             result.index[file.relativePath] = FileIndexEntry(
-                path: file.relativePath, size: file.size, modifiedNanos: file.modifiedNanos, inode: file.inode, hash: ContentHash.hex(bytes),
+                path: file.relativePath, size: file.size, modifiedNanos: file.modifiedNanos, inode: file.inode, changedNanos: file.changedNanos,
+                hash: ContentHash.hex(bytes),
                 records: parsed.records.map(\.record.key))
             let modified = Double(file.modifiedNanos) / 1e9
             for located in parsed.records {
@@ -132,7 +139,30 @@ package struct RootScanner: Sendable {
             result.protected.formUnion(previous[path]?.records ?? [])
             if let old = previous[path] { result.index[path] = old }
         }
+        protectUnseen(previous: previous, in: &result)
         return result
+    }
+
+    /// A file the index knew but this walk did not read is a deletion only if nothing
+    /// hid it: not a folder that could not be read, a symlink leading out of the root, a
+    /// broken link or a FIFO in its place (the walker reports those paths), and not a
+    /// path the ignore globs now exclude (ignoring a file stops syncing it; it does not
+    /// delete it for the whole team). Such files keep their entry and their records are
+    /// protected.
+    private func protectUnseen(previous: [String: FileIndexEntry], in result: inout ScanResult) {
+        let problemPaths = Set(result.problems.map(\.path))
+        for (path, entry) in previous where result.index[path] == nil {
+            var hidden = ignore.isIgnored(path)
+            var ancestor = Substring(path)
+            while !hidden {
+                if problemPaths.contains(String(ancestor)) { hidden = true }
+                guard let slash = ancestor.lastIndex(of: "/") else { break }
+                ancestor = ancestor[..<slash]
+            }
+            guard hidden else { continue }
+            result.protected.formUnion(entry.records)
+            result.index[path] = entry
+        }
     }
 
     /// Records that `key` is present at `place`. False when it was already seen:

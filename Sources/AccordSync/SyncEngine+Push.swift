@@ -7,10 +7,13 @@ extension SyncEngine {
     /// is planned by `IncomingPlanner` with the operation's content as the local side.
     package func push() async throws -> SyncReport {
         var report = SyncReport()
+        if let hold = pushHoldUntil, clock.now() < hold { return report }
         // Rounds continue while operations are acknowledged or resolved; a round that
-        // only reschedules (the hub is down) ends the push until the next call.
+        // only reschedules (the hub is down) ends the push until the next call. After
+        // failed rounds, one operation goes first as a probe.
         while true {
-            let due = try store.dueOperations(now: clock.now(), limit: settings.pushConcurrency * 8)
+            let limit = failedRounds > 0 ? 1 : settings.pushConcurrency * 8
+            let due = try store.dueOperations(now: clock.now(), limit: limit)
             if due.isEmpty { break }
             let results = await send(due)
             let now = clock.now()
@@ -31,7 +34,16 @@ extension SyncEngine {
                 if plan.report.pushed > 0 { progressed = true }
             }
             try applier.commit(changes, now: now)
-            if !progressed { break }
+            if progressed {
+                failedRounds = 0
+                pushHoldUntil = nil
+            } else {
+                if results.contains(where: { if case .retryable = $0.1 { true } else { false } }) {
+                    pushHoldUntil = now + retryDelay(attempt: failedRounds)
+                    failedRounds += 1
+                }
+                break
+            }
         }
         return report
     }
@@ -81,9 +93,17 @@ extension SyncEngine {
         }
     }
 
-    /// The hub is back: operations waiting out a backoff may go now.
-    package func retryNow() throws { try store.retryAllNow(now: clock.now()) }
+    /// The hub is back: operations waiting out a backoff may go now (with
+    /// `includingParked`, also those the hub refused for good: a manual sync, a start).
+    package func retryNow(includingParked: Bool = false) throws {
+        pushHoldUntil = nil
+        try store.retryAllNow(now: clock.now(), includingParked: includingParked)
+    }
 
-    /// When the earliest waiting operation may be tried again (nil: the outbox is empty).
-    package func nextAttemptTime() throws -> Double? { try store.nextAttemptTime() }
+    /// When the earliest waiting operation may be tried again (nil: the outbox is empty),
+    /// never before the hub-wide hold after failed rounds.
+    package func nextAttemptTime() throws -> Double? {
+        guard let next = try store.nextAttemptTime() else { return nil }
+        return max(next, pushHoldUntil ?? next)
+    }
 }

@@ -78,7 +78,9 @@ extension SyncEngine {
         var modified: [RecordKey: Double] = [:]
         var place: [RecordKey: String] = [:]
         for record in found.records {
-            if scanned[record.key] != nil { return try fullScan() }  // a duplicate
+            // A duplicate here, or a record the root held twice or invalid: only a full
+            // scan sees every copy.
+            if scanned[record.key] != nil || protectedKeys.contains(record.key) { return try fullScan() }
             if let home = locations[record.key], home != record.path, !looked.contains(home) { return try fullScan() }
             scanned[record.key] = record.fields
             modified[record.key] = record.modified

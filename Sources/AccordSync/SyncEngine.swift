@@ -44,6 +44,11 @@ package actor SyncEngine {
     var settle: DeleteSettle
     /// When deletions seen by the last scan may go (a rescan is due then), if any wait.
     package internal(set) var deletionsSettleAt: Double?
+    /// The hub failed every send of a round: no push before then, whatever the backlog
+    /// (each operation's own backoff would hit a down hub in proportion to it).
+    var pushHoldUntil: Double?
+    /// Push rounds in a row in which every send failed.
+    var failedRounds = 0
 
     static let holdSetting = "hold_reason"
     static let heldKeysSetting = "held_deletions"
@@ -137,8 +142,18 @@ package actor SyncEngine {
 
     /// What the root holds of `key`, as the planner takes it.
     func localVersion(_ key: RecordKey) throws -> LocalVersion {
-        if protectedKeys.contains(key) { return .protected }
-        guard let fields = try readLocal(key) else { return .absent }
+        if protectedKeys.contains(key) {
+            return .held("\(key) is invalid, defined twice or excluded by ignore in the root, so the hub's version is held back; fix that and it will follow")
+        }
+        guard let fields = try readLocal(key) else {
+            // A record with no home would land at <kind>/<id>.json: not where the user
+            // said nothing is synced.
+            let home = "\(key.kind)/\(key.id).json"
+            if locations[key] == nil, settings.ignore.isIgnored(home) {
+                return .held("\(key) would be written to \(home), which the ignore globs exclude; change ignore to receive it")
+            }
+            return .absent
+        }
         return .present(fields, changedAt: locations[key].flatMap(modifiedTime))
     }
 

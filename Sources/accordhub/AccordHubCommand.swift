@@ -93,11 +93,24 @@ struct ServeCommand: AsyncParsableCommand {
         let server = HubServer(handler: handler, address: settings.listen, logger: logger)
         let (announcer, database, tokenCount) = (logger, settings.db, settings.tokens.count)
         do {
-            try await server.run { bound in
-                // One unbuffered line on stdout that scripts and tests can wait for.
-                CommandRunner.printOutput("accordhub listening on http://\(bound)")
-                announcer.notice("listening", metadata: ["address": "\(bound)", "db": "\(database)", "tokens": "\(tokenCount)"])
-            }
+            let configPath = config
+            try await server.run(
+                onListening: { bound in
+                    // One unbuffered line on stdout that scripts and tests can wait for.
+                    CommandRunner.printOutput("accordhub listening on http://\(bound)")
+                    announcer.notice("listening", metadata: ["address": "\(bound)", "db": "\(database)", "tokens": "\(tokenCount)"])
+                },
+                onHangup: {
+                    guard let configPath else { return announcer.notice("SIGHUP: no --config to reload; nothing changed") }
+                    do {
+                        let fresh = try HubConfig.parse(
+                            String(decoding: try FileReader.readRegularFile(configPath, maxBytes: 1 << 20), as: UTF8.self), file: configPath)
+                        handler.replaceTokens(TokenTable(fresh.tokens))
+                        announcer.notice("reloaded \(configPath): \(fresh.tokens.count) tokens")
+                    } catch {
+                        announcer.error("reload failed, keeping the running tokens: \(error)")
+                    }
+                })
         } catch {
             throw CommandStatus.failed("accordhub: cannot serve on \(settings.listen): \(error)")
         }

@@ -167,3 +167,21 @@ struct SeededRandom: RandomNumberGenerator {
     mutating func int(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
     mutating func chance(_ percent: Int) -> Bool { int(100) < percent }
 }
+
+@Suite("Numbers compare by exact decimal value")
+struct JSONNumberEqualityTests {
+    @Test(
+        "equal spellings",
+        arguments: [("1", "1.0"), ("1", "10e-1"), ("0", "-0"), ("0.0", "0e5"), ("-1.50", "-15e-1"), ("1e400", "10e399"), ("123", "1.23e2")])
+    func equal(_ a: String, _ b: String) {
+        #expect(JSONNumber(literal: a) == JSONNumber(literal: b))
+        #expect(JSONNumber(literal: a).hashValue == JSONNumber(literal: b).hashValue)
+    }
+
+    @Test(
+        "different values, even where a Double cannot tell",
+        arguments: [("1e400", "2e400"), ("1.0", "1.00000000000000001"), ("1", "-1"), ("12345678901234567890", "12345678901234567891"), ("1e-400", "0")])
+    func different(_ a: String, _ b: String) {
+        #expect(JSONNumber(literal: a) != JSONNumber(literal: b))
+    }
+}

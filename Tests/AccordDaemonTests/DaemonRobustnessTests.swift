@@ -127,4 +127,60 @@ import Testing
         stat(b.root + "/agreement", &info)
         #expect(info.st_mode & 0o7777 == 0o2770)
     }
+
+    @Test func aMassDeleteHoldSurvivesARestartAndNothingIsPulledIntoTheRoot() async throws {
+        let hub = try HubLauncher()
+        let a = try DaemonLauncher(hubPort: hub.port)
+        for index in 0..<3 { try a.write("r\(index).json", agreementText("r\(index)")) }
+        #expect(try a.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
+        for index in 0..<3 { try FileManager.default.removeItem(atPath: a.root + "/r\(index).json") }
+        #expect(eventually { (try? a.status()["held_deletions"] as? Int) == 3 })
+        let put = try await hub.client.request(
+            "PUT", "/v1/records/agreement/newonhub", headers: ["If-None-Match": "*"],
+            json: #"{"title": "n", "parties": ["a", "b"], "status": "negotiating"}"#)
+        #expect(put.status == 201)
+        a.process.signal(SIGKILL)
+        _ = try a.process.waitForExit(timeout: 10)
+        try a.restart()
+        // From the first answer on: still held, nothing deleted, nothing written in.
+        #expect(try a.status()["hold_reason"] as? String != nil)
+        _ = try a.ctl(["sync", "--wait", "--timeout", "3"])
+        #expect(try a.status()["held_deletions"] as? Int == 3)
+        for index in 0..<3 { #expect(try await hubStatus(hub, "r\(index)") == "negotiating") }
+        #expect(a.read("agreement/newonhub.json") == nil, "the hub's records were written into an emptied root")
+    }
+
+    @Test func aHungHubShowsOfflineWithin10SecondsWhileWorkWaits() async throws {
+        let hub = try HubLauncher()
+        let a = try DaemonLauncher(hubPort: hub.port)
+        try a.write("h.json", agreementText("h"))
+        #expect(try await eventuallyAsync { try await hubStatus(hub, "h") == "negotiating" })
+        // Stopped, not dead: the kernel still accepts and acknowledges, nobody answers.
+        hub.process.signal(SIGSTOP)
+        defer { hub.process.signal(SIGCONT) }
+        try a.write("h.json", agreementText("h", status: "signed"))
+        let start = Date()
+        #expect(eventually(timeout: 10) { (try? a.status()["state"] as? String) == "offline" })
+        #expect(Date().timeIntervalSince(start) < 10.5)
+        hub.process.signal(SIGCONT)
+        #expect(try await eventuallyAsync(timeout: 40) { try await hubStatus(hub, "h") == "signed" })
+    }
+
+    @Test func aPushRefusedForItsTokenGoesOnceTheTokenIsFixed() async throws {
+        let folder = try TemporaryFolder()
+        let config = try folder.write(
+            "hub.toml", "[[tokens]]\nname = \"alice\"\nsha256 = \"\(ContentHash.hex(Array("right".utf8)))\"\naccess = \"rw\"\n")
+        let hub = try HubLauncher(arguments: ["--config", config])
+        let token = try folder.write("token", "wrong\n")
+        let a = try DaemonLauncher(hubPort: hub.port, extraConfig: "token_file = \"\(token)\"")
+        try a.write("t.json", agreementText("t"))
+        #expect(eventually { (try? a.status()["last_error"] as? String)?.contains("401") == true })
+        _ = try folder.write("token", "right\n")
+        a.process.signal(SIGHUP)
+        // No operator action beyond fixing the token: the waiting change goes.
+        #expect(
+            try await eventuallyAsync(timeout: 40) {
+                try await hub.client.request("GET", "/v1/records/agreement/t", headers: ["Authorization": "Bearer right"]).status == 200
+            })
+    }
 }

@@ -52,7 +52,8 @@ struct SyncLoopTests {
         let loop = try makeLoop(folder)
         await loop.stop()
         let handler = ControlHandler(loop: loop, metrics: DaemonMetrics(), hubURL: "http://127.0.0.1:1")
-        let response = await handler.handle(ControlRequest(method: "GET", path: "/v1/records/agreement/x/diff", query: [:], body: []))
+        let response = await handler.handle(
+            ControlRequest(method: "POST", path: "/v1/conflicts/agreement/x", query: [:], body: Array(#"{"keep": "local"}"#.utf8)))
         #expect(response.status == 503)
     }
 }

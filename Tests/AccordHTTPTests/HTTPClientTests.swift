@@ -99,6 +99,28 @@ struct HTTPClientTests {
         }
     }
 
+    /// A server that accepted the request and then hangs (here, the real hub stopped
+    /// with SIGSTOP) fails a request after `stallSeconds`, not after the low-speed
+    /// check's averaged half-minute; a long-poll to it is left alone.
+    @Test func aStalledServerFailsTheRequestAfterStallSeconds() async throws {
+        let hub = try HubLauncher()
+        var options = HTTPClientOptions()
+        options.stallSeconds = 1
+        let client = HTTPClient(options: options)
+        defer { client.shutdown() }
+        hub.process.signal(SIGSTOP)
+        defer { hub.process.signal(SIGCONT) }
+        let start = ContinuousClock.now
+        do {
+            _ = try await client.send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(hub.port)/v1/health"))
+            Issue.record("expected a stall")
+        } catch {
+            guard case .timedOut(let message) = error else { Issue.record("expected timedOut, got \(error)"); return }
+            #expect(message.contains("no byte moved"))
+        }
+        #expect(ContinuousClock.now - start < .seconds(5))
+    }
+
     @Test func refusedConnectionsAreTransientTransportErrors() async throws {
         let client = HTTPClient()
         defer { client.shutdown() }

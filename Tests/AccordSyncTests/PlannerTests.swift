@@ -61,7 +61,9 @@ let incomingTable: [IncomingCase] = [
         name: "the hub deleted a record the root no longer has", base: version("1-b", nil), remote: tombstone,
         changes: [.saveBase(tombstone), .event(type: "pulled", record: "agreement/hns", summary: "no change")]),
     IncomingCase(
-        name: "an invalid or duplicated local record is held back", base: b1, local: .protected, remote: tombstone,
+        name: "an invalid or duplicated local record is held back", base: b1,
+        local: .held("agreement/hns is invalid or defined twice in the root, so the hub's version is held back; fix the file and it will follow"),
+        remote: tombstone,
         changes: [
             .markUnapplied(
                 key, rev: "2-d", attempts: 0, nextAttemptAt: now + 0.1,
@@ -71,7 +73,9 @@ let incomingTable: [IncomingCase] = [
                 summary: "agreement/hns is invalid or defined twice in the root, so the hub's version is held back; fix the file and it will follow"),
         ]),
     IncomingCase(
-        name: "a retry with the same reason logs no new event", base: b1, local: .protected, remote: tombstone,
+        name: "a retry with the same reason logs no new event", base: b1,
+        local: .held("agreement/hns is invalid or defined twice in the root, so the hub's version is held back; fix the file and it will follow"),
+        remote: tombstone,
         unapplied: UnappliedChange(
             key: key, rev: "2-d", attempts: 2, nextAttemptAt: now,
             lastError: "agreement/hns is invalid or defined twice in the root, so the hub's version is held back; fix the file and it will follow",
@@ -273,5 +277,23 @@ struct PlannerTests {
             deletions, settle: &settle, allowed: true, liveRecords: 20, rootReadable: true, rootEmpty: false, maxDeletePercent: 50,
             previousHold: (first.holdReason, 12), now: now + 2)
         #expect(allowed.queue.count == 12 && allowed.holdReason == nil)
+    }
+
+    @Test func aHoldDoesNotWaitForTheSettleWindow() {
+        // After a restart the window starts over; the emptied root must still hold at
+        // once, or a pull would fill it meanwhile.
+        var settle = DeleteSettle(window: 1)
+        let deletions = (0..<3).map { LocalChange(key: RecordKey(kind: "agreement", id: "r\($0)"), operation: .delete, baseRev: "1-a", diff: []) }
+        let decision = DeletionPlanner.decide(
+            deletions, settle: &settle, allowed: false, liveRecords: 3, rootReadable: true, rootEmpty: true, maxDeletePercent: 50,
+            previousHold: ("the root is suddenly empty (an unmounted disk?)", 3), now: now)
+        #expect(decision.holdReason == "the root is suddenly empty (an unmounted disk?)")
+        #expect(decision.held.count == 3 && decision.queue.isEmpty && decision.event == nil)
+        // A few deletions the guard allows still wait out the window.
+        var calm = DeleteSettle(window: 1)
+        let few = DeletionPlanner.decide(
+            Array(deletions.prefix(1)), settle: &calm, allowed: false, liveRecords: 30, rootReadable: true, rootEmpty: false, maxDeletePercent: 50,
+            previousHold: (nil, 0), now: now)
+        #expect(few.queue.isEmpty && few.settleAt == now + 1 && few.holdReason == nil)
     }
 }

@@ -8,7 +8,7 @@ struct RetryPolicyTests {
         "which statuses are retried",
         arguments: [
             (408, true), (429, true), (500, true), (502, true), (503, true), (504, true),
-            (400, false), (401, false), (403, false), (404, false), (413, false), (422, false), (428, false),
+            (400, false), (401, true), (403, true), (404, false), (413, false), (422, false), (428, false),
         ])
     func decisions(_ status: Int, _ retried: Bool) {
         #expect((RetryPolicy.decision(forStatus: status) == .retry) == retried)
