@@ -27,6 +27,15 @@ func hubStatus(_ hub: HubLauncher, _ id: String) async throws -> String? {
     (try await hubRecord(hub, id)?["fields"] as? [String: Any])?["status"] as? String
 }
 
+/// How many records the hub's feed names.
+func hubRecordCount(_ hub: HubLauncher) async throws -> Int {
+    let response = try await hub.client.request("GET", "/v1/changes?since=0&limit=10000")
+    guard response.status == 200, let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
+        throw TestSupportError("the changes feed answered \(response.status)")
+    }
+    return (object["changes"] as? [Any])?.count ?? 0
+}
+
 /// Polls an async condition.
 func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let end = Date().addingTimeInterval(timeout)
@@ -66,15 +75,18 @@ func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool)
 
     @Test func sigtermStopsWithExitZeroAndSigkillLosesNothing() async throws {
         let hub = try HubLauncher()
-        let a = try DaemonLauncher(hubPort: hub.port)
+        // Through a proxy adding 10 ms to every request, so the push lasts seconds and
+        // the kill lands in the middle of it on any machine (checked below).
+        let slow = try FaultProxy(upstreamPort: hub.port, rates: FaultProxy.Rates(faultRate: 1, faults: [.delay(milliseconds: 10)]))
+        defer { slow.stop() }
+        let a = try DaemonLauncher(hubPort: slow.port)
         for index in 0..<300 { try a.write("bulk/r\(index).json", agreementText("r\(index)")) }
         // Killed once the push has begun: the outbox is on disk.
-        #expect(
-            try await eventuallyAsync {
-                try await hub.client.request("GET", "/v1/changes?since=0&limit=1").text.contains("\"seq\"")
-            })
+        #expect(try await eventuallyAsync { try await hubRecordCount(hub) > 0 })
         a.process.signal(SIGKILL)
         _ = try a.process.waitForExit(timeout: 10)
+        let partial = try await hubRecordCount(hub)
+        #expect(partial > 0 && partial < 300, "the kill must land mid-push (the hub held \(partial) of 300)")
         try a.restart()
         #expect(try a.ctl(["sync", "--wait", "--timeout", "60"]).code == 0)
         let changes = try await hub.client.request("GET", "/v1/changes?since=0&limit=1000")

@@ -17,7 +17,7 @@ struct Replica {
 
     init(
         hub: HubLauncher, http: HTTPClient, policy: ConflictPolicy = .merge, port: Int? = nil, retry: RetryPolicy = RetryPolicy(),
-        scanBatchSize: Int = 2000
+        scanBatchSize: Int = 2000, clock: any SyncClock = WallClock()
     ) throws {
         folder = try TemporaryFolder()
         try FileManager.default.createDirectory(atPath: folder.child("root"), withIntermediateDirectories: true)
@@ -27,7 +27,7 @@ struct Replica {
         settings.scanBatchSize = scanBatchSize
         engine = try SyncEngine(
             settings: settings,
-            store: store, hub: HubClient(baseURL: "http://127.0.0.1:\(port ?? hub.port)", token: nil, http: http))
+            store: store, hub: HubClient(baseURL: "http://127.0.0.1:\(port ?? hub.port)", token: nil, http: http), clock: clock)
     }
 
     func write(_ relative: String, _ text: String) throws {
@@ -144,13 +144,16 @@ struct TwoReplicaTests {
         let http = HTTPClient()
         defer { http.shutdown() }
         let a = try Replica(hub: hub, http: http)
-        let b = try Replica(hub: hub, http: http, policy: policy)
+        // B's clock runs a minute ahead, so its edit is the newer one by construction,
+        // not by how fast this test runs.
+        let b = try Replica(hub: hub, http: http, policy: policy, clock: ManualClock(WallClock().now() + 60))
         try a.write("hns.json", agreement("hns"))
         try await a.sync()
         try await b.sync()
         try a.write("hns.json", agreement("hns", status: "agreed"))
         try await a.sync()  // the hub takes A's value first
-        try b.write("agreement/hns.json", agreement("hns", status: "signed"))  // B's edit is the newer one
+        try b.write("agreement/hns.json", agreement("hns", status: "signed"))
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 3600)], ofItemAtPath: b.root + "/agreement/hns.json")
         try await b.sync()
         try await a.sync()
         let statusA = try a.fields(key)?["status"]?.stringValue

@@ -79,8 +79,11 @@ final class Collected: Sendable {
         #expect(collected.wait { $0.paths.contains("inner") && watcher.watchCount == 1 })
         collected.clear()
         try outside.write("inner/late.json", "{}")
-        usleep(100_000)
-        #expect(collected.paths.isEmpty)
+        // A barrier, not a sleep: events arrive in order, so once a file written after
+        // it is reported, an event for late.json would have come before.
+        try folder.write("barrier.json", "{}")
+        #expect(collected.wait { $0.paths.contains("barrier.json") })
+        #expect(collected.paths == ["barrier.json"])
     }
 
     @Test func anEditorStyleSaveIsOneChangeOfTheRealFile() throws {
@@ -94,8 +97,9 @@ final class Collected: Sendable {
         try FileManager.default.removeItem(atPath: folder.child("doc.json"))
         try FileManager.default.moveItem(atPath: folder.child("doc.json.tmp"), toPath: folder.child("doc.json"))
         #expect(collected.wait { $0.paths.contains("doc.json") })
-        usleep(50_000)
-        #expect(collected.paths == ["doc.json"])
+        try folder.write("barrier.json", "{}")
+        #expect(collected.wait { $0.paths.contains("barrier.json") })
+        #expect(collected.paths == ["doc.json", "barrier.json"])
     }
 
     @Test func tenThousandFilesAtOnceAreAllReportedOrOverflow() throws {
@@ -135,7 +139,8 @@ final class Collected: Sendable {
         try folder.write("drafts/d.json", "{}")
         try folder.write("kept.json", "{}")
         #expect(collected.wait { $0.paths.contains("kept.json") })
-        usleep(50_000)
+        try folder.write("barrier.json", "{}")
+        #expect(collected.wait { $0.paths.contains("barrier.json") })
         #expect(!collected.paths.contains(".hidden.json") && !collected.paths.contains("notes.txt") && !collected.paths.contains("drafts/d.json"))
     }
 

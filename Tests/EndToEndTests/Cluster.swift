@@ -54,10 +54,27 @@ final class Cluster: @unchecked Sendable {
         }
         for key in keys {
             let response = try await hub.client.request("GET", "/v1/records/\(key)")
-            guard response.status == 200, let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else { continue }
+            if response.status == 410 { continue }  // deleted
+            guard response.status == 200, let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
+                throw TestSupportError("GET /v1/records/\(key) answered \(response.status)")
+            }
             found[key] = object["fields"] as? NSDictionary
         }
         return found
+    }
+
+    /// How many records the hub's feed names (live or deleted).
+    func recordCount() async throws -> Int {
+        var since = 0
+        var keys: Set<String> = []
+        while true {
+            let page = try await json("/v1/changes?since=\(since)&limit=10000")
+            let changes = page["changes"] as? [[String: Any]] ?? []
+            for change in changes { keys.insert("\(change["kind"]!)/\(change["id"]!)") }
+            let last = page["last_seq"] as? Int ?? since
+            if changes.isEmpty || last == since { return keys.count }
+            since = last
+        }
     }
 
     /// Every revision of a record on the hub, newest first: each one's fields.
@@ -66,22 +83,30 @@ final class Cluster: @unchecked Sendable {
         return (object["revisions"] as? [[String: Any]] ?? []).compactMap { $0["fields"] as? NSDictionary }
     }
 
+    /// A GET on the hub that must answer 200 with a JSON object: anything else fails
+    /// the test loudly instead of reading as an empty result.
     func json(_ path: String) async throws -> [String: Any] {
         let response = try await hub.client.request("GET", path)
-        return (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:]
+        guard response.status == 200, let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
+            throw TestSupportError("GET \(path) answered \(response.status): \(response.text.prefix(300))")
+        }
+        return object
     }
 
-    /// Syncs every daemon, round after round, until a round moves nothing.
+    /// Syncs every daemon, round after round, until a round moves nothing; a sync that
+    /// fails or rounds that never settle fail the test.
     func settle(rounds: Int = 10) throws {
         for _ in 0..<rounds {
             var moved = false
             for daemon in daemons {
                 let result = try daemon.ctl(["sync", "--wait", "--timeout", "60"])
+                guard result.code == 0 else { throw TestSupportError("accordctl sync failed (\(result.code)): \(result.out) \(result.err)") }
                 let counts = result.out.split(separator: "\n").first.map(String.init) ?? ""
                 if !counts.hasPrefix("pushed 0, pulled 0, merged 0") { moved = true }
             }
             if !moved { return }
         }
+        throw TestSupportError("the cluster did not settle in \(rounds) rounds")
     }
 }
 

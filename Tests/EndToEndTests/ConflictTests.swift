@@ -13,8 +13,10 @@ import Testing
         #expect(try b.ctl(["pause"]).code == 0)
         try a.write("hns.json", agreementText("hns", status: "signed"))
         #expect(try await eventuallyAsync { try await cluster.hubRecords()["agreement/hns"]?["status"] as? String == "signed" })
-        try await Task.sleep(for: .milliseconds(20))
+        // b's edit must be the newer one for `newest`: its file's mtime is set past the
+        // hub's revision time (b caps it at its own now, which is later still).
         try b.write("agreement/hns.json", agreementText("hns", status: "agreed"))
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 3600)], ofItemAtPath: b.root + "/agreement/hns.json")
         #expect(try b.ctl(["resume"]).code == 0)
         try cluster.settle()
     }

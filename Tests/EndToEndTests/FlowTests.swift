@@ -97,7 +97,10 @@ import Testing
         #expect(eventually { Cluster.records(in: b.root).count == 15 })
         for index in 0..<15 { try FileManager.default.removeItem(atPath: a.root + "/r\(index).json") }
         #expect(try eventually { try a.status()["held_deletions"] as? Int == 15 })
-        try await Task.sleep(for: .milliseconds(500))
+        // A settled sync on each side is the barrier: anything a had let through would
+        // have reached b by then.
+        #expect(try a.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
+        #expect(try b.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
         #expect(Cluster.records(in: b.root).count == 15)
         #expect(try await cluster.hubRecords().count == 15)
         #expect(try a.ctl(["resume", "--allow-deletes"]).code == 0)
