@@ -7,11 +7,12 @@ enum GroupCommitError: Error {
 
 /// Group commit: writes that arrive while a transaction is being committed wait and go
 /// into the next one together, so many concurrent writers share one fsync. Each write
-/// still runs in order inside the transaction and sees the ones before it.
+/// still runs in order inside the transaction and sees the ones before it. A group of
+/// items submitted together (a batch) is never split across transactions.
 final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     private struct Pending {
-        var item: Item
-        var continuation: CheckedContinuation<Outcome, any Error>
+        var items: [Item]
+        var continuation: CheckedContinuation<[Outcome], any Error>
     }
 
     private struct State {
@@ -31,9 +32,17 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     }
 
     func submit(_ item: Item) async throws -> Outcome {
-        try await withCheckedThrowingContinuation { continuation in
+        guard let outcome = try await submit([item]).first else { throw GroupCommitError.missingOutcome }
+        return outcome
+    }
+
+    /// Commits `items` in one transaction (with whatever else is waiting); their
+    /// outcomes in order.
+    func submit(_ items: [Item]) async throws -> [Outcome] {
+        guard !items.isEmpty else { return [] }
+        return try await withCheckedThrowingContinuation { continuation in
             let start = state.withLock { state -> Bool in
-                state.queue.append(Pending(item: item, continuation: continuation))
+                state.queue.append(Pending(items: items, continuation: continuation))
                 if state.draining { return false }
                 state.draining = true
                 return true
@@ -45,17 +54,30 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     private func drain() {
         while true {
             let batch = state.withLock { state -> [Pending] in
-                let taken = Array(state.queue.prefix(maxBatch))
-                state.queue.removeFirst(taken.count)
+                // Whole groups, up to maxBatch items (a larger group goes alone).
+                var taken: [Pending] = []
+                var count = 0
+                while let next = state.queue.first, taken.isEmpty || count + next.items.count <= maxBatch {
+                    taken.append(state.queue.removeFirst())
+                    count += next.items.count
+                }
                 if taken.isEmpty { state.draining = false }
                 return taken
             }
             if batch.isEmpty { return }
             do {
-                let outcomes = try commit(batch.map(\.item))
-                for (pending, outcome) in zip(batch, outcomes) { pending.continuation.resume(returning: outcome) }
-                // Every waiter is answered, even if a commit returned too few outcomes.
-                for pending in batch.dropFirst(outcomes.count) { pending.continuation.resume(throwing: GroupCommitError.missingOutcome) }
+                let outcomes = try commit(batch.flatMap(\.items))
+                var offset = 0
+                for pending in batch {
+                    let end = offset + pending.items.count
+                    // Every waiter is answered, even if a commit returned too few outcomes.
+                    if end <= outcomes.count {
+                        pending.continuation.resume(returning: Array(outcomes[offset..<end]))
+                    } else {
+                        pending.continuation.resume(throwing: GroupCommitError.missingOutcome)
+                    }
+                    offset = end
+                }
             } catch {
                 for pending in batch { pending.continuation.resume(throwing: error) }
             }

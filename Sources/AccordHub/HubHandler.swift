@@ -20,6 +20,8 @@ package final class HubHandler: Sendable {
     package static let maxWaitSeconds = 60
     package static let defaultLimit = 1000
     package static let maxLimit = 10_000
+    /// A page of changes with fields stops before this many bytes (CONTRACT 8.3).
+    package static let maxPageBytes = 4 << 20
 
     package init(storage: any HubStorage, schemas: SchemaSet, tokens: TokenTable, maxBodyBytes: Int, logger: Logger) {
         self.storage = storage
@@ -64,6 +66,9 @@ package final class HubHandler: Sendable {
         if let refusal = authorize(request) { return refusal }
         do {
             switch route.count {
+            case 1 where route[0] == "batch":
+                guard request.method == "POST" else { return methodNotAllowed(request, allowed: "POST") }
+                return try await batch(request)
             case 1 where route[0] == "changes":
                 guard request.method == "GET" || request.method == "HEAD" else { return methodNotAllowed(request, allowed: "GET, HEAD") }
                 return try await changes(request)
@@ -114,7 +119,7 @@ package final class HubHandler: Sendable {
 
     // MARK: Records
 
-    private func recordKey(_ kind: String, _ id: String) throws(WireError) -> RecordKey {
+    func recordKey(_ kind: String, _ id: String) throws(WireError) -> RecordKey {
         guard RecordKey.isValidKind(kind) else {
             throw WireError(status: 400, title: "Invalid kind", detail: "kind \"\(kind)\" must match \(RecordKey.kindPattern)")
         }
@@ -135,14 +140,24 @@ package final class HubHandler: Sendable {
         guard request.body.count <= maxBodyBytes else {
             throw WireError(status: 413, title: "Body too large", detail: "the body is \(request.body.count) bytes; this hub takes at most \(maxBodyBytes)")
         }
-        let fields = try WireFormat.fields(fromBody: request.body, key: key)
+        return JSONWriter.line(.object(try validated(try WireFormat.fields(fromBody: request.body, key: key), key: key)))
+    }
+
+    /// A record's fields as the hub accepts them: at most 64 levels deep, valid against
+    /// the kind's schema (422 otherwise).
+    func validated(_ fields: JSONObject, key: RecordKey) throws(WireError) -> JSONObject {
+        if JSONValue.object(fields).depth > Record.maxDepth {
+            throw WireError(
+                status: 422, title: "Record too deep",
+                detail: "\(key) nests deeper than \(Record.maxDepth) levels, the most a record may (CONTRACT 8.4); flatten it")
+        }
         let violations = schemas.validate(Record(key: key, fields: fields))
         guard violations.isEmpty else {
             throw WireError(
                 status: 422, title: "Schema violation", detail: "\(key) does not match the \(key.kind) schema",
                 errors: violations.map(\.description))
         }
-        return JSONWriter.line(.object(fields))
+        return fields
     }
 
     private func precondition(_ request: HubRequest) throws(WireError) -> WriteRequest.Precondition {
@@ -168,13 +183,12 @@ package final class HubHandler: Sendable {
             guard !idempotencyKey.isEmpty, idempotencyKey.utf8.count <= 255, idempotencyKey.utf8.allSatisfy({ $0 >= 0x21 && $0 < 0x7F }) else {
                 throw WireError(status: 400, title: "Invalid Idempotency-Key", detail: "the key must be 1 to 255 visible ASCII characters")
             }
-            var material: [UInt8] = []
-            for part in [request.method, request.path, request.header("if-match") ?? "", request.header("if-none-match") ?? ""] {
-                material.append(contentsOf: part.utf8)
-                material.append(0)
-            }
-            material.append(contentsOf: request.body)
-            idempotency = (idempotencyKey, ContentHash.hex(material))
+            idempotency = (
+                idempotencyKey,
+                Self.fingerprint(
+                    method: request.method, path: request.path, ifMatch: request.header("if-match") ?? "", ifNoneMatch: request.header("if-none-match") ?? "",
+                    body: request.body)
+            )
             guard gate.enter(idempotencyKey) else {
                 return .problem(
                     409, "Request in progress", "a request with this Idempotency-Key is still being processed; retry shortly", headers: [("Retry-After", "1")])
@@ -236,12 +250,24 @@ package final class HubHandler: Sendable {
         let since = try integer(request.query["since"], name: "since", default: 0, range: 0...Int64.max)
         let limit = Int(try integer(request.query["limit"], name: "limit", default: Int64(Self.defaultLimit), range: 1...Int64(Self.maxLimit)))
         let wait = Int(try integer(request.query["wait"], name: "wait", default: 0, range: 0...Int64.max))
-        var entries = try await storage.changes(since: since, limit: limit)
+        let withFields = try flag(request.query["fields"], name: "fields")
+        var entries = try await storage.changes(since: since, limit: limit, fields: withFields)
         // A client ahead of the hub (a restored database) learns it at once, not after
         // waiting out its long-poll.
         if entries.isEmpty, wait > 0, since <= (try await storage.lastSeq()) {
             await notifier.wait(after: since, timeout: .seconds(min(wait, Self.maxWaitSeconds)))
-            entries = try await storage.changes(since: since, limit: limit)
+            entries = try await storage.changes(since: since, limit: limit, fields: withFields)
+        }
+        // A page with fields stops early rather than pass 4 MiB, but holds at least one.
+        if withFields {
+            var size = 0
+            var kept = 0
+            for entry in entries {
+                size += (entry.fieldsJSON?.utf8.count ?? 0) + 160
+                if kept > 0, size > Self.maxPageBytes { break }
+                kept += 1
+            }
+            entries.removeLast(entries.count - kept)
         }
         // An empty page must not report a seq it did not include: a write committed
         // between the two reads would be skipped by a client that moves to last_seq.
@@ -249,6 +275,15 @@ package final class HubHandler: Sendable {
         var last = entries.last?.seq ?? since
         if entries.isEmpty { last = min(since, try await storage.lastSeq()) }
         return .json(200, WireFormat.changes(entries, lastSeq: last))
+    }
+
+    /// `1`, `true` or absent/`0`, `false`.
+    private func flag(_ text: String?, name: String) throws(WireError) -> Bool {
+        switch text {
+        case nil, "0", "false": return false
+        case "1", "true": return true
+        case let other?: throw WireError(status: 400, title: "Invalid \(name)", detail: "\(name) must be 1 or 0, not \"\(other)\"")
+        }
     }
 
     private func integer(_ text: String?, name: String, default value: Int64, range: ClosedRange<Int64>) throws(WireError) -> Int64 {

@@ -25,6 +25,16 @@ package struct ChangeEntry: Sendable, Equatable {
     package var key: RecordKey
     package var rev: String
     package var deleted: Bool
+    /// The fields as compact JSON, when asked for (`fields=1`) and not deleted.
+    package var fieldsJSON: String?
+
+    package init(seq: Int64, key: RecordKey, rev: String, deleted: Bool, fieldsJSON: String? = nil) {
+        self.seq = seq
+        self.key = key
+        self.rev = rev
+        self.deleted = deleted
+        self.fieldsJSON = fieldsJSON
+    }
 }
 
 /// One revision in a record's history.
@@ -113,8 +123,13 @@ package protocol HubStorage: Sendable {
     /// `respond` turns the outcome into the response kept for replays of the key.
     func write(_ request: WriteRequest, respond: @escaping @Sendable (WriteOutcome) -> StoredResponse) async throws -> WriteOutcome
 
-    /// Latest versions with `seq > since`, in seq order, at most `limit`.
-    func changes(since: Int64, limit: Int) async throws -> [ChangeEntry]
+    /// Applies `requests` as one batch (CONTRACT 8.3): each on its own, exactly as a
+    /// single `write` would, all in one transaction, acknowledged after its commit.
+    func writeBatch(_ requests: [WriteRequest], respond: @escaping @Sendable (WriteOutcome) -> StoredResponse) async throws -> [WriteOutcome]
+
+    /// Latest versions with `seq > since`, in seq order, at most `limit`; with
+    /// `fields`, each live one carries its fields.
+    func changes(since: Int64, limit: Int, fields: Bool) async throws -> [ChangeEntry]
 
     /// The highest seq written so far (0 when empty).
     func lastSeq() async throws -> Int64

@@ -55,6 +55,10 @@ package final class SQLiteHubStorage: HubStorage {
         try await writer.submit(PendingWrite(request: request, respond: respond))
     }
 
+    package func writeBatch(_ requests: [WriteRequest], respond: @escaping @Sendable (WriteOutcome) -> StoredResponse) async throws -> [WriteOutcome] {
+        try await writer.submit(requests.map { PendingWrite(request: $0, respond: respond) })
+    }
+
     /// One write inside the batch's transaction: the idempotency check, the write, and
     /// the response kept for replays.
     private static func apply(_ db: Database, _ request: WriteRequest, respond: (WriteOutcome) -> StoredResponse) throws -> WriteOutcome {
@@ -129,12 +133,17 @@ package final class SQLiteHubStorage: HubStorage {
         return StoredRecord(key: key, rev: row["rev"], seq: row["seq"], deleted: row["deleted"], fieldsJSON: row["fields"])
     }
 
-    package func changes(since: Int64, limit: Int) async throws -> [ChangeEntry] {
-        try readNow { db in
-            try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT seq, kind, id, rev, deleted FROM records WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [since, limit]
-            ).map { row in
-                ChangeEntry(seq: row["seq"], key: RecordKey(kind: row["kind"], id: row["id"]), rev: row["rev"], deleted: row["deleted"])
+    package func changes(since: Int64, limit: Int, fields: Bool) async throws -> [ChangeEntry] {
+        let sql =
+            fields
+            ? "SELECT seq, kind, id, rev, deleted, fields FROM records WHERE seq > ? ORDER BY seq LIMIT ?"
+            : "SELECT seq, kind, id, rev, deleted FROM records WHERE seq > ? ORDER BY seq LIMIT ?"
+        return try readNow { db in
+            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [since, limit]).map { row in
+                let deleted: Bool = row["deleted"]
+                return ChangeEntry(
+                    seq: row["seq"], key: RecordKey(kind: row["kind"], id: row["id"]), rev: row["rev"], deleted: deleted,
+                    fieldsJSON: fields && !deleted ? row["fields"] : nil)
             }
         }
     }

@@ -19,7 +19,9 @@ enum WireFormat {
         for (index, entry) in entries.enumerated() {
             if index > 0 { out += ", " }
             out += "{\"seq\": \(entry.seq), \"kind\": \(quoted(entry.key.kind)), \"id\": \(quoted(entry.key.id)), "
-            out += "\"rev\": \(quoted(entry.rev)), \"deleted\": \(entry.deleted)}"
+            out += "\"rev\": \(quoted(entry.rev)), \"deleted\": \(entry.deleted)"
+            if let fields = entry.fieldsJSON { out += ", \"fields\": \(fields)" }
+            out += "}"
         }
         out += "], \"last_seq\": \(lastSeq)}"
         return out
@@ -35,6 +37,28 @@ enum WireFormat {
         }
         out += "]}"
         return out
+    }
+
+    /// One write's result in a batch, from the response its single request would get:
+    /// `{"status", "rev"?, "current"?, "problem"?}`.
+    static func batchResult(_ stored: StoredResponse) -> String {
+        var out = "{\"status\": \(stored.status)"
+        switch stored.status {
+        case 200, 201, 204:
+            if let etag = stored.etag { out += ", \"rev\": \(quoted(etag))" }
+        case 412 where stored.etag != nil:
+            out += ", \"current\": \(stored.body)"
+        case 412:
+            out += ", \"current\": null, \"problem\": \(stored.body)"
+        default:
+            out += ", \"problem\": \(stored.body.isEmpty ? "null" : stored.body)"
+        }
+        return out + "}"
+    }
+
+    /// A write the hub refused before storage.
+    static func batchProblem(_ status: Int, _ title: String, _ detail: String, errors: [String] = []) -> String {
+        "{\"status\": \(status), \"problem\": \(HubResponse.problem(status, title, detail, errors: errors).bodyText)}"
     }
 
     static func quoted(_ text: String) -> String {
