@@ -35,7 +35,7 @@ let package = Package(
         // The daemon's durable state: file index, bases, outbox, cursor, conflicts, events.
         .target(name: "AccordStore", dependencies: ["AccordCore", .product(name: "GRDB", package: "GRDB.swift")]),
         // The sync module: hub client, retry, differ, pusher, puller, reconciler.
-        .target(name: "AccordSync", dependencies: ["AccordCore", "AccordHTTP", "AccordStore", "AccordFiles"]),
+        .target(name: "AccordSync", dependencies: ["AccordCore", "AccordHTTP", "AccordStore", "AccordFiles", "CLinux"]),
         // inotify: recursive watches and the debouncing aggregator.
         .target(name: "AccordWatch", dependencies: ["AccordCore", "AccordFiles"]),
         // sd_notify(3) and the watchdog, for both services.
@@ -105,9 +105,9 @@ let package = Package(
         .executableTarget(name: "accord-bench", dependencies: ["AccordCore", "AccordFiles", "AccordHTTP", "AccordStore", "AccordSync"]),
         .testTarget(name: "AccordCoreTests", dependencies: ["AccordCore"]),
         // Test helpers: temp folders, child processes, a raw HTTP client, the hub launcher.
-        .target(name: "AccordTestSupport", dependencies: ["CTestShims"]),
-        // C calls the tests need and Swift's Glibc module lacks (renameat2).
-        .target(name: "CTestShims"),
+        .target(name: "AccordTestSupport", dependencies: ["CLinux"]),
+        // Linux calls Swift's Glibc module lacks (syncfs, renameat2).
+        .target(name: "CLinux"),
         .testTarget(name: "AccordFilesTests", dependencies: ["AccordCore", "AccordFiles", "AccordTestSupport"]),
         .testTarget(
             name: "AccordSyncTests",
@@ -133,7 +133,7 @@ let package = Package(
             ]
         ),
         // Whole-system scenarios: real hub, daemons and accordctl as processes.
-        .testTarget(name: "EndToEndTests", dependencies: ["AccordTestSupport", "accordd", "accordctl", "accordhub"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["AccordTestSupport", "AccordStore", "AccordCore", "accordd", "accordctl", "accordhub"]),
         .testTarget(name: "AccordWatchTests", dependencies: ["AccordWatch", "AccordCore", "AccordTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -3,10 +3,11 @@ import AccordSystemd
 import Logging
 import ServiceLifecycle
 
-/// Long-polls the hub's changes feed and wakes the loop when the hub has something
-/// new. It applies nothing itself (the loop pulls from its own cursor), so it can be
-/// cancelled at any moment. Its successes and failures are how the daemon knows
-/// whether the hub is reachable.
+/// Long-polls the hub's changes feed (with the records' fields) and hands each page
+/// to the loop, which applies it if its cursor is still where the page starts: an
+/// edit on another replica costs one round trip to arrive, not two. It writes nothing
+/// itself, so it can be cancelled at any moment. Its successes and failures are how
+/// the daemon knows whether the hub is reachable.
 struct ChangeFeed: Service {
     let loop: SyncLoop
     let logger: Logger
@@ -26,12 +27,12 @@ struct ChangeFeed: Service {
                 do {
                     since = max(since, try await loop.read { try await $0.cursor() })
                     let hub = await loop.read { await $0.hub }
-                    let page = try await hub.changes(since: since, limit: 500, waitSeconds: Self.waitSeconds)
+                    let page = try await hub.changes(since: since, limit: 500, waitSeconds: Self.waitSeconds, fields: true)
                     failures = 0
                     await loop.setReachable(true, error: nil)
                     if !page.changes.isEmpty {
+                        await loop.deliver(page, since: since)
                         since = page.lastSeq
-                        await loop.requestPull()
                     }
                 } catch let error as HubError {
                     if Task.isCancelled { return }

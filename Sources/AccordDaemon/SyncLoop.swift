@@ -31,6 +31,8 @@ actor SyncLoop {
     private(set) var ready = false
     private var stopping = false
     private var pullRequested = true
+    /// A page the feed already holds, and the cursor it starts from.
+    private var deliveredPage: (page: SyncEngine.Page, since: Int64)?
     /// Failed pulls in a row, and when the next may be tried: a hub that is down or
     /// refuses the token is asked again after the retry policy's backoff, not at once.
     private var pullFailures = 0
@@ -208,6 +210,10 @@ actor SyncLoop {
             var contacted = pushed.pushed + pushed.merged + pushed.rejected > 0
             if (pullRequested && clock.now() >= pullRetryAt) || manual {
                 pullRequested = false
+                if let delivered = deliveredPage {
+                    deliveredPage = nil
+                    report.add(try await engine.apply(delivered.page, since: delivered.since))
+                }
                 for _ in 0..<1000 {
                     let before = try await engine.cursor()
                     let pulled = try await engine.pull()
@@ -285,6 +291,13 @@ actor SyncLoop {
     func requestPull() {
         pullRequested = true
         doorbell.ring()
+    }
+
+    /// The feed brings a page of changes read after `since`: the next step applies it
+    /// without asking the hub again (if the cursor is still there), then pulls on.
+    func deliver(_ page: SyncEngine.Page, since: Int64) {
+        deliveredPage = (page, since)
+        requestPull()
     }
 
     func setReachable(_ reachable: Bool, error: String?) async {

@@ -14,6 +14,22 @@ package struct RemoteChange: Sendable, Equatable {
     package var key: RecordKey
     package var rev: String
     package var deleted: Bool
+    /// The record's fields at `rev`, when the page carried them (`fields=1`).
+    package var fields: JSONObject?
+
+    package init(seq: Int64, key: RecordKey, rev: String, deleted: Bool, fields: JSONObject? = nil) {
+        self.seq = seq
+        self.key = key
+        self.rev = rev
+        self.deleted = deleted
+        self.fields = fields
+    }
+
+    /// The hub's version this change announces, when the page carried it whole.
+    package var remote: RemoteRecord? {
+        if deleted { return RemoteRecord(key: key, rev: rev, deleted: true, fields: JSONObject()) }
+        return fields.map { RemoteRecord(key: key, rev: rev, deleted: false, fields: $0) }
+    }
 }
 
 /// Why a hub call did not succeed, and whether trying again can help.
@@ -97,11 +113,16 @@ package final class HubClient: Sendable {
         }
     }
 
-    /// One page of the changes feed after `since`; with `waitSeconds`, a long-poll.
-    package func changes(since: Int64, limit: Int, waitSeconds: Int) async throws(HubError) -> (changes: [RemoteChange], lastSeq: Int64) {
+    /// One page of the changes feed after `since`; with `waitSeconds`, a long-poll;
+    /// with `fields`, each live change carries the record's fields (CONTRACT 8.3).
+    package func changes(
+        since: Int64, limit: Int, waitSeconds: Int, fields: Bool = false
+    ) async throws(HubError) -> (
+        changes: [RemoteChange], lastSeq: Int64
+    ) {
         let response = try await send(
-            "GET", "/v1/changes?since=\(since)&limit=\(limit)&wait=\(waitSeconds)", timeout: Double(waitSeconds) + Self.longPollGraceSeconds,
-            longPoll: waitSeconds > 0)
+            "GET", "/v1/changes?since=\(since)&limit=\(limit)&wait=\(waitSeconds)" + (fields ? "&fields=1" : ""),
+            timeout: Double(waitSeconds) + Self.longPollGraceSeconds, longPoll: waitSeconds > 0)
         guard response.status == 200 else { throw Self.failure(response) }
         guard let object = (try? JSONParser.parse(response.body, options: Self.parseOptions))?.objectValue, let list = object["changes"]?.arrayValue,
             let last = object["last_seq"]?.numberValue.flatMap({ Int64($0.literal) })
@@ -114,7 +135,9 @@ package final class HubClient: Sendable {
                 let kind = item["kind"]?.stringValue, let id = item["id"]?.stringValue, let rev = item["rev"]?.stringValue,
                 RecordKey.isValidKind(kind), RecordKey.isValidID(id)
             else { continue }
-            changes.append(RemoteChange(seq: seq, key: RecordKey(kind: kind, id: id), rev: rev, deleted: item["deleted"] == .bool(true)))
+            changes.append(
+                RemoteChange(
+                    seq: seq, key: RecordKey(kind: kind, id: id), rev: rev, deleted: item["deleted"] == .bool(true), fields: item["fields"]?.objectValue))
         }
         return (changes, last)
     }
@@ -139,9 +162,9 @@ package final class HubClient: Sendable {
     /// clear reason) instead of stopping the feed.
     static let parseOptions = JSONParser.Options(maxDepth: 256)
 
-    private func recordPath(_ key: RecordKey) -> String { "/v1/records/\(key.kind)/\(key.id)" }
+    func recordPath(_ key: RecordKey) -> String { "/v1/records/\(key.kind)/\(key.id)" }
 
-    private func send(
+    func send(
         _ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil, timeout: Double? = nil, longPoll: Bool = false
     ) async throws(HubError) -> HTTPResponse {
         var all = headers

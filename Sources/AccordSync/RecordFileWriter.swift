@@ -58,63 +58,149 @@ package struct RecordFileWriter: Sendable {
     /// `<kind>/<id>.json` when it has no home yet. `expectedHash` is the content hash
     /// the caller last saw for that file.
     package func write(_ record: Record, in relativePath: String?, expectedHash: String?) throws(RecordWriteError) -> FileIndexEntry {
-        guard let relativePath else {
-            let path = "\(record.key.kind)/\(record.key.id).json"
-            let folder = try FolderHandle.open(root: root, path: path, createLast: record.key.kind, modes: modes)
-            defer { folder.close() }
-            var info = stat()
-            if fstatat(folder.fd, folder.name, &info, AT_SYMLINK_NOFOLLOW) == 0 { throw .changedMeanwhile(path) }  // someone put a file there meanwhile
-            return try replace(in: folder, path, with: try fileBytes(record, path: path), keys: [record.key], existing: nil)
-        }
-        let folder = try FolderHandle.open(root: root, path: relativePath, createLast: nil, modes: modes)
-        defer { folder.close() }
-        let existing = try read(in: folder, relativePath, expectedHash: expectedHash)
-        let current = existing.bytes
-        switch RecordFileFormat(path: relativePath) {
-        case .json?:
-            return try replace(in: folder, relativePath, with: try fileBytes(record, path: relativePath), keys: [record.key], existing: existing)
-        case .jsonl?:
-            let parsed = RecordFileParser.parse(path: relativePath, bytes: current, format: .jsonl)
-            guard let line = parsed.records.first(where: { $0.record.key == record.key }) else { throw .changedMeanwhile(relativePath) }
-            let text = Array(JSONWriter.line(.object(record.object)).utf8)
-            guard text.count <= maxRecordBytes else { throw .tooLarge(relativePath, size: text.count, limit: maxRecordBytes) }
-            var bytes = current
-            bytes.replaceSubrange(line.byteRange, with: text)
-            return try replace(in: folder, relativePath, with: bytes, keys: parsed.records.map(\.record.key), existing: existing)
-        case nil:
-            throw .io("\(relativePath) is not a record file")
-        }
+        let folders = FolderCache(root: root, modes: modes)
+        defer { folders.close() }
+        let staged = try stage(record, in: relativePath, expectedHash: expectedHash, folders: folders, durable: true)
+        guard let entry = try place(staged) else { throw .io("\(staged.relativePath) was not written") }
+        folders.syncAll()
+        return entry
     }
 
     /// Removes the record: deletes a `.json` file (returns nil), or drops the line from
     /// a `.jsonl` (returns the file's new entry).
     package func remove(_ key: RecordKey, from relativePath: String, expectedHash: String?) throws(RecordWriteError) -> FileIndexEntry? {
-        let folder = try FolderHandle.open(root: root, path: relativePath, createLast: nil, modes: modes)
-        defer { folder.close() }
-        let existing = try read(in: folder, relativePath, expectedHash: expectedHash)
-        let current = existing.bytes
+        let folders = FolderCache(root: root, modes: modes)
+        defer { folders.close() }
+        let staged = try stageRemoval(key, from: relativePath, expectedHash: expectedHash, folders: folders, durable: true)
+        let entry = try place(staged)
+        folders.syncAll()
+        return entry
+    }
+
+    // MARK: Staging: the new content beside the file, then placed
+
+    /// A record's new file, written to a temporary file beside its place but not yet
+    /// in it (or, for a `.json` file to delete, only checked).
+    package struct Staged: Sendable {
+        let folder: Int32
+        let name: String
+        package let relativePath: String
+        /// The temporary file's name in the folder; nil for a removal.
+        let temporary: String?
+        let existing: ExistingFile?
+        let hash: String
+        let keys: [RecordKey]
+    }
+
+    /// Stages `record` for `relativePath` (nil: `<kind>/<id>.json`). With `durable`, the
+    /// temporary file is fsynced; without, the caller flushes a whole page at once
+    /// (`FolderCache.flush`) before placing anything.
+    package func stage(
+        _ record: Record, in relativePath: String?, expectedHash: String?, folders: FolderCache, durable: Bool
+    )
+        throws(RecordWriteError) -> Staged
+    {
+        guard let relativePath else {
+            let path = "\(record.key.kind)/\(record.key.id).json"
+            let (folder, name) = try folders.open(path, createLast: record.key.kind)
+            var info = stat()
+            if fstatat(folder, name, &info, AT_SYMLINK_NOFOLLOW) == 0 { throw .changedMeanwhile(path) }  // someone put a file there meanwhile
+            return try stageBytes(
+                try fileBytes(record, path: path), folder: folder, name: name, path: path, keys: [record.key], existing: nil, durable: durable)
+        }
+        let (folder, name) = try folders.open(relativePath, createLast: nil)
+        let existing = try read(folder: folder, name: name, relativePath, expectedHash: expectedHash)
         switch RecordFileFormat(path: relativePath) {
         case .json?:
-            // RACE: a save between this check and the unlink would be lost; the window
-            // is a syscall wide (the file was read and hashed before the check).
-            guard existing.identity == FileIdentity(at: folder, relativePath) else { throw .changedMeanwhile(relativePath) }
-            guard unlinkat(folder.fd, folder.name, 0) == 0 || errno == ENOENT else {
-                throw .io("cannot remove \(relativePath): \(String(cString: strerror(errno)))")
-            }
-            fsync(folder.fd)
-            return nil
+            return try stageBytes(
+                try fileBytes(record, path: relativePath), folder: folder, name: name, path: relativePath, keys: [record.key], existing: existing,
+                durable: durable)
         case .jsonl?:
-            let parsed = RecordFileParser.parse(path: relativePath, bytes: current, format: .jsonl)
-            guard let line = parsed.records.first(where: { $0.record.key == key }) else { throw .changedMeanwhile(relativePath) }
-            var bytes = current
-            var end = line.byteRange.upperBound
-            if end < bytes.count, bytes[end] == UInt8(ascii: "\n") { end += 1 }
-            bytes.removeSubrange(line.byteRange.lowerBound..<end)
-            return try replace(
-                in: folder, relativePath, with: bytes, keys: parsed.records.map(\.record.key).filter { $0 != key }, existing: existing)
+            let parsed = RecordFileParser.parse(path: relativePath, bytes: existing.bytes, format: .jsonl)
+            guard let line = parsed.records.first(where: { $0.record.key == record.key }) else { throw .changedMeanwhile(relativePath) }
+            let text = Array(JSONWriter.line(.object(record.object)).utf8)
+            guard text.count <= maxRecordBytes else { throw .tooLarge(relativePath, size: text.count, limit: maxRecordBytes) }
+            var bytes = existing.bytes
+            bytes.replaceSubrange(line.byteRange, with: text)
+            return try stageBytes(
+                bytes, folder: folder, name: name, path: relativePath, keys: parsed.records.map(\.record.key), existing: existing, durable: durable)
         case nil:
             throw .io("\(relativePath) is not a record file")
         }
+    }
+
+    /// Stages the removal of `key` from `relativePath`: a `.json` file goes when
+    /// placed; a `.jsonl` is rewritten without the line.
+    package func stageRemoval(
+        _ key: RecordKey, from relativePath: String, expectedHash: String?, folders: FolderCache, durable: Bool
+    )
+        throws(RecordWriteError) -> Staged
+    {
+        let (folder, name) = try folders.open(relativePath, createLast: nil)
+        let existing = try read(folder: folder, name: name, relativePath, expectedHash: expectedHash)
+        switch RecordFileFormat(path: relativePath) {
+        case .json?:
+            return Staged(folder: folder, name: name, relativePath: relativePath, temporary: nil, existing: existing, hash: "", keys: [])
+        case .jsonl?:
+            let parsed = RecordFileParser.parse(path: relativePath, bytes: existing.bytes, format: .jsonl)
+            guard let line = parsed.records.first(where: { $0.record.key == key }) else { throw .changedMeanwhile(relativePath) }
+            var bytes = existing.bytes
+            var end = line.byteRange.upperBound
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\n") { end += 1 }
+            bytes.removeSubrange(line.byteRange.lowerBound..<end)
+            return try stageBytes(
+                bytes, folder: folder, name: name, path: relativePath, keys: parsed.records.map(\.record.key).filter { $0 != key }, existing: existing,
+                durable: durable)
+        case nil:
+            throw .io("\(relativePath) is not a record file")
+        }
+    }
+
+    /// Puts a staged file in place: a new file is linked in (which fails if anything
+    /// appeared at its name meanwhile), an existing one renamed over or removed only if
+    /// it is still the file that was read. The folder is not fsynced here
+    /// (`FolderCache.syncAll`). Returns the file's new index entry (nil: removed).
+    package func place(_ staged: Staged) throws(RecordWriteError) -> FileIndexEntry? {
+        let (folder, name, path) = (staged.folder, staged.name, staged.relativePath)
+        // RACE: a save that lands between this check and the rename is overwritten;
+        // the window is a syscall wide instead of the fsync's milliseconds, and the
+        // saved content was never seen by a scan, so nothing recorded is lost.
+        if let existing = staged.existing, existing.identity != FileIdentity(folder: folder, name: name) {
+            discard(staged)
+            throw .changedMeanwhile(path)
+        }
+        guard let temporary = staged.temporary else {
+            guard unlinkat(folder, name, 0) == 0 || errno == ENOENT else { throw .io("cannot remove \(path): \(String(cString: strerror(errno)))") }
+            return nil
+        }
+        if staged.existing != nil {
+            guard renameat(folder, temporary, folder, name) == 0 else {
+                let reason = String(cString: strerror(errno))
+                unlinkat(folder, temporary, 0)
+                throw .io("cannot replace \(path): \(reason)")
+            }
+        } else {
+            let linked = linkat(folder, temporary, folder, name, 0)
+            let code = errno
+            unlinkat(folder, temporary, 0)
+            if linked != 0 {
+                if code == EEXIST { throw .changedMeanwhile(path) }
+                throw .io("cannot create \(path): \(String(cString: strerror(code)))")
+            }
+        }
+        // The entry describes the file as it now stands (the rename or link moved its
+        // ctime), so the next scan does not read our own write again.
+        var info = stat()
+        guard fstatat(folder, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { throw .changedMeanwhile(path) }
+        return FileIndexEntry(
+            path: path, size: Int(info.st_size), modifiedNanos: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+            inode: UInt64(info.st_ino), changedNanos: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec), hash: staged.hash,
+            records: staged.keys)
+    }
+
+    /// Drops a staged file that will not be placed.
+    package func discard(_ staged: Staged) {
+        if let temporary = staged.temporary { unlinkat(staged.folder, temporary, 0) }
     }
 
     // MARK: Plumbing
@@ -130,8 +216,8 @@ package struct RecordFileWriter: Sendable {
 
     /// The file as read: its bytes, permission bits and identity, refused if it
     /// changed since the caller last saw it.
-    private func read(in folder: FolderHandle, _ relativePath: String, expectedHash: String?) throws(RecordWriteError) -> ExistingFile {
-        let fd = openat(folder.fd, folder.name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+    private func read(folder: Int32, name: String, _ relativePath: String, expectedHash: String?) throws(RecordWriteError) -> ExistingFile {
+        let fd = openat(folder, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else { throw .changedMeanwhile(relativePath) }
         defer { Glibc.close(fd) }
         var info = stat()
@@ -142,77 +228,43 @@ package struct RecordFileWriter: Sendable {
         return ExistingFile(bytes: bytes, mode: info.st_mode, identity: FileIdentity(after))
     }
 
-    /// Atomic replace: temp file beside it, write, fsync, then put it in place, fsync
-    /// the folder. A new file is linked in (which fails if anything appeared at its
-    /// name meanwhile); an existing one is renamed over only if it is still the file
-    /// that was read.
-    private func replace(
-        in folder: FolderHandle, _ relativePath: String, with bytes: [UInt8], keys: [RecordKey], existing: ExistingFile?
-    )
-        throws(RecordWriteError) -> FileIndexEntry
-    {
+    /// Writes `bytes` to a new temporary file beside `name`, with the right mode.
+    private func stageBytes(
+        _ bytes: [UInt8], folder: Int32, name: String, path: String, keys: [RecordKey], existing: ExistingFile?, durable: Bool
+    ) throws(RecordWriteError) -> Staged {
         let existingMode = existing?.mode
         let mode = modes.forFile(replacing: existingMode)
-        let temporary = ".\(folder.name).accord-\(UInt32.random(in: 0...UInt32.max)).tmp"
-        let fd = openat(folder.fd, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw .io("cannot create a temporary file beside \(relativePath): \(String(cString: strerror(errno)))") }
+        let temporary = ".\(name).accord-\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let fd = openat(folder, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw .io("cannot create a temporary file beside \(path): \(String(cString: strerror(errno)))") }
         func fail(_ reason: String) -> RecordWriteError {
             Glibc.close(fd)
-            unlinkat(folder.fd, temporary, 0)
+            unlinkat(folder, temporary, 0)
             return .io(reason)
         }
         var written = 0
         while written < bytes.count {
             let count = bytes[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress!, $0.count) }
             if count < 0, errno == EINTR { continue }
-            guard count > 0 else { throw fail("cannot write \(relativePath): \(String(cString: strerror(errno)))") }
+            guard count > 0 else { throw fail("cannot write \(path): \(String(cString: strerror(errno)))") }
             written += count
         }
         // A replaced file keeps its bits; a new one gets the configured bits exactly
         // when the config names them, else what the umask left of the default.
         if existingMode != nil || modes.fileExact {
-            guard fchmod(fd, mode) == 0 else { throw fail("cannot set the mode of \(relativePath): \(String(cString: strerror(errno)))") }
+            guard fchmod(fd, mode) == 0 else { throw fail("cannot set the mode of \(path): \(String(cString: strerror(errno)))") }
         }
-        guard fsync(fd) == 0 else { throw fail("cannot flush \(relativePath) to disk: \(String(cString: strerror(errno)))") }
-        var info = stat()
-        fstat(fd, &info)
+        if durable {
+            guard fsync(fd) == 0 else { throw fail("cannot flush \(path) to disk: \(String(cString: strerror(errno)))") }
+        }
         Glibc.close(fd)
-        if let existing {
-            // RACE: a save that lands between this check and the rename is overwritten;
-            // the window is a syscall wide instead of the fsync's milliseconds, and the
-            // saved content was never seen by a scan, so nothing recorded is lost.
-            guard existing.identity == FileIdentity(at: folder, relativePath) else {
-                unlinkat(folder.fd, temporary, 0)
-                throw .changedMeanwhile(relativePath)
-            }
-            guard renameat(folder.fd, temporary, folder.fd, folder.name) == 0 else {
-                let reason = String(cString: strerror(errno))
-                unlinkat(folder.fd, temporary, 0)
-                throw .io("cannot replace \(relativePath): \(reason)")
-            }
-        } else {
-            let linked = linkat(folder.fd, temporary, folder.fd, folder.name, 0)
-            let code = errno
-            unlinkat(folder.fd, temporary, 0)
-            if linked != 0 {
-                if code == EEXIST { throw .changedMeanwhile(relativePath) }
-                throw .io("cannot create \(relativePath): \(String(cString: strerror(code)))")
-            }
-        }
-        fsync(folder.fd)
-        // The entry describes the file as it now stands (the rename or link moved its
-        // ctime), so the next scan does not read our own write again.
-        var placed = stat()
-        if fstatat(folder.fd, folder.name, &placed, AT_SYMLINK_NOFOLLOW) == 0, placed.st_ino == info.st_ino { info = placed }
-        return FileIndexEntry(
-            path: relativePath, size: Int(info.st_size),
-            modifiedNanos: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec), inode: UInt64(info.st_ino),
-            changedNanos: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec), hash: ContentHash.hex(bytes), records: keys)
+        return Staged(
+            folder: folder, name: name, relativePath: path, temporary: temporary, existing: existing, hash: ContentHash.hex(bytes), keys: keys)
     }
 }
 
 /// A file as the writer read it, to check it is still that file before replacing it.
-struct ExistingFile {
+struct ExistingFile: Sendable {
     var bytes: [UInt8]
     var mode: mode_t
     var identity: FileIdentity
@@ -220,7 +272,7 @@ struct ExistingFile {
 
 /// What tells one version of a file from another without reading it: a replaced file
 /// has another inode, an edited one another size or change time.
-struct FileIdentity: Equatable {
+struct FileIdentity: Equatable, Sendable {
     var device: UInt64
     var inode: UInt64
     var size: Int64
@@ -233,58 +285,10 @@ struct FileIdentity: Equatable {
         changedNanos = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
     }
 
-    /// The identity of what is at `path` now (nil when nothing is).
-    init?(at folder: FolderHandle, _ path: String) {
+    /// The identity of what is at `name` in `folder` now (nil when nothing is).
+    init?(folder: Int32, name: String) {
         var info = stat()
-        guard fstatat(folder.fd, folder.name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+        guard fstatat(folder, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
         self.init(info)
-    }
-}
-
-/// The folder of a root-relative path, opened component by component from the root
-/// with `O_NOFOLLOW | O_DIRECTORY`, and the file's name in it.
-struct FolderHandle {
-    let fd: Int32
-    let name: String
-
-    /// `createLast` names the one folder that may be created if missing (a new
-    /// record's `<kind>` folder directly under the root).
-    static func open(root: String, path: String, createLast: String?, modes: FileModes) throws(RecordWriteError) -> FolderHandle {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard !path.hasPrefix("/"), parts.count >= 1, !parts.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) else {
-            throw .outsideRoot(path)
-        }
-        var fd = Glibc.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io("cannot open the root \(root): \(String(cString: strerror(errno)))") }
-        for (index, part) in parts.dropLast().enumerated() {
-            var next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            if next < 0, errno == ENOENT, index == 0, part == createLast {
-                guard mkdirat(fd, part, modes.folder & 0o1777) == 0 || errno == EEXIST else {
-                    let reason = String(cString: strerror(errno))
-                    Glibc.close(fd)
-                    throw .io("cannot create \(root)/\(part): \(reason)")
-                }
-                next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                if next >= 0, modes.folderExact { fchmod(next, modes.folder) }
-                fsync(fd)
-            }
-            let code = errno
-            guard next >= 0 else {
-                var info = stat()
-                let isLink = fstatat(fd, part, &info, AT_SYMLINK_NOFOLLOW) == 0 && info.st_mode & S_IFMT == S_IFLNK
-                Glibc.close(fd)
-                let shown = parts[0...index].joined(separator: "/")
-                if isLink || code == ELOOP { throw .outsideRoot(path) }
-                if code == ENOTDIR { throw .io("cannot write \(path): \(shown) in the root is a file where a folder should be") }
-                throw .io("cannot open the folder \(shown) in the root: \(String(cString: strerror(code)))")
-            }
-            Glibc.close(fd)
-            fd = next
-        }
-        return FolderHandle(fd: fd, name: parts[parts.count - 1])
-    }
-
-    func close() {
-        Glibc.close(fd)
     }
 }

@@ -2,28 +2,71 @@ import AccordCore
 import AccordStore
 
 extension SyncEngine {
-    /// Applies one page of the hub's changes (waiting up to `waitSeconds` for one).
+    /// One page of the changes feed, as the hub sent it after `since`.
+    package typealias Page = (changes: [RemoteChange], lastSeq: Int64)
+
+    /// Brings in the hub's changes after the cursor, page after page, until a page
+    /// that is not full (waiting up to `waitSeconds` for the first).
     ///
-    /// No single change stops the feed: one that cannot be applied (its write failed,
-    /// the root holds the record twice or invalid, the hub's answer for it is
-    /// unreadable) is kept as unapplied, durably, and retried with backoff
-    /// (`retryUnapplied`); the changes after it still flow. The cursor moves once the
-    /// page's writes are on disk or kept. A failure that may pass (the network, a
-    /// 5xx) stops the page where it is: the cursor stays and the page is read again.
+    /// A page carries each record's fields (`fields=1`), so it costs one round trip,
+    /// not one per record; it is applied as a whole (`applyPage`), and while it is
+    /// written the next page is already on its way. No single change stops the feed:
+    /// one that cannot be applied (its write failed, the root holds the record twice
+    /// or invalid, the hub's answer for it is unreadable) is kept as unapplied, durably,
+    /// and retried with backoff (`retryUnapplied`). A failure that may pass (the
+    /// network, a 5xx) stops where it is: the cursor stays after the last page applied.
     package func pull(waitSeconds: Int = 0) async throws -> SyncReport {
         var report = SyncReport()
         // While deletions are held the root may be an empty mount point: writing the
         // hub's records into it would hide the real disk. Nothing is pulled until then.
         guard holdReason == nil else { return report }
-        let cursor = try store.cursor()
-        let page = try await hub.changes(since: cursor, limit: settings.pullPageSize, waitSeconds: waitSeconds)
-        if page.changes.contains(where: { (try? store.base($0.key))??.rev != $0.rev }) {
-            try scan()  // know where every record lives before writing into the root
+        // Where every record lives comes from the scans and the watcher, never from a
+        // scan per incoming change: only a replica that never scanned scans first.
+        if !scannedOnce { try scan() }
+        let limit = settings.pullPageSize
+        var since = try store.cursor()
+        var page = try await hub.changes(since: since, limit: limit, waitSeconds: waitSeconds, fields: true)
+        while true {
+            let full = page.changes.count >= limit
+            let hub = self.hub
+            let after = page.lastSeq
+            let next = full ? Task { try await hub.changes(since: after, limit: limit, waitSeconds: 0, fields: true) } : nil
+            report.add(try await apply(page, since: since))
+            since = page.lastSeq
+            guard let next else { break }
+            page = try await next.value
         }
+        return report
+    }
+
+    /// Applies a page of changes read after `since`, if the cursor is still there (a
+    /// page the feed already holds is applied without asking the hub again).
+    @discardableResult
+    package func apply(_ page: Page, since: Int64) async throws -> SyncReport {
+        var report = SyncReport()
+        guard holdReason == nil, try store.cursor() == since else { return report }
+        if !scannedOnce { try scan() }
+        if page.changes.isEmpty {
+            if page.lastSeq > since { try store.setCursor(page.lastSeq) }
+            return report
+        }
+        let keys = page.changes.map(\.key)
+        let bases = try store.bases(keys)
+        let pending = try store.pendingOperations(keys)
+        var plans: [RecordPlan] = []
         for change in page.changes {
-            report.add(try await fetchAndBringIn(change.key, announcedRev: change.rev))
+            if bases[change.key]?.rev == change.rev {  // our own write coming back, or applied already
+                if unappliedKeys.contains(change.key) { plans.append(RecordPlan(key: change.key, changes: [.clearUnapplied(change.key)])) }
+                continue
+            }
+            // A hub that sends no fields (an older one) is asked per record.
+            guard let remote = change.remote else {
+                report.add(try await fetchAndBringIn(change.key, announcedRev: change.rev))
+                continue
+            }
+            plans.append(try await plan(change.key, base: bases[change.key], remote: remote, local: try localVersion(change.key), pending: pending[change.key]))
         }
-        if page.lastSeq != cursor { try store.setCursor(page.lastSeq) }
+        report.add(try carryOut(plans, cursor: page.lastSeq))
         return report
     }
 
@@ -59,14 +102,19 @@ extension SyncEngine {
 
     /// Plans and carries out what a hub version means for a record.
     func bringIn(_ key: RecordKey, remote: RemoteRecord?, local: LocalVersion, pending: OutboxOperation?) async throws -> SyncReport {
+        try carryOut(try await plan(key, base: try store.base(key), remote: remote, local: local, pending: pending)).report
+    }
+
+    /// What a hub version means for a record (`IncomingPlanner`), with the inputs only
+    /// the engine has: the hub's revision time for `newest`, an earlier failed attempt.
+    func plan(_ key: RecordKey, base: BaseSnapshot?, remote: RemoteRecord?, local: LocalVersion, pending: OutboxOperation?) async throws -> RecordPlan {
         let remoteTime: Double? =
             if settings.policy == .newest, let remote { try? await hub.revisionTime(key, rev: remote.rev) } else { nil }
-        let plan = IncomingPlanner.plan(
+        return IncomingPlanner.plan(
             IncomingInput(
-                key: key, base: try store.base(key), local: local, pending: pending, remote: remote, policy: settings.policy,
-                remoteChangedAt: remoteTime, unapplied: unappliedKeys.contains(key) ? try store.unapplied(key) : nil, retry: settings.retry,
-                jitter: jitter.next(), now: clock.now()))
-        return try carryOut(plan).report
+                key: key, base: base, local: local, pending: pending, remote: remote, policy: settings.policy, remoteChangedAt: remoteTime,
+                unapplied: unappliedKeys.contains(key) ? try store.unapplied(key) : nil, retry: settings.retry, jitter: jitter.next(),
+                now: clock.now()))
     }
 
     /// Keeps a change that could not even be fetched or read, with its next try.

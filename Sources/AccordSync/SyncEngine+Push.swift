@@ -12,7 +12,7 @@ extension SyncEngine {
         // only reschedules (the hub is down) ends the push until the next call. After
         // failed rounds, one operation goes first as a probe.
         while true {
-            let limit = failedRounds > 0 ? 1 : settings.pushConcurrency * 8
+            let limit = failedRounds > 0 ? 1 : settings.pushConcurrency * Self.batchWrites
             let due = try store.dueOperations(now: clock.now(), limit: limit)
             if due.isEmpty { break }
             let results = await send(due)
@@ -48,22 +48,72 @@ extension SyncEngine {
         return report
     }
 
-    /// Sends `operations` with at most `pushConcurrency` in flight.
+    /// Writes per batch, and the bytes of fields a batch may carry (half the hub's
+    /// default body limit, so a default hub never refuses one for its size).
+    static let batchWrites = 500
+    static let batchBytes = 512 * 1024
+
+    /// Sends `operations`: one alone as a single request, more in batches (several in
+    /// flight, `pushConcurrency` at most), a record too large for a batch alone.
     private func send(_ operations: [OutboxOperation]) async -> [(OutboxOperation, SendOutcome)] {
         let hub = self.hub
         let concurrency = settings.pushConcurrency
-        return await withTaskGroup(of: (OutboxOperation, SendOutcome).self) { group in
+        var groups: [[OutboxOperation]] = []
+        var current: [OutboxOperation] = []
+        var bytes = 0
+        for operation in operations {
+            let size = operation.fields.map { JSONWriter.line(.object($0)).utf8.count } ?? 0
+            // Alone: a record too large to share a batch, and a delete of a record the
+            // hub never had (settled without asking it).
+            if size > Self.batchBytes / 2 || (operation.kind == .delete && operation.baseRev == nil) {
+                groups.append([operation])
+                continue
+            }
+            if current.count == Self.batchWrites || bytes + size > Self.batchBytes {
+                groups.append(current)
+                current = []
+                bytes = 0
+            }
+            current.append(operation)
+            bytes += size + 100
+        }
+        if !current.isEmpty { groups.append(current) }
+        return await withTaskGroup(of: [(OutboxOperation, SendOutcome)].self) { group in
             var results: [(OutboxOperation, SendOutcome)] = []
-            var iterator = operations.makeIterator()
+            var iterator = groups.makeIterator()
             for _ in 0..<concurrency {
-                guard let operation = iterator.next() else { break }
-                group.addTask { (operation, await Self.send(operation, to: hub)) }
+                guard let next = iterator.next() else { break }
+                group.addTask { await Self.send(next, to: hub) }
             }
             while let result = await group.next() {
-                results.append(result)
-                if let operation = iterator.next() { group.addTask { (operation, await Self.send(operation, to: hub)) } }
+                results += result
+                if let next = iterator.next() { group.addTask { await Self.send(next, to: hub) } }
             }
             return results
+        }
+    }
+
+    /// One group: a single request for one operation, a batch for more. A batch the
+    /// hub refuses whole (no batch route, or over its body limit) goes one by one.
+    private static func send(_ operations: [OutboxOperation], to hub: HubClient) async -> [(OutboxOperation, SendOutcome)] {
+        if operations.count == 1 { return [(operations[0], await send(operations[0], to: hub))] }
+        do {
+            return Array(zip(operations, try await hub.batch(operations)))
+        } catch {
+            switch error {
+            case .rejected(404, _), .rejected(405, _), .rejected(413, _):
+                // A hub without batches (protocol v1 only), or one with a smaller body
+                // limit than a batch: one by one.
+                var results: [(OutboxOperation, SendOutcome)] = []
+                for operation in operations { results.append((operation, await send(operation, to: hub))) }
+                return results
+            case .retryable(_, let retryAfter):
+                return operations.map { ($0, .retryable(reason: error.description, retryAfter: retryAfter)) }
+            case .rejected(let status, let detail):
+                return operations.map { ($0, .rejected(status: status, detail: detail)) }
+            case .protocolError:
+                return operations.map { ($0, .retryable(reason: error.description, retryAfter: nil)) }
+            }
         }
     }
 

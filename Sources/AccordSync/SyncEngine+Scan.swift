@@ -60,6 +60,7 @@ extension SyncEngine {
         index = result.index
         locations = result.locations
         protectedKeys = result.protected
+        scannedOnce = true
         return (queued.count + decision.queue.count, result.problems)
     }
 

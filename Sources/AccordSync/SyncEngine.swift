@@ -49,6 +49,8 @@ package actor SyncEngine {
     var pushHoldUntil: Double?
     /// Push rounds in a row in which every send failed.
     var failedRounds = 0
+    /// A full scan has placed every record of the root (pulls rely on it).
+    var scannedOnce = false
 
     static let holdSetting = "hold_reason"
     static let heldKeysSetting = "held_deletions"
@@ -92,6 +94,10 @@ package actor SyncEngine {
     }
 
     /// Scan, push, pull until the hub has nothing new: one manual sync.
+    /// An operation the hub asked to retry within this many seconds (a 409 while its
+    /// first try is still being processed, a short Retry-After) is waited for.
+    static let shortRetrySeconds = 3.0
+
     package func syncOnce() async throws -> SyncReport {
         var report = SyncReport()
         report.queued = try scan().queued
@@ -103,10 +109,19 @@ package actor SyncEngine {
             report.add(pushed)
             report.add(pulled)
             let due = try store.dueOperations(now: clock.now(), limit: 1)
-            if pulled.pulled == 0 && pulled.merged == 0 && due.isEmpty { break }
+            if pulled.pulled == 0 && pulled.merged == 0 && due.isEmpty {
+                // A one-shot sync waits out a retry that is seconds away rather than
+                // stop with the change still pending.
+                guard pushed.pushed > 0 || pushed.retrying > 0, let next = try nextAttemptTime(), next - clock.now() <= Self.shortRetrySeconds else { break }
+                try await Task.sleep(for: .milliseconds(Int(max(0, next - clock.now()) * 1000) + 10))
+                try retryNow()
+            }
         }
         return report
     }
+
+    /// Operations still waiting for the hub.
+    package func pendingCount() throws -> Int { try store.pendingCount() }
 
     // MARK: Carrying out plans
 
@@ -115,6 +130,41 @@ package actor SyncEngine {
     func carryOut(_ plan: RecordPlan) throws -> AppliedPlan {
         let home = locations[plan.key]
         let applied = try applier.apply(plan, home: home, expectedHash: home.flatMap { index[$0]?.hash }, now: clock.now())
+        mirror(plan, applied)
+        return applied
+    }
+
+    /// Carries out a page's plans together: every file staged, one flush, every file
+    /// placed, one fsync per folder, then one commit for all of it and the cursor
+    /// (`PlanApplier.applyPage`). Plans that write the same file (lines of one
+    /// `.jsonl`) go in successive passes, each reading what the last one wrote.
+    func carryOut(_ plans: [RecordPlan], cursor: Int64) throws -> SyncReport {
+        var report = SyncReport()
+        var remaining = plans
+        repeat {
+            var pass: [RecordPlan] = []
+            var later: [RecordPlan] = []
+            var targets: Set<String> = []
+            for plan in remaining {
+                let target = locations[plan.key] ?? "\(plan.key.kind)/\(plan.key.id).json"
+                if plan.file != .none, !targets.insert(target).inserted { later.append(plan) } else { pass.append(plan) }
+            }
+            let items = pass.map { plan in
+                let home = locations[plan.key]
+                return (plan: plan, home: home, expectedHash: home.flatMap { index[$0]?.hash })
+            }
+            let applied = try applier.applyPage(items, cursor: later.isEmpty ? cursor : nil, now: clock.now())
+            for (plan, outcome) in zip(pass, applied) {
+                mirror(plan, outcome)
+                report.add(outcome.report)
+            }
+            remaining = later
+        } while !remaining.isEmpty
+        return report
+    }
+
+    /// Mirrors in memory what carrying out a plan did to the root.
+    private func mirror(_ plan: RecordPlan, _ applied: AppliedPlan) {
         if let entry = applied.savedFile {
             index[entry.path] = entry
             if entry.records.contains(plan.key) { locations[plan.key] = entry.path } else { locations[plan.key] = nil }
@@ -129,7 +179,6 @@ package actor SyncEngine {
         if applied.failure != nil || plan.changes.contains(where: { if case .markUnapplied = $0 { true } else { false } }) {
             unappliedKeys.insert(plan.key)
         }
-        return applied
     }
 
     /// The record's fields as the root holds them now, or nil if it is not there.

@@ -1,4 +1,4 @@
-import CTestShims
+import CLinux
 
 /// Swaps two paths atomically (`renameat2(RENAME_EXCHANGE)`): what a hostile group
 /// member can do to a folder in the root between the daemon's check and its write.

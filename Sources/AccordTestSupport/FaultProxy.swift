@@ -14,6 +14,9 @@ package final class FaultProxy: @unchecked Sendable {
         case status(Int)
         /// Wait, then forward.
         case delay(milliseconds: Int)
+        /// Forward at once, then wait before answering: the server has applied the
+        /// request while the client still waits for its answer.
+        case delayAnswer(milliseconds: Int)
         /// Forward, then send only part of the response.
         case truncate
     }
@@ -127,6 +130,7 @@ package final class FaultProxy: @unchecked Sendable {
             break
         }
         guard let response = forward(request) else { return }
+        if case .delayAnswer(let milliseconds) = fault { usleep(useconds_t(milliseconds * 1000)) }
         switch fault {
         case .dropAfter: return
         case .truncate: Self.sendAll(client, Array(response.prefix(max(1, response.count / 2))))

@@ -64,6 +64,7 @@ struct AccordSyncCommand: AsyncParsableCommand {
         CommandRunner.printOutput(
             "pushed \(report.pushed), pulled \(report.pulled), merged \(report.merged), conflicts \(report.conflicts), rejected \(report.rejected), retrying \(report.retrying)"
         )
-        if report.retrying > 0 || report.rejected > 0 { throw CommandStatus.failed("accord-sync: some changes did not reach the hub; run again") }
+        let pending = try await engine.pendingCount()
+        if pending > 0 { throw CommandStatus.failed("accord-sync: \(pending) changes did not reach the hub; run again") }
     }
 }

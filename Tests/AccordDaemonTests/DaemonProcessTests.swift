@@ -1,3 +1,4 @@
+import AccordStore
 import AccordTestSupport
 import Foundation
 import Testing
@@ -75,18 +76,18 @@ func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool)
 
     @Test func sigtermStopsWithExitZeroAndSigkillLosesNothing() async throws {
         let hub = try HubLauncher()
-        // Through a proxy adding 10 ms to every request, so the push lasts seconds and
-        // the kill lands in the middle of it on any machine (checked below).
-        let slow = try FaultProxy(upstreamPort: hub.port, rates: FaultProxy.Rates(faultRate: 1, faults: [.delay(milliseconds: 10)]))
+        // Through a proxy that answers each request 2 s after the hub applied it, so the
+        // kill lands while the hub holds writes the daemon has not heard back about.
+        let slow = try FaultProxy(upstreamPort: hub.port, rates: FaultProxy.Rates(faultRate: 1, faults: [.delayAnswer(milliseconds: 2000)]))
         defer { slow.stop() }
         let a = try DaemonLauncher(hubPort: slow.port)
         for index in 0..<300 { try a.write("bulk/r\(index).json", agreementText("r\(index)")) }
-        // Killed once the push has begun: the outbox is on disk.
         #expect(try await eventuallyAsync { try await hubRecordCount(hub) > 0 })
         a.process.signal(SIGKILL)
         _ = try a.process.waitForExit(timeout: 10)
-        let partial = try await hubRecordCount(hub)
-        #expect(partial > 0 && partial < 300, "the kill must land mid-push (the hub held \(partial) of 300)")
+        // Mid-push: the hub has taken writes that the daemon's outbox still holds.
+        let unacknowledged = try StateStore(path: a.folder.child("state.db")).pendingCount()
+        #expect(try await hubRecordCount(hub) > 0 && unacknowledged > 0, "the kill must land mid-push (\(unacknowledged) still queued)")
         try a.restart()
         #expect(try a.ctl(["sync", "--wait", "--timeout", "60"]).code == 0)
         let changes = try await hub.client.request("GET", "/v1/changes?since=0&limit=1000")

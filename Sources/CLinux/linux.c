@@ -4,7 +4,11 @@
 #include <unistd.h>
 #include <linux/fs.h>
 
-#include "accord_test_shims.h"
+#include "accord_linux.h"
+
+int accord_syncfs(int fd) {
+    return syncfs(fd);
+}
 
 int accord_exchange_paths(const char *first, const char *second) {
     return (int)syscall(SYS_renameat2, AT_FDCWD, first, AT_FDCWD, second, RENAME_EXCHANGE);
