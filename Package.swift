@@ -102,7 +102,7 @@ let package = Package(
         // Fuzz targets (libFuzzer with scripts/fuzz.sh; corpus replay when built plainly).
         .executableTarget(name: "accord-fuzz-json", dependencies: ["AccordCore"]),
         .executableTarget(name: "accord-fuzz-control", dependencies: ["AccordDaemon"]),
-        .executableTarget(name: "accord-bench", dependencies: ["AccordCore", "AccordFiles", "AccordHTTP", "AccordStore", "AccordSync"]),
+        .executableTarget(name: "accord-bench", dependencies: ["AccordCore", "AccordFiles", "AccordHTTP", "AccordStore", "AccordSync", "AccordTestSupport"]),
         .testTarget(name: "AccordCoreTests", dependencies: ["AccordCore"]),
         // Test helpers: temp folders, child processes, a raw HTTP client, the hub launcher.
         .target(name: "AccordTestSupport", dependencies: ["CLinux"]),

@@ -12,8 +12,12 @@ package struct LocalChange: Sendable, Equatable {
     package var operation: Operation
     /// The rev the change was made against; nil for a record the hub never had.
     package var baseRev: String?
-    /// Field-level summary against the base, for the event log.
-    package var diff: [FieldChange]
+
+    package init(key: RecordKey, operation: Operation, baseRev: String?) {
+        self.key = key
+        self.operation = operation
+        self.baseRev = baseRev
+    }
 }
 
 /// Decides (pure) what changed locally since the last agreed versions.
@@ -38,14 +42,11 @@ package enum Differ {
                 continue
             }
             if let waiting = pending[key], waiting.kind == .put, waiting.fields == fields { continue }
-            result.append(
-                LocalChange(
-                    key: key, operation: .upsert(fields), baseRev: base?.rev,
-                    diff: FieldDiff.diff(liveBase?.fields ?? JSONObject(), fields)))
+            result.append(LocalChange(key: key, operation: .upsert(fields), baseRev: base?.rev))
         }
         for (key, base) in bases where !base.deleted && !present.contains(key) && !protected.contains(key) && !held.contains(key) {
             if let waiting = pending[key], waiting.kind == .delete { continue }
-            result.append(LocalChange(key: key, operation: .delete, baseRev: base.rev, diff: FieldDiff.diff(base.fields, JSONObject())))
+            result.append(LocalChange(key: key, operation: .delete, baseRev: base.rev))
         }
         return result.sorted { $0.key < $1.key }
     }

@@ -1,6 +1,12 @@
 import AccordCore
 import AccordFiles
 import AccordStore
+import Dispatch
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A valid record read from a changed file.
 package struct ScannedRecord: Sendable {
@@ -76,58 +82,67 @@ package struct RootScanner: Sendable {
         var batch: [RecordKey: ScannedRecord] = [:]
         var brokenFiles: Set<String> = []
 
-        for file in walked.files {
-            if let entry = previous[file.relativePath], entry.size == file.size, entry.modifiedNanos == file.modifiedNanos,
-                entry.inode == file.inode, entry.changedNanos == file.changedNanos
-            {
-                result.index[file.relativePath] = entry
-                for key in entry.records {
-                    note(key, place: "\(file.relativePath)", in: &result, firstPlace: &firstPlace, batch: &batch)
-                    result.locations[key] = file.relativePath
+        // Files are taken in chunks: the changed ones of a chunk are read, hashed,
+        // parsed and validated on every core at once (`examine`, which touches nothing
+        // shared), then folded into the result in walk order.
+        let chunkSize = 1024
+        var start = 0
+        while start < walked.files.count {
+            let chunk = walked.files[start..<min(walked.files.count, start + chunkSize)]
+            start += chunk.count
+            let unchanged = chunk.map { file -> FileIndexEntry? in
+                guard let entry = previous[file.relativePath], entry.size == file.size, entry.modifiedNanos == file.modifiedNanos,
+                    entry.inode == file.inode, entry.changedNanos == file.changedNanos
+                else { return nil }
+                return entry
+            }
+            let examined = examineAll(zip(chunk, unchanged).compactMap { $1 == nil ? $0 : nil })
+            var next = 0
+            for (file, entry) in zip(chunk, unchanged) {
+                if let entry {
+                    result.index[file.relativePath] = entry
+                    for key in entry.records {
+                        note(key, place: "\(file.relativePath)", in: &result, firstPlace: &firstPlace, batch: &batch)
+                        result.locations[key] = file.relativePath
+                    }
+                    continue
                 }
-                continue
-            }
-            guard let format = RecordFileFormat(path: file.relativePath) else { continue }
-            let bytes: [UInt8]
-            do {
-                bytes = try FileReader.readRegularFile(
-                    root + "/" + file.relativePath, maxBytes: RecordFileParser.readLimit(format, maxRecordBytes: maxRecordBytes))
-            } catch {
-                let reason = error.tooLargeSize.map { RecordFileParser.tooLargeReason(format, size: $0, maxRecordBytes: maxRecordBytes) } ?? error.reason
-                result.problems.append(RecordProblem(path: file.relativePath, line: 1, column: 1, reason: reason))
-                brokenFiles.insert(file.relativePath)
-                continue
-            }
-            result.filesRead += 1
-            let parsed = RecordFileParser.parse(path: file.relativePath, bytes: bytes, format: format, maxRecordBytes: maxRecordBytes)
-            if !parsed.problems.isEmpty {
-                brokenFiles.insert(file.relativePath)
-                result.problems.append(contentsOf: parsed.problems)
-            }
-            result.index[file.relativePath] = FileIndexEntry(
-                path: file.relativePath, size: file.size, modifiedNanos: file.modifiedNanos, inode: file.inode, changedNanos: file.changedNanos,
-                hash: ContentHash.hex(bytes),
-                records: parsed.records.map(\.record.key))
-            let modified = Double(file.modifiedNanos) / 1e9
-            for located in parsed.records {
-                let key = located.record.key
-                result.locations[key] = file.relativePath
-                guard note(key, place: located.place, in: &result, firstPlace: &firstPlace, batch: &batch) else { continue }
-                let violations = schemas.validate(located.record)
-                if violations.isEmpty {
-                    batch[key] = ScannedRecord(key: key, fields: located.record.fields, path: file.relativePath, modified: modified)
-                } else {
-                    result.protected.insert(key)
+                let looked = examined[next]
+                next += 1
+                guard let looked else { continue }  // not a record file
+                if let failure = looked.failure {
+                    result.problems.append(RecordProblem(path: file.relativePath, line: 1, column: 1, reason: failure))
                     brokenFiles.insert(file.relativePath)
-                    for violation in violations {
-                        result.problems.append(RecordProblem(path: located.path, line: located.line, column: 1, reason: violation.description))
+                    continue
+                }
+                result.filesRead += 1
+                if !looked.parsed.problems.isEmpty {
+                    brokenFiles.insert(file.relativePath)
+                    result.problems.append(contentsOf: looked.parsed.problems)
+                }
+                result.index[file.relativePath] = FileIndexEntry(
+                    path: file.relativePath, size: file.size, modifiedNanos: file.modifiedNanos, inode: file.inode, changedNanos: file.changedNanos,
+                    hash: looked.hash, records: looked.parsed.records.map(\.record.key))
+                let modified = Double(file.modifiedNanos) / 1e9
+                for (located, violations) in zip(looked.parsed.records, looked.violations) {
+                    let key = located.record.key
+                    result.locations[key] = file.relativePath
+                    guard note(key, place: located.place, in: &result, firstPlace: &firstPlace, batch: &batch) else { continue }
+                    if violations.isEmpty {
+                        batch[key] = ScannedRecord(key: key, fields: located.record.fields, path: file.relativePath, modified: modified)
+                    } else {
+                        result.protected.insert(key)
+                        brokenFiles.insert(file.relativePath)
+                        for violation in violations {
+                            result.problems.append(RecordProblem(path: located.path, line: located.line, column: 1, reason: violation.description))
+                        }
                     }
                 }
-            }
-            if batch.count >= batchSize {
-                try emit(Array(batch.values))
-                for key in batch.keys { firstPlace[key]?.flushed = true }
-                batch.removeAll(keepingCapacity: true)
+                if batch.count >= batchSize {
+                    try emit(Array(batch.values))
+                    for key in batch.keys { firstPlace[key]?.flushed = true }
+                    batch.removeAll(keepingCapacity: true)
+                }
             }
         }
         if !batch.isEmpty { try emit(Array(batch.values)) }
@@ -141,6 +156,40 @@ package struct RootScanner: Sendable {
         }
         protectUnseen(previous: previous, in: &result)
         return result
+    }
+
+    /// What reading one changed file found: its problems, hash, records and each
+    /// record's schema violations.
+    struct ExaminedFile: Sendable {
+        var failure: String?
+        var hash = ""
+        var parsed = ParsedRecordFile()
+        var violations: [[SchemaViolation]] = []
+    }
+
+    /// Reads, hashes, parses and validates `files` on every core (nil for a file that
+    /// is not a record file).
+    func examineAll(_ files: [WalkedFile]) -> [ExaminedFile?] {
+        let results = ExaminedResults(count: files.count)
+        let lanes = min(files.count, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        guard lanes > 0 else { return [] }
+        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+            for index in stride(from: lane, to: files.count, by: lanes) { results.set(index, examine(files[index])) }
+        }
+        return results.values
+    }
+
+    func examine(_ file: WalkedFile) -> ExaminedFile? {
+        guard let format = RecordFileFormat(path: file.relativePath) else { return nil }
+        let bytes: [UInt8]
+        do {
+            bytes = try FileReader.readRegularFile(root + "/" + file.relativePath, maxBytes: RecordFileParser.readLimit(format, maxRecordBytes: maxRecordBytes))
+        } catch {
+            return ExaminedFile(
+                failure: error.tooLargeSize.map { RecordFileParser.tooLargeReason(format, size: $0, maxRecordBytes: maxRecordBytes) } ?? error.reason)
+        }
+        let parsed = RecordFileParser.parse(path: file.relativePath, bytes: bytes, format: format, maxRecordBytes: maxRecordBytes)
+        return ExaminedFile(hash: ContentHash.hex(bytes), parsed: parsed, violations: parsed.records.map { schemas.validate($0.record) })
     }
 
     /// A file the index knew but this walk did not read is a deletion only if nothing
@@ -195,4 +244,20 @@ package struct RootScanner: Sendable {
         let path = parts.count > 1 ? parts.dropLast().joined(separator: ":") : place
         return RecordProblem(path: path, line: line, column: 1, reason: "duplicate record \(key), also defined at \(other); keep one and remove the other")
     }
+}
+
+/// Slots the lanes of `examineAll` fill, each its own.
+private final class ExaminedResults: @unchecked Sendable {
+    private var slots: [RootScanner.ExaminedFile?]
+    private let lock = Mutex(())
+
+    init(count: Int) {
+        slots = Array(repeating: nil, count: count)
+    }
+
+    func set(_ index: Int, _ value: RootScanner.ExaminedFile?) {
+        lock.withLock { _ in slots[index] = value }
+    }
+
+    var values: [RootScanner.ExaminedFile?] { lock.withLock { _ in slots } }
 }

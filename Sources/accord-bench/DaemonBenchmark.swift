@@ -102,7 +102,7 @@ struct DaemonBenchmark {
         }
     }
 
-    private func startDaemon(_ binary: String, config: String, work: String) throws -> (pid: pid_t, notify: NotifyListener) {
+    func startDaemon(_ binary: String, config: String, work: String) throws -> (pid: pid_t, notify: NotifyListener) {
         unlink(work + "/notify.sock")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -116,12 +116,12 @@ struct DaemonBenchmark {
     }
 
     /// Waits for READY=1 on the notify socket; returns when it came (monotonic).
-    private func waitForReady(_ listener: NotifyListener) throws -> Double {
+    func waitForReady(_ listener: NotifyListener) throws -> Double {
         guard listener.wait(for: "READY=1", timeout: 600) else { throw BenchError("accordd never sent READY=1") }
         return monotonicSeconds()
     }
 
-    private func waitInSync(_ client: HTTPClient, records: Int) async throws {
+    func waitInSync(_ client: HTTPClient, records: Int) async throws {
         for _ in 0..<60_000 {
             if let response = try? await client.send(HTTPRequest(url: "http://accordd/v1/status")),
                 let status = (try? JSONParser.parse(response.body))?.objectValue,
@@ -134,7 +134,7 @@ struct DaemonBenchmark {
         throw BenchError("accordd did not get in sync")
     }
 
-    private func lastSeq(_ http: HTTPClient, _ port: Int) async throws -> Int {
+    func lastSeq(_ http: HTTPClient, _ port: Int) async throws -> Int {
         let response = try await http.send(HTTPRequest(url: "http://127.0.0.1:\(port)/v1/changes?since=0&limit=1"))
         let object = (try? JSONParser.parse(response.body))?.objectValue
         // The feed's head: ask for the page after everything.
@@ -148,7 +148,7 @@ struct DaemonBenchmark {
     }
 
     /// One write and one close: the single close-after-write an editor's save gives.
-    private func writeInPlace(_ path: String, _ text: String) throws {
+    func writeInPlace(_ path: String, _ text: String) throws {
         let descriptor = open(path, O_WRONLY | O_TRUNC)
         guard descriptor >= 0 else { throw BenchError("cannot open \(path)") }
         let bytes = Array(text.utf8)
@@ -159,7 +159,7 @@ struct DaemonBenchmark {
     /// CPU seconds per minute over `seconds`, from the scheduler's nanosecond counters
     /// of every thread (clock ticks are too coarse for an idle process), sampled every
     /// second so that threads which exit meanwhile still count.
-    private func idleCPU(_ pid: pid_t, seconds: Int) async throws -> Double {
+    func idleCPU(_ pid: pid_t, seconds: Int) async throws -> Double {
         let start = threadTimes(pid)
         var latest = start
         for _ in 0..<seconds {
@@ -171,7 +171,7 @@ struct DaemonBenchmark {
         return used / 1e9 / Double(seconds) * 60
     }
 
-    private func threadTimes(_ pid: pid_t) -> [String: Double] {
+    func threadTimes(_ pid: pid_t) -> [String: Double] {
         guard let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return [:] }
         var times: [String: Double] = [:]
         for thread in threads {
@@ -181,7 +181,7 @@ struct DaemonBenchmark {
         return times
     }
 
-    private func rss(_ pid: pid_t, _ field: String) -> Double {
+    func rss(_ pid: pid_t, _ field: String) -> Double {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
         for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
             let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0

@@ -17,6 +17,7 @@ guard let name = arguments.first else {
     print("usage: accord-bench parse [--records N] [--record-bytes B] [--dir DIR] [--rounds N]")
     print("       accord-bench sync [--records N] [--hub .build/release/accordhub] [--round-trips N] [--concurrency N]")
     print("       accord-bench scan [--records N] [--dir DIR]")
+    print("       accord-bench team [--records N] [--edits N] [--rtt-ms MS] [--idle-seconds S] [--lsyncd yes|no] [--bin .build/release]")
     print("       accord-bench daemon [--records N] [--edits N] [--idle-seconds S] [--bin .build/release]")
     exit(2)
 }
@@ -25,11 +26,13 @@ case "parse":
     ParseBenchmark(options: BenchOptions(arguments.dropFirst())).run()
 case "sync":
     await SyncBenchmark(options: BenchOptions(arguments.dropFirst())).run()
+case "team":
+    await TeamBenchmark(options: BenchOptions(arguments.dropFirst())).run()
 case "scan":
     await ScanBenchmark(options: BenchOptions(arguments.dropFirst())).run()
 case "daemon":
     await DaemonBenchmark(options: BenchOptions(arguments.dropFirst())).run()
 default:
-    print("accord-bench: unknown benchmark \(name); known: parse, sync, scan, daemon")
+    print("accord-bench: unknown benchmark \(name); known: parse, sync, scan, team, daemon")
     exit(2)
 }

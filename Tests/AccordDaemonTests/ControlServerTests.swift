@@ -147,16 +147,7 @@ func connectUnix(_ path: String) throws -> Int32 {
 }
 
 func connectTCP(_ port: Int) throws -> Int32 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { throw TestSupportError("cannot connect to port \(port)") }
-    return fd
+    try LoopbackSocket.connect(port: port)
 }
 
 /// Reads until the peer closes (or `timeout` seconds pass with nothing to read).

@@ -49,16 +49,7 @@ import Testing
         var idle: [Int32] = []
         defer { for fd in idle { close(fd) } }
         for _ in 0..<80 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            #expect(connected == 0)
-            idle.append(fd)
+            idle.append(try LoopbackSocket.connect(port: port))
         }
         // The socket has its own budget: accordctl works while the flood holds.
         let status = try a.ctl(["status"])

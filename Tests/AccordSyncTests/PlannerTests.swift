@@ -262,7 +262,7 @@ struct PlannerTests {
     @Test func theGuardHoldsAMassDeleteAndLogsItOnce() {
         var settle = DeleteSettle(window: 0)
         let deletions = (0..<12).map {
-            LocalChange(key: RecordKey(kind: "agreement", id: "r\($0)"), operation: .delete, baseRev: "1-a", diff: [])
+            LocalChange(key: RecordKey(kind: "agreement", id: "r\($0)"), operation: .delete, baseRev: "1-a")
         }
         let first = DeletionPlanner.decide(
             deletions, settle: &settle, allowed: false, liveRecords: 20, rootReadable: true, rootEmpty: false, maxDeletePercent: 50,
@@ -283,7 +283,7 @@ struct PlannerTests {
         // After a restart the window starts over; the emptied root must still hold at
         // once, or a pull would fill it meanwhile.
         var settle = DeleteSettle(window: 1)
-        let deletions = (0..<3).map { LocalChange(key: RecordKey(kind: "agreement", id: "r\($0)"), operation: .delete, baseRev: "1-a", diff: []) }
+        let deletions = (0..<3).map { LocalChange(key: RecordKey(kind: "agreement", id: "r\($0)"), operation: .delete, baseRev: "1-a") }
         let decision = DeletionPlanner.decide(
             deletions, settle: &settle, allowed: false, liveRecords: 3, rootReadable: true, rootEmpty: true, maxDeletePercent: 50,
             previousHold: ("the root is suddenly empty (an unmounted disk?)", 3), now: now)
