@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "AccordDaemon",
             dependencies: [
-                "AccordCore", "AccordFiles", "AccordConfig", "AccordHTTP", "AccordStore", "AccordSync", "AccordWatch", "AccordSystemd",
+                "AccordCore", "AccordFiles", "AccordConfig", "AccordHTTP", "AccordStore", "AccordSync", "AccordWatch", "AccordSystemd", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -60,8 +60,10 @@ let package = Package(
         .target(
             name: "AccordHub",
             dependencies: [
-                "AccordCore", "AccordConfig", "AccordSystemd",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "AccordCore", "AccordConfig", "AccordSystemd", "CLinux",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -80,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "accordhub",
             dependencies: [
-                "AccordCore", "AccordFiles", "AccordHub", "AccordCLI", "AccordConfig",
+                "AccordCore", "AccordFiles", "AccordHub", "AccordCLI", "AccordConfig", "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -102,7 +104,7 @@ let package = Package(
         // Fuzz targets (libFuzzer with scripts/fuzz.sh; corpus replay when built plainly).
         .executableTarget(name: "accord-fuzz-json", dependencies: ["AccordCore"]),
         .executableTarget(name: "accord-fuzz-control", dependencies: ["AccordDaemon"]),
-        .executableTarget(name: "accord-bench", dependencies: ["AccordCore", "AccordFiles", "AccordHTTP", "AccordStore", "AccordSync", "AccordTestSupport"]),
+        .executableTarget(name: "accord-bench", dependencies: ["AccordCore", "AccordFiles", "AccordHTTP", "AccordStore", "AccordSync", "AccordTestSupport", "CLinux"]),
         .testTarget(name: "AccordCoreTests", dependencies: ["AccordCore"]),
         // Test helpers: temp folders, child processes, a raw HTTP client, the hub launcher.
         .target(name: "AccordTestSupport", dependencies: ["CLinux"]),

@@ -21,6 +21,7 @@ package struct DaemonStartError: Error, Sendable, CustomStringConvertible {
 /// the signal handling, as services under one ServiceGroup.
 package enum Daemon {
     package static func run(config: DaemonConfig, environment: [String: String]) async throws {
+        MemoryTrim.limitArenas()
         DaemonLogHandler.shared.withLock {
             $0 = (DaemonLogHandler.level(named: config.logLevel) ?? .info, DaemonLogHandler.Format(rawValue: config.logFormat) ?? .text)
         }

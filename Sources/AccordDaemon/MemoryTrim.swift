@@ -1,18 +1,15 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import CLinux
 
-/// glibc keeps freed memory in its arenas; `malloc_trim` gives it back to the kernel.
-/// Looked up at run time because Swift's Glibc module does not import `<malloc.h>`.
+/// The daemon stays up for months: what a bulk step allocated should not stay
+/// resident after it. glibc keeps freed memory in its arenas (up to eight per core);
+/// two arenas and a trim after each bulk step keep an idle daemon near its live data.
 enum MemoryTrim {
-    private typealias Trim = @convention(c) (Int) -> Int32
-
-    private static let trim: Trim? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
-        return unsafeBitCast(symbol, to: Trim.self)
-    }()
+    /// At start, before the threads are made.
+    static func limitArenas() {
+        accord_malloc_arena_max(2)
+    }
 
     static func returnFreedMemory() {
-        _ = trim?(0)
+        accord_malloc_trim()
     }
 }

@@ -1,13 +1,14 @@
 import AccordCore
 import AccordSystemd
 import HTTPTypes
-import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import UnixSignals
 
-/// The HTTP shell around `HubHandler`: Hummingbird moves bytes in and out, every
+/// The HTTP shell around `HubHandler`: HummingbirdCore moves bytes in and out, every
 /// decision is the handler's. Runs until SIGTERM or SIGINT, then drains.
 package struct HubServer: Sendable {
     package let handler: HubHandler
@@ -34,13 +35,17 @@ package struct HubServer: Sendable {
         let logger = self.logger
         let address = self.address
         let notifier = self.notifier
-        let responder = CallbackResponder<BasicRequestContext> { request, _ in
-            await HubServer.respond(to: request, handler: handler, logger: logger)
-        }
-        let app = Application(
-            responder: responder,
-            server: .http1(),
-            configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: nil),
+        // HummingbirdCore's server without Hummingbird's Application: the Application
+        // adds a service that wakes every second to format the Date header, which an
+        // idle hub would pay for all day; the Date header is made per second on demand.
+        let server = try HTTPServerBuilder.http1().buildServer(
+            configuration: ServerConfiguration(address: .hostname(address.host, port: address.port), serverName: nil),
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger,
+            responder: { request, writer, _ in
+                var response = await HubServer.respond(to: request, handler: handler, logger: logger)
+                response.headers[.date] = HTTPDate.now()
+                try await writer.write(response: response.head, body: response.body)
+            },
             onServerRunning: { channel in
                 let bound = ListenAddress(host: address.host, port: channel.localAddress?.port ?? address.port)
                 do {
@@ -50,13 +55,11 @@ package struct HubServer: Sendable {
                     logger.critical("the hub cannot read its database and stays not ready: \(error)")
                 }
                 onListening(bound)
-            },
-            logger: logger
-        )
+            })
         // Services shut down in reverse order: the drain runs first, so long-polls return
         // before the server waits for its in-flight requests.
         var services: [any Service] = [
-            app, IdempotencyJanitor(storage: handler.storage, logger: logger), DrainOnShutdown(handler: handler), HangupService(action: onHangup),
+            server, IdempotencyJanitor(storage: handler.storage, logger: logger), DrainOnShutdown(handler: handler), HangupService(action: onHangup),
         ]
         if notifier.watchdogInterval != nil { services.append(Watchdog(notifier: notifier)) }
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

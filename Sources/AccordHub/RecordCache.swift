@@ -16,7 +16,7 @@ final class RecordCache: Sendable {
     private let state = Mutex(State())
     let maxBytes: Int
 
-    init(maxBytes: Int = 64 << 20) {
+    init(maxBytes: Int = 8 << 20) {
         self.maxBytes = maxBytes
     }
 

@@ -1,5 +1,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <malloc.h>
+#include <stdio.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/fs.h>
@@ -13,3 +15,9 @@ int accord_syncfs(int fd) {
 int accord_exchange_paths(const char *first, const char *second) {
     return (int)syscall(SYS_renameat2, AT_FDCWD, first, AT_FDCWD, second, RENAME_EXCHANGE);
 }
+
+void accord_line_buffered_stdout(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
+
+void accord_malloc_trim(void) { malloc_trim(0); }
+
+void accord_malloc_arena_max(int count) { mallopt(M_ARENA_MAX, count); }

@@ -4,6 +4,7 @@ import AccordCore
 import AccordFiles
 import AccordHub
 import ArgumentParser
+import CLinux
 import Logging
 
 #if canImport(Glibc)
@@ -49,6 +50,9 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func run() async throws {
+        // A hub runs for months: two malloc arenas, not eight per core, each holding on
+        // to what a burst of writes once freed.
+        accord_malloc_arena_max(2)
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw CommandStatus.usage("accordhub: --log-level \(logLevel) is not one of trace, debug, info, notice, warning, error, critical")
         }

@@ -3,16 +3,23 @@ import AccordTestSupport
 import Foundation
 import Testing
 
+@testable import AccordHub
+
 @Suite("accordhub as a real process on loopback")
 struct HubProcessTests {
     @Test func servesAndStopsCleanlyOnSIGTERM() async throws {
         let hub = try HubLauncher()
+        let before = Int(Date().timeIntervalSince1970)
         let health = try await hub.client.request("GET", "/v1/health")
+        let after = Int(Date().timeIntervalSince1970)
         #expect(health.status == 200)
+        // Every answer is dated (RFC 9110 IMF-fixdate), with the time it was answered.
+        let date = try #require(health.header("date"))
+        #expect((before...after).map(HTTPDate.format).contains(date), "\(date)")
         // A long-poll in flight must not hold the shutdown.
         async let poll = hub.client.request("GET", "/v1/changes?since=0&wait=60")
         hub.process.signal(SIGTERM)
-        #expect(try hub.process.waitForExit(timeout: 10) == 0)
+        #expect(try await hub.process.waitForExit(timeout: 10) == 0)
         _ = try? await poll
     }
 
@@ -24,7 +31,7 @@ struct HubProcessTests {
             #expect(response.status == 201)
         }
         hub.process.signal(SIGKILL)
-        #expect(try hub.process.waitForExit(timeout: 10) == 128 + SIGKILL)
+        #expect(try await hub.process.waitForExit(timeout: 10) == 128 + SIGKILL)
         try hub.restart()
         for index in 0..<200 {
             #expect(try await hub.client.request("GET", "/v1/records/agreement/k\(index)").status == 200, "k\(index) lost")
@@ -143,5 +150,14 @@ struct HubProcessTests {
         let created = try await hub.client.request(
             "PUT", agreementPath, headers: ["If-None-Match": "*", "Authorization": "Bearer alice-token"], json: agreementBody)
         #expect(created.status == 201)
+    }
+}
+
+@Suite("The Date header")
+struct HTTPDateTests {
+    @Test func formatsIMFFixdate() {
+        #expect(HTTPDate.format(784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(HTTPDate.format(0) == "Thu, 01 Jan 1970 00:00:00 GMT")
+        #expect(HTTPDate.format(1_796_083_200) == "Tue, 01 Dec 2026 00:00:00 GMT")
     }
 }

@@ -11,4 +11,15 @@ int accord_syncfs(int fd);
 /// daemon's writes with it). Returns 0, or -1 with errno set.
 int accord_exchange_paths(const char *first, const char *second);
 
+/// Makes standard output line-buffered, so a program's lines reach a file or a pipe as
+/// they are printed (Swift 6 cannot name the C `stdout` variable).
+void accord_line_buffered_stdout(void);
+
+/// malloc_trim(0): hands the free memory of every malloc arena back to the kernel.
+void accord_malloc_trim(void);
+
+/// mallopt(M_ARENA_MAX, count): at most `count` malloc arenas. glibc otherwise keeps
+/// up to eight per core, each holding on to what its threads once freed.
+void accord_malloc_arena_max(int count);
+
 #endif
