@@ -39,6 +39,8 @@ actor SyncLoop {
     private var pullRetryAt = 0.0
     private var rescanInterval: Double
     private var nextRescan: Double
+    /// Records scanned, pushed or pulled since memory was last handed back.
+    private var workSinceTrim = 0
     /// Manual syncs: asked for, and the last one finished, by number.
     private var manualAsked = 0
     private(set) var manualDone = 0
@@ -152,7 +154,8 @@ actor SyncLoop {
             } else if !due.paths.isEmpty {
                 let result = try await engine.scan(paths: due.paths)
                 report.queued += result.queued
-                logProblems(result.problems, replacing: result.fullScan)
+                if let reason = result.fullScan { logger.debug("full scan instead of \(due.paths.count) paths: \(reason)") }
+                logProblems(result.problems, replacing: result.fullScan != nil)
             }
         } catch {
             logger.error("cannot scan the root: \(error)")
@@ -186,9 +189,13 @@ actor SyncLoop {
         }
         manualReport.add(report)
         if let manual { manualDone = manual }
-        // After a bulk step, hand freed memory back: an idle daemon should not keep the
-        // peak of its last big push.
-        if report.pushed + report.pulled + report.queued > 500 { MemoryTrim.returnFreedMemory() }
+        // After bulk work, hand freed memory back: an idle daemon should not keep the
+        // peak of its last big push or pull (which may come as many small steps).
+        workSinceTrim += report.pushed + report.pulled + report.queued
+        if workSinceTrim > 500 {
+            MemoryTrim.returnFreedMemory()
+            workSinceTrim = 0
+        }
         publishStatus()
     }
 

@@ -13,6 +13,10 @@ package final class StateStore: Sendable {
     package init(path: String, maxEvents: Int = 10_000) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        // One daemon reads little at a time: two readers with a page cache of 1 MiB
+        // each, not SQLite's 2 MiB for each of GRDB's five.
+        configuration.maximumReaderCount = 2
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -1024") }
         pool = try DatabasePool(path: path, configuration: configuration)
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try StoreMigrations.migrator.migrate(pool)
@@ -21,18 +25,28 @@ package final class StateStore: Sendable {
 
     // MARK: File index
 
-    package func fileIndex() throws -> [String: FileIndexEntry] {
+    /// Hands every saved file entry to `body`, one at a time (no copy of the whole
+    /// index is built here). An entry whose hash cannot be read is skipped: the next
+    /// scan reads that file again as new.
+    package func forEachFile(_ body: (FileIndexEntry) throws -> Void) throws {
         try pool.read { db in
-            var entries: [String: FileIndexEntry] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT path, size, modified_ns, inode, changed_ns, hash, records FROM files") {
+            let rows = try Row.fetchCursor(db, sql: "SELECT path, size, modified_ns, inode, changed_ns, hash, records FROM files")
+            while let row = try rows.next() {
+                guard let digest = ContentDigest(hex: row["hash"]) else { continue }
                 let records: String = row["records"]
-                let entry = FileIndexEntry(
-                    path: row["path"], size: row["size"], modifiedNanos: row["modified_ns"], inode: UInt64(bitPattern: row["inode"]),
-                    changedNanos: row["changed_ns"], hash: row["hash"], records: records.split(separator: "\n").compactMap { RecordKey(String($0)) })
-                entries[entry.path] = entry
+                try body(
+                    FileIndexEntry(
+                        path: row["path"], size: row["size"], modifiedNanos: row["modified_ns"], inode: UInt64(bitPattern: row["inode"]),
+                        changedNanos: row["changed_ns"], digest: digest, records: records.split(separator: "\n").compactMap { RecordKey(String($0)) }))
             }
-            return entries
         }
+    }
+
+    /// The saved file index by path (tests and tools; the daemon streams it).
+    package func fileIndex() throws -> [String: FileIndexEntry] {
+        var entries: [String: FileIndexEntry] = [:]
+        try forEachFile { entries[$0.path] = $0 }
+        return entries
     }
 
     package func saveFile(_ entry: FileIndexEntry) throws {
@@ -44,7 +58,7 @@ package final class StateStore: Sendable {
             try db.cachedStatement(
                 sql: "INSERT OR REPLACE INTO files (path, size, modified_ns, inode, changed_ns, hash, records) VALUES (?, ?, ?, ?, ?, ?, ?)"
             ).execute(arguments: [
-                entry.path, entry.size, entry.modifiedNanos, Int64(bitPattern: entry.inode), entry.changedNanos, entry.hash,
+                entry.path, entry.size, entry.modifiedNanos, Int64(bitPattern: entry.inode), entry.changedNanos, entry.digest.hex,
                 entry.records.map(\.description).joined(separator: "\n"),
             ])
         }

@@ -12,16 +12,17 @@ package struct FileIndexEntry: Sendable, Equatable {
     /// The inode's change time (ctime): an edit that keeps the size and puts the mtime
     /// back (`cp -p`, `rsync -t`, `touch -r`) still moves it.
     package var changedNanos: Int64
-    package var hash: String
+    /// SHA-256 of the file's bytes as last seen.
+    package var digest: ContentDigest
     package var records: [RecordKey]
 
-    package init(path: String, size: Int, modifiedNanos: Int64, inode: UInt64, changedNanos: Int64 = 0, hash: String, records: [RecordKey]) {
+    package init(path: String, size: Int, modifiedNanos: Int64, inode: UInt64, changedNanos: Int64 = 0, digest: ContentDigest, records: [RecordKey]) {
         self.path = path
         self.size = size
         self.modifiedNanos = modifiedNanos
         self.inode = inode
         self.changedNanos = changedNanos
-        self.hash = hash
+        self.digest = digest
         self.records = records
     }
 }

@@ -24,7 +24,7 @@ extension SyncEngine {
     package func resolve(_ key: RecordKey, keep: ConflictResolution) async throws -> String {
         let conflicts = try store.openConflicts().filter { $0.key == key }
         guard !conflicts.isEmpty else { throw ResolveError(description: "\(key) has no open conflict", notFound: true) }
-        if locations.isEmpty { try scan() }
+        if index.isEmpty { try scan() }
         let remote: RemoteRecord?
         do { remote = try await hub.record(key) } catch {
             throw ResolveError(description: "cannot reach the hub to resolve \(key): \(error); try again when it is back", notFound: false)

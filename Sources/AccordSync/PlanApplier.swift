@@ -37,7 +37,7 @@ struct PlanApplier: Sendable {
     ///   - home: the file the record lives in now (nil: none yet).
     ///   - expectedHash: that file's hash as last indexed; the write is refused if the
     ///     file changed since.
-    func apply(_ plan: RecordPlan, home: String?, expectedHash: String?, now: Double) throws -> AppliedPlan {
+    func apply(_ plan: RecordPlan, home: String?, expectedHash: ContentDigest?, now: Double) throws -> AppliedPlan {
         var applied = AppliedPlan(report: plan.report)
         var writes: [StoreWrite] = []
         switch perform(plan.file, key: plan.key, home: home, expectedHash: expectedHash) {
@@ -59,7 +59,7 @@ struct PlanApplier: Sendable {
 
     /// The file action alone: the file's new index entry, or the path that is gone.
     private func perform(
-        _ action: FileAction, key: RecordKey, home: String?, expectedHash: String?
+        _ action: FileAction, key: RecordKey, home: String?, expectedHash: ContentDigest?
     ) -> Result<
         (saved: FileIndexEntry?, removed: String?), RecordWriteError
     > {
@@ -92,7 +92,7 @@ struct PlanApplier: Sendable {
     /// RACE: a record the user creates in a new file just before a page brings the
     /// same record from the hub, before the watcher has reported the file, may end up
     /// in two files; the next scan reports the duplicate (nothing is pushed or lost).
-    func applyPage(_ items: [(plan: RecordPlan, home: String?, expectedHash: String?)], cursor: Int64?, now: Double) throws -> [AppliedPlan] {
+    func applyPage(_ items: [(plan: RecordPlan, home: String?, expectedHash: ContentDigest?)], cursor: Int64?, now: Double) throws -> [AppliedPlan] {
         let folders = FolderCache(root: writer.root, modes: writer.modes)
         defer { folders.close() }
         var staged: [Int: RecordFileWriter.Staged] = [:]
@@ -134,7 +134,9 @@ struct PlanApplier: Sendable {
     }
 
     /// A plan's file staged without fsync (nil: it has no file action).
-    private func stage(_ plan: RecordPlan, home: String?, expectedHash: String?, folders: FolderCache) -> Result<RecordFileWriter.Staged?, RecordWriteError> {
+    private func stage(
+        _ plan: RecordPlan, home: String?, expectedHash: ContentDigest?, folders: FolderCache
+    ) -> Result<RecordFileWriter.Staged?, RecordWriteError> {
         do {
             switch plan.file {
             case .none:

@@ -57,7 +57,7 @@ package struct RecordFileWriter: Sendable {
     /// Writes `record` into the file that holds it (`relativePath`), or into
     /// `<kind>/<id>.json` when it has no home yet. `expectedHash` is the content hash
     /// the caller last saw for that file.
-    package func write(_ record: Record, in relativePath: String?, expectedHash: String?) throws(RecordWriteError) -> FileIndexEntry {
+    package func write(_ record: Record, in relativePath: String?, expectedHash: ContentDigest?) throws(RecordWriteError) -> FileIndexEntry {
         let folders = FolderCache(root: root, modes: modes)
         defer { folders.close() }
         let staged = try stage(record, in: relativePath, expectedHash: expectedHash, folders: folders, durable: true)
@@ -68,7 +68,7 @@ package struct RecordFileWriter: Sendable {
 
     /// Removes the record: deletes a `.json` file (returns nil), or drops the line from
     /// a `.jsonl` (returns the file's new entry).
-    package func remove(_ key: RecordKey, from relativePath: String, expectedHash: String?) throws(RecordWriteError) -> FileIndexEntry? {
+    package func remove(_ key: RecordKey, from relativePath: String, expectedHash: ContentDigest?) throws(RecordWriteError) -> FileIndexEntry? {
         let folders = FolderCache(root: root, modes: modes)
         defer { folders.close() }
         let staged = try stageRemoval(key, from: relativePath, expectedHash: expectedHash, folders: folders, durable: true)
@@ -88,7 +88,7 @@ package struct RecordFileWriter: Sendable {
         /// The temporary file's name in the folder; nil for a removal.
         let temporary: String?
         let existing: ExistingFile?
-        let hash: String
+        let digest: ContentDigest?
         let keys: [RecordKey]
     }
 
@@ -96,7 +96,7 @@ package struct RecordFileWriter: Sendable {
     /// temporary file is fsynced; without, the caller flushes a whole page at once
     /// (`FolderCache.flush`) before placing anything.
     package func stage(
-        _ record: Record, in relativePath: String?, expectedHash: String?, folders: FolderCache, durable: Bool
+        _ record: Record, in relativePath: String?, expectedHash: ContentDigest?, folders: FolderCache, durable: Bool
     )
         throws(RecordWriteError) -> Staged
     {
@@ -132,7 +132,7 @@ package struct RecordFileWriter: Sendable {
     /// Stages the removal of `key` from `relativePath`: a `.json` file goes when
     /// placed; a `.jsonl` is rewritten without the line.
     package func stageRemoval(
-        _ key: RecordKey, from relativePath: String, expectedHash: String?, folders: FolderCache, durable: Bool
+        _ key: RecordKey, from relativePath: String, expectedHash: ContentDigest?, folders: FolderCache, durable: Bool
     )
         throws(RecordWriteError) -> Staged
     {
@@ -140,7 +140,7 @@ package struct RecordFileWriter: Sendable {
         let existing = try read(folder: folder, name: name, relativePath, expectedHash: expectedHash)
         switch RecordFileFormat(path: relativePath) {
         case .json?:
-            return Staged(folder: folder, name: name, relativePath: relativePath, temporary: nil, existing: existing, hash: "", keys: [])
+            return Staged(folder: folder, name: name, relativePath: relativePath, temporary: nil, existing: existing, digest: nil, keys: [])
         case .jsonl?:
             let parsed = RecordFileParser.parse(path: relativePath, bytes: existing.bytes, format: .jsonl)
             guard let line = parsed.records.first(where: { $0.record.key == key }) else { throw .changedMeanwhile(relativePath) }
@@ -194,7 +194,8 @@ package struct RecordFileWriter: Sendable {
         guard fstatat(folder, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { throw .changedMeanwhile(path) }
         return FileIndexEntry(
             path: path, size: Int(info.st_size), modifiedNanos: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
-            inode: UInt64(info.st_ino), changedNanos: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec), hash: staged.hash,
+            inode: UInt64(info.st_ino), changedNanos: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec),
+            digest: staged.digest ?? ContentDigest(of: []),
             records: staged.keys)
     }
 
@@ -216,13 +217,13 @@ package struct RecordFileWriter: Sendable {
 
     /// The file as read: its bytes, permission bits and identity, refused if it
     /// changed since the caller last saw it.
-    private func read(folder: Int32, name: String, _ relativePath: String, expectedHash: String?) throws(RecordWriteError) -> ExistingFile {
+    private func read(folder: Int32, name: String, _ relativePath: String, expectedHash: ContentDigest?) throws(RecordWriteError) -> ExistingFile {
         let fd = openat(folder, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else { throw .changedMeanwhile(relativePath) }
         defer { Glibc.close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, let bytes = try? FileReader.read(descriptor: fd, path: relativePath) else { throw .changedMeanwhile(relativePath) }
-        if let expectedHash, ContentHash.hex(bytes) != expectedHash { throw .changedMeanwhile(relativePath) }
+        if let expectedHash, ContentDigest(of: bytes) != expectedHash { throw .changedMeanwhile(relativePath) }
         var after = stat()
         fstat(fd, &after)
         return ExistingFile(bytes: bytes, mode: info.st_mode, identity: FileIdentity(after))
@@ -259,7 +260,7 @@ package struct RecordFileWriter: Sendable {
         }
         Glibc.close(fd)
         return Staged(
-            folder: folder, name: name, relativePath: path, temporary: temporary, existing: existing, hash: ContentHash.hex(bytes), keys: keys)
+            folder: folder, name: name, relativePath: path, temporary: temporary, existing: existing, digest: ContentDigest(of: bytes), keys: keys)
     }
 }
 

@@ -23,7 +23,7 @@ package struct FileScan: Sendable {
 /// symlink is involved: only a full scan can place those, and a wrong guess here
 /// could turn a moved record into a delete.
 extension RootScanner {
-    package func scanFiles(_ paths: [String], previous: [String: FileIndexEntry]) -> FileScan? {
+    package func scanFiles(_ paths: [String], previous: RootIndex) -> FileScan? {
         var result = FileScan()
         for path in paths where !ignore.isIgnored(path) {
             var info = stat()
@@ -32,8 +32,8 @@ extension RootScanner {
                 // A folder that went (moved out of the root): only a full scan can tell
                 // where its records are now.
                 let prefix = path + "/"
-                if previous.keys.contains(where: { $0.hasPrefix(prefix) }) { return nil }
-                if previous[path] != nil { result.removed.append(path) }
+                if previous.paths.contains(where: { $0.hasPrefix(prefix) }) { return nil }
+                if previous.contains(path) { result.removed.append(path) }
                 result.problems[path] = []
                 continue
             }
@@ -49,9 +49,7 @@ extension RootScanner {
             guard let format = RecordFileFormat(path: path) else { continue }
             let modifiedNanos = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
             let changedNanos = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
-            if let entry = previous[path], entry.size == Int(info.st_size), entry.modifiedNanos == modifiedNanos, entry.inode == UInt64(info.st_ino),
-                entry.changedNanos == changedNanos
-            {
+            if previous.isUnchanged(path, size: Int(info.st_size), modifiedNanos: modifiedNanos, inode: UInt64(info.st_ino), changedNanos: changedNanos) {
                 continue  // as we last saw it (or as we wrote it ourselves)
             }
             var problems: [RecordProblem] = []
@@ -61,7 +59,7 @@ extension RootScanner {
             } catch {
                 let reason = error.tooLargeSize.map { RecordFileParser.tooLargeReason(format, size: $0, maxRecordBytes: maxRecordBytes) } ?? error.reason
                 result.problems[path] = [RecordProblem(path: path, line: 1, column: 1, reason: reason)]
-                result.protected.formUnion(previous[path]?.records ?? [])
+                result.protected.formUnion(previous.records(at: path))
                 continue
             }
             let parsed = RecordFileParser.parse(path: path, bytes: bytes, format: format, maxRecordBytes: maxRecordBytes)
@@ -80,13 +78,13 @@ extension RootScanner {
                 result.saved.append(
                     FileIndexEntry(
                         path: path, size: Int(info.st_size), modifiedNanos: modifiedNanos, inode: UInt64(info.st_ino), changedNanos: changedNanos,
-                        hash: ContentHash.hex(bytes),
+                        digest: ContentDigest(of: bytes),
                         records: parsed.records.map(\.record.key)))
             } else {
                 // A file with a problem keeps its last good entry and is read again every
                 // scan, so the problem stays reported until it is fixed; what it held
                 // last time is never taken for deleted.
-                result.protected.formUnion(previous[path]?.records ?? [])
+                result.protected.formUnion(previous.records(at: path))
             }
             result.problems[path] = problems
         }

@@ -28,12 +28,11 @@ package struct ScanResult: Sendable {
     /// Keys found to be duplicated after their first copy was already handed out:
     /// whatever that batch queued for them must be withdrawn.
     package var lateDuplicates: Set<RecordKey> = []
-    /// Which file holds each present key (root-relative).
-    package var locations: [RecordKey: String] = [:]
     /// Invalid input, for status and the log.
     package var problems: [RecordProblem] = []
-    /// The file index as it should be saved once the changes are queued.
-    package var index: [String: FileIndexEntry] = [:]
+    /// The file index as it should be saved once the changes are queued, with the
+    /// place of every present key.
+    package var index = RootIndex()
     package var filesRead = 0
     /// Filled only by `scan(previous:)`, the collecting form.
     package var scanned: [RecordKey: JSONObject] = [:]
@@ -58,7 +57,7 @@ package struct RootScanner: Sendable {
     }
 
     /// Collects every scanned record in the result (for tests and small roots).
-    package func scan(previous: [String: FileIndexEntry]) -> ScanResult {
+    package func scan(previous: RootIndex) -> ScanResult {
         var collected: [ScannedRecord] = []
         var result = scan(previous: previous, batchSize: Int.max) { collected.append(contentsOf: $0) }
         for record in collected where !result.lateDuplicates.contains(record.key) {
@@ -68,7 +67,7 @@ package struct RootScanner: Sendable {
         return result
     }
 
-    package func scan(previous: [String: FileIndexEntry], batchSize: Int, emit: ([ScannedRecord]) throws -> Void) rethrows -> ScanResult {
+    package func scan(previous: RootIndex, batchSize: Int, emit: ([ScannedRecord]) throws -> Void) rethrows -> ScanResult {
         var result = ScanResult()
         let walked = RecordTreeWalker(ignore: ignore).walk(root: root)
         // The walker names paths under the root by their full path; the rest of the
@@ -80,7 +79,8 @@ package struct RootScanner: Sendable {
         }
         var firstPlace: [RecordKey: (place: String, flushed: Bool, duplicated: Bool)] = [:]
         var batch: [RecordKey: ScannedRecord] = [:]
-        var brokenFiles: Set<String> = []
+        // Broken files, with the keys this look found in them.
+        var brokenFiles: [String: [RecordKey]] = [:]
 
         // Files are taken in chunks: the changed ones of a chunk are read, hashed,
         // parsed and validated on every core at once (`examine`, which touches nothing
@@ -90,20 +90,16 @@ package struct RootScanner: Sendable {
         while start < walked.files.count {
             let chunk = walked.files[start..<min(walked.files.count, start + chunkSize)]
             start += chunk.count
-            let unchanged = chunk.map { file -> FileIndexEntry? in
-                guard let entry = previous[file.relativePath], entry.size == file.size, entry.modifiedNanos == file.modifiedNanos,
-                    entry.inode == file.inode, entry.changedNanos == file.changedNanos
-                else { return nil }
-                return entry
+            let unchanged = chunk.map { file in
+                previous.isUnchanged(
+                    file.relativePath, size: file.size, modifiedNanos: file.modifiedNanos, inode: file.inode, changedNanos: file.changedNanos)
             }
-            let examined = examineAll(zip(chunk, unchanged).compactMap { $1 == nil ? $0 : nil })
+            let examined = examineAll(zip(chunk, unchanged).compactMap { $1 ? nil : $0 })
             var next = 0
-            for (file, entry) in zip(chunk, unchanged) {
-                if let entry {
-                    result.index[file.relativePath] = entry
-                    for key in entry.records {
+            for (file, unchanged) in zip(chunk, unchanged) {
+                if unchanged {
+                    for key in result.index.keep(file.relativePath, from: previous) {
                         note(key, place: "\(file.relativePath)", in: &result, firstPlace: &firstPlace, batch: &batch)
-                        result.locations[key] = file.relativePath
                     }
                     continue
                 }
@@ -112,27 +108,28 @@ package struct RootScanner: Sendable {
                 guard let looked else { continue }  // not a record file
                 if let failure = looked.failure {
                     result.problems.append(RecordProblem(path: file.relativePath, line: 1, column: 1, reason: failure))
-                    brokenFiles.insert(file.relativePath)
+                    brokenFiles[file.relativePath] = []
                     continue
                 }
                 result.filesRead += 1
+                let keys = looked.parsed.records.map(\.record.key)
                 if !looked.parsed.problems.isEmpty {
-                    brokenFiles.insert(file.relativePath)
+                    brokenFiles[file.relativePath] = keys
                     result.problems.append(contentsOf: looked.parsed.problems)
                 }
-                result.index[file.relativePath] = FileIndexEntry(
-                    path: file.relativePath, size: file.size, modifiedNanos: file.modifiedNanos, inode: file.inode, changedNanos: file.changedNanos,
-                    hash: looked.hash, records: looked.parsed.records.map(\.record.key))
+                result.index.set(
+                    FileIndexEntry(
+                        path: file.relativePath, size: file.size, modifiedNanos: file.modifiedNanos, inode: file.inode, changedNanos: file.changedNanos,
+                        digest: looked.digest, records: keys))
                 let modified = Double(file.modifiedNanos) / 1e9
                 for (located, violations) in zip(looked.parsed.records, looked.violations) {
                     let key = located.record.key
-                    result.locations[key] = file.relativePath
                     guard note(key, place: located.place, in: &result, firstPlace: &firstPlace, batch: &batch) else { continue }
                     if violations.isEmpty {
                         batch[key] = ScannedRecord(key: key, fields: located.record.fields, path: file.relativePath, modified: modified)
                     } else {
                         result.protected.insert(key)
-                        brokenFiles.insert(file.relativePath)
+                        brokenFiles[file.relativePath] = keys
                         for violation in violations {
                             result.problems.append(RecordProblem(path: located.path, line: located.line, column: 1, reason: violation.description))
                         }
@@ -150,9 +147,12 @@ package struct RootScanner: Sendable {
         // cannot see: keep what it held last time, and keep its last good entry (it is
         // read again next time, so its problems stay reported, and nothing will
         // overwrite it against a hash it no longer has).
-        for path in brokenFiles {
-            result.protected.formUnion(previous[path]?.records ?? [])
-            if let old = previous[path] { result.index[path] = old }
+        for (path, keys) in brokenFiles {
+            result.protected.formUnion(previous.records(at: path))
+            if previous.contains(path) {
+                result.index.keep(path, from: previous)
+                for key in keys { result.index.place(key, at: path) }
+            }
         }
         protectUnseen(previous: previous, in: &result)
         return result
@@ -162,7 +162,7 @@ package struct RootScanner: Sendable {
     /// record's schema violations.
     struct ExaminedFile: Sendable {
         var failure: String?
-        var hash = ""
+        var digest = ContentDigest(of: [])
         var parsed = ParsedRecordFile()
         var violations: [[SchemaViolation]] = []
     }
@@ -189,7 +189,7 @@ package struct RootScanner: Sendable {
                 failure: error.tooLargeSize.map { RecordFileParser.tooLargeReason(format, size: $0, maxRecordBytes: maxRecordBytes) } ?? error.reason)
         }
         let parsed = RecordFileParser.parse(path: file.relativePath, bytes: bytes, format: format, maxRecordBytes: maxRecordBytes)
-        return ExaminedFile(hash: ContentHash.hex(bytes), parsed: parsed, violations: parsed.records.map { schemas.validate($0.record) })
+        return ExaminedFile(digest: ContentDigest(of: bytes), parsed: parsed, violations: parsed.records.map { schemas.validate($0.record) })
     }
 
     /// A file the index knew but this walk did not read is a deletion only if nothing
@@ -198,9 +198,9 @@ package struct RootScanner: Sendable {
     /// path the ignore globs now exclude (ignoring a file stops syncing it; it does not
     /// delete it for the whole team). Such files keep their entry and their records are
     /// protected.
-    private func protectUnseen(previous: [String: FileIndexEntry], in result: inout ScanResult) {
+    private func protectUnseen(previous: RootIndex, in result: inout ScanResult) {
         let problemPaths = Set(result.problems.map(\.path))
-        for (path, entry) in previous where result.index[path] == nil {
+        for path in previous.paths where !result.index.contains(path) {
             var hidden = ignore.isIgnored(path)
             var ancestor = Substring(path)
             while !hidden {
@@ -209,8 +209,7 @@ package struct RootScanner: Sendable {
                 ancestor = ancestor[..<slash]
             }
             guard hidden else { continue }
-            result.protected.formUnion(entry.records)
-            result.index[path] = entry
+            result.protected.formUnion(result.index.keep(path, from: previous))
         }
     }
 

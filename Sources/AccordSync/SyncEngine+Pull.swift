@@ -75,7 +75,7 @@ extension SyncEngine {
         var report = SyncReport()
         guard holdReason == nil, !unappliedKeys.isEmpty else { return report }
         let due = try store.dueUnapplied(now: clock.now(), limit: settings.pullPageSize)
-        if !due.isEmpty, locations.isEmpty { try scan() }
+        if !due.isEmpty, index.isEmpty { try scan() }
         for entry in due {
             report.add(try await fetchAndBringIn(entry.key, announcedRev: entry.rev))
         }

@@ -55,10 +55,9 @@ extension SyncEngine {
         // files and finds their changes already queued.
         try store.applyScan(
             enqueue: decision.queue.map { ($0.key, .delete, $0.baseRev, nil, now) },
-            saveFiles: result.index.compactMap { index[$0.key] == $0.value ? nil : $0.value },
-            removeFiles: index.keys.filter { result.index[$0] == nil })
+            saveFiles: result.index.entries(changedFrom: index),
+            removeFiles: index.paths.filter { !result.index.contains($0) })
         index = result.index
-        locations = result.locations
         protectedKeys = result.protected
         scannedOnce = true
         return (queued.count + decision.queue.count, result.problems)
@@ -70,10 +69,10 @@ extension SyncEngine {
     /// duplicate), or a record left these files (a move or a delete: the full scan
     /// tells them apart, and applies the mass-delete guard).
     @discardableResult
-    package func scan(paths: [String]) throws -> (queued: Int, problems: [RecordProblem], fullScan: Bool) {
-        if holdReason != nil { return try fullScan() }
+    package func scan(paths: [String]) throws -> (queued: Int, problems: [RecordProblem], fullScan: String?) {
+        if holdReason != nil { return try fullScan("deletions are held") }
         let scanner = RootScanner(root: settings.root, schemas: settings.schemas, ignore: settings.ignore, maxRecordBytes: settings.maxRecordBytes)
-        guard let found = scanner.scanFiles(paths, previous: index) else { return try fullScan() }
+        guard let found = scanner.scanFiles(paths, previous: index) else { return try fullScan("a folder or a link changed") }
         let looked = Set(paths)
         var scanned: [RecordKey: JSONObject] = [:]
         var modified: [RecordKey: Double] = [:]
@@ -81,16 +80,20 @@ extension SyncEngine {
         for record in found.records {
             // A duplicate here, or a record the root held twice or invalid: only a full
             // scan sees every copy.
-            if scanned[record.key] != nil || protectedKeys.contains(record.key) { return try fullScan() }
-            if let home = locations[record.key], home != record.path, !looked.contains(home) { return try fullScan() }
+            if scanned[record.key] != nil || protectedKeys.contains(record.key) { return try fullScan("\(record.key) is held twice or invalid") }
+            if let home = index.location(of: record.key), home != record.path, !looked.contains(home) {
+                return try fullScan("\(record.key) moved from \(home)")
+            }
             scanned[record.key] = record.fields
             modified[record.key] = record.modified
             place[record.key] = record.path
         }
         let held = settings.policy == .manual ? Set(try store.openConflicts().map(\.key)) : []
-        for path in looked {
-            for key in index[path]?.records ?? [] where scanned[key] == nil && !found.protected.contains(key) {
-                if locations[key] == path, !held.contains(key) { return try fullScan() }
+        // Only files read again (or gone) can have lost a record; one unchanged since
+        // the last look (a file this daemon wrote itself) holds what it held.
+        for path in found.problems.keys {
+            for key in index.records(at: path) where scanned[key] == nil && !found.protected.contains(key) {
+                if index.location(of: key) == path, !held.contains(key) { return try fullScan("\(key) left \(path)") }
             }
         }
         let now = clock.now()
@@ -100,18 +103,19 @@ extension SyncEngine {
         try store.applyScan(
             enqueue: changes.map { ($0.key, .put, $0.baseRev, scanned[$0.key], min(modified[$0.key] ?? now, now)) }, saveFiles: found.saved,
             removeFiles: found.removed)
-        for entry in found.saved { index[entry.path] = entry }
-        for path in found.removed { index[path] = nil }
-        for (key, path) in place { locations[key] = path }
+        for entry in found.saved { index.set(entry) }
+        for path in found.removed { index.remove(path) }
+        for (key, path) in place { index.place(key, at: path) }
         for (path, problems) in found.problems { problemsByPath[path] = problems.isEmpty ? nil : problems }
         protectedKeys.formUnion(found.protected)
         for key in scanned.keys { protectedKeys.remove(key) }
-        return (changes.count, found.problems.values.flatMap { $0 }, false)
+        return (changes.count, found.problems.values.flatMap { $0 }, nil)
     }
 
-    private func fullScan() throws -> (queued: Int, problems: [RecordProblem], fullScan: Bool) {
+    /// A full scan instead of the fast path, with the reason why (for the debug log).
+    private func fullScan(_ reason: String) throws -> (queued: Int, problems: [RecordProblem], fullScan: String?) {
         let (queued, problems) = try scan()
-        return (queued, problems, true)
+        return (queued, problems, reason)
     }
 
     /// Lets the deletions the guard holds through on the next scan

@@ -10,7 +10,7 @@ extension SyncEngine {
 
     /// Counts for status.
     package func counts() throws -> (pending: Int, records: Int, files: Int, conflicts: Int) {
-        (try store.pendingCount(), locations.count, index.count, Set(try store.openConflicts().map(\.key)).count)
+        (try store.pendingCount(), index.recordCount, index.fileCount, Set(try store.openConflicts().map(\.key)).count)
     }
 
     package func openConflicts() throws -> [StoredConflict] { try store.openConflicts() }

@@ -25,10 +25,9 @@ package actor SyncEngine {
     let clock: any SyncClock
     let jitter: any JitterSource
     var applier: PlanApplier
-    /// Where each record of the root lives (root-relative path), and what the last
-    /// look saw of each file: mirrors of the root, kept with every write.
-    var locations: [RecordKey: String] = [:]
-    var index: [String: FileIndexEntry] = [:]
+    /// What the last look saw of each file, and where each record lives: a mirror of
+    /// the root, kept with every write.
+    var index = RootIndex()
     /// Keys the last look at the root found broken, invalid or duplicated: never
     /// overwritten or deleted by a pull until fixed.
     var protectedKeys: Set<RecordKey> = []
@@ -68,7 +67,9 @@ package actor SyncEngine {
         self.jitter = jitter
         applier = PlanApplier(writer: Self.writer(settings), store: store)
         settle = DeleteSettle(window: settings.deleteSettleSeconds)
-        index = try store.fileIndex()
+        var loaded = RootIndex()
+        try store.forEachFile { loaded.set($0) }
+        index = loaded
         unappliedKeys = try store.unappliedKeys()
         if let hold = try store.setting(Self.holdSetting) {
             holdReason = hold
@@ -128,8 +129,8 @@ package actor SyncEngine {
     /// Carries out a record's plan and mirrors what it did to the root in memory.
     @discardableResult
     func carryOut(_ plan: RecordPlan) throws -> AppliedPlan {
-        let home = locations[plan.key]
-        let applied = try applier.apply(plan, home: home, expectedHash: home.flatMap { index[$0]?.hash }, now: clock.now())
+        let home = index.location(of: plan.key)
+        let applied = try applier.apply(plan, home: home, expectedHash: home.flatMap { index.digest(at: $0) }, now: clock.now())
         mirror(plan, applied)
         return applied
     }
@@ -146,12 +147,12 @@ package actor SyncEngine {
             var later: [RecordPlan] = []
             var targets: Set<String> = []
             for plan in remaining {
-                let target = locations[plan.key] ?? "\(plan.key.kind)/\(plan.key.id).json"
+                let target = index.location(of: plan.key) ?? "\(plan.key.kind)/\(plan.key.id).json"
                 if plan.file != .none, !targets.insert(target).inserted { later.append(plan) } else { pass.append(plan) }
             }
             let items = pass.map { plan in
-                let home = locations[plan.key]
-                return (plan: plan, home: home, expectedHash: home.flatMap { index[$0]?.hash })
+                let home = index.location(of: plan.key)
+                return (plan: plan, home: home, expectedHash: home.flatMap { index.digest(at: $0) })
             }
             let applied = try applier.applyPage(items, cursor: later.isEmpty ? cursor : nil, now: clock.now())
             for (plan, outcome) in zip(pass, applied) {
@@ -165,14 +166,8 @@ package actor SyncEngine {
 
     /// Mirrors in memory what carrying out a plan did to the root.
     private func mirror(_ plan: RecordPlan, _ applied: AppliedPlan) {
-        if let entry = applied.savedFile {
-            index[entry.path] = entry
-            if entry.records.contains(plan.key) { locations[plan.key] = entry.path } else { locations[plan.key] = nil }
-        }
-        if let removed = applied.removedFile {
-            index[removed] = nil
-            locations[plan.key] = nil
-        }
+        if let entry = applied.savedFile { index.set(entry) }
+        if let removed = applied.removedFile { index.remove(removed) }
         for change in plan.changes where applied.failure == nil {
             if case .clearUnapplied(let key) = change { unappliedKeys.remove(key) }
         }
@@ -183,7 +178,7 @@ package actor SyncEngine {
 
     /// The record's fields as the root holds them now, or nil if it is not there.
     func readLocal(_ key: RecordKey) throws -> JSONObject? {
-        guard let path = locations[key], let format = RecordFileFormat(path: path) else { return nil }
+        guard let path = index.location(of: key), let format = RecordFileFormat(path: path) else { return nil }
         guard let bytes = try? FileReader.readRegularFile(settings.root + "/" + path) else { return nil }
         let parsed = RecordFileParser.parse(path: path, bytes: bytes, format: format, maxRecordBytes: settings.maxRecordBytes)
         return parsed.records.first { $0.record.key == key }?.record.fields
@@ -198,12 +193,12 @@ package actor SyncEngine {
             // A record with no home would land at <kind>/<id>.json: not where the user
             // said nothing is synced.
             let home = "\(key.kind)/\(key.id).json"
-            if locations[key] == nil, settings.ignore.isIgnored(home) {
+            if index.location(of: key) == nil, settings.ignore.isIgnored(home) {
                 return .held("\(key) would be written to \(home), which the ignore globs exclude; change ignore to receive it")
             }
             return .absent
         }
-        return .present(fields, changedAt: locations[key].flatMap(modifiedTime))
+        return .present(fields, changedAt: index.location(of: key).flatMap(modifiedTime))
     }
 
     private func modifiedTime(_ relativePath: String) -> Double? {

@@ -181,7 +181,7 @@ struct TeamBenchmark {
         [control]
         socket = "\(work)/\(name)/control.sock"
         [log]
-        level = "warning"
+        level = "\(options.string("log-level", default: "warning"))"
         """
     }
 

@@ -1,5 +1,6 @@
 import AccordCore
 import AccordFiles
+import CLinux
 import Foundation
 
 #if canImport(Glibc)
@@ -12,6 +13,10 @@ import Foundation
 ///     swift run -c release accord-bench sync [--records N] [--hub PATH] [--round-trips N]
 ///     swift run -c release accord-bench scan [--records N] [--dir DIR]
 ///     swift run -c release accord-bench daemon [--records N] [--edits N] [--idle-seconds S] [--bin .build/release]
+///     swift run -c release accord-bench team [--records N] [--edits N] [--rtt-ms MS] [--idle-seconds S] [--lsyncd yes|no]
+
+// Figures appear as they are measured, also when the output goes to a file or a pipe.
+accord_line_buffered_stdout()
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let name = arguments.first else {
     print("usage: accord-bench parse [--records N] [--record-bytes B] [--dir DIR] [--rounds N]")

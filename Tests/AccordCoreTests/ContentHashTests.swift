@@ -15,6 +15,17 @@ struct ContentHashTests {
         ])
     func vectors(_ input: String, _ expected: String) {
         #expect(ContentHash.hex(input) == expected)
+        #expect(ContentDigest(of: Array(input.utf8)).hex == expected)
+        #expect(ContentDigest(hex: expected) == ContentDigest(of: Array(input.utf8)))
+        #expect(ContentDigest(hex: expected.uppercased()) == ContentDigest(of: Array(input.utf8)))
+    }
+
+    @Test func aDigestIsThirtyTwoBytesAndRefusesWhatIsNotHex() {
+        #expect(MemoryLayout<ContentDigest>.size == 32)
+        #expect(ContentDigest(hex: "") == nil)
+        #expect(ContentDigest(hex: String(repeating: "g", count: 64)) == nil)
+        #expect(ContentDigest(hex: String(repeating: "a", count: 63)) == nil)
+        #expect(ContentDigest(of: Array("a".utf8)) != ContentDigest(of: Array("b".utf8)))
     }
 
     @Test func slicesAndArraysHashAlike() {

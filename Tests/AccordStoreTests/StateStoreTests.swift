@@ -65,7 +65,8 @@ struct StateStoreTests {
             let store = try StateStore(path: path)
             try store.enqueue(key, .put, baseRev: nil, fields: fields("agreed"), now: 0)
             try store.setCursor(42)
-            try store.saveFile(FileIndexEntry(path: "a/b.json", size: 10, modifiedNanos: 5, inode: UInt64.max, hash: "h", records: [key]))
+            try store.saveFile(
+                FileIndexEntry(path: "a/b.json", size: 10, modifiedNanos: 5, inode: UInt64.max, digest: ContentDigest(of: Array("h".utf8)), records: [key]))
             try store.setConflicts(
                 key,
                 [
@@ -79,6 +80,7 @@ struct StateStoreTests {
         #expect(try reopened.cursor() == 42)
         #expect(try reopened.fileIndex()["a/b.json"]?.records == [key])
         #expect(try reopened.fileIndex()["a/b.json"]?.inode == UInt64.max)
+        #expect(try reopened.fileIndex()["a/b.json"]?.digest == ContentDigest(of: Array("h".utf8)))
         let conflict = try #require(try reopened.openConflicts().first)
         #expect(conflict.path == ["value", "amount"] && conflict.local == .number(JSONNumber(2)) && conflict.remote == nil)
         try reopened.setConflicts(key, [])

@@ -21,7 +21,7 @@ struct RecordFileWriterTests {
         #expect(entry.path == "news/a.json")
         let text = try String(contentsOfFile: folder.child("news/a.json"), encoding: .utf8)
         #expect(text == JSONWriter.pretty(.object(record("h").object)))
-        #expect(entry.hash == ContentHash.hex(Array(text.utf8)))
+        #expect(entry.digest == ContentDigest(of: Array(text.utf8)))
         #expect(entry.records == [key])
         // No temporary file is left behind.
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.child("news")) == ["a.json"])
@@ -36,13 +36,13 @@ struct RecordFileWriterTests {
         let original = lines.joined(separator: "\n") + "\n"
         try folder.write("set.jsonl", original)
         let writer = RecordFileWriter(root: folder.path)
-        let entry = try writer.write(record("TWO"), in: "set.jsonl", expectedHash: ContentHash.hex(Array(original.utf8)))
+        let entry = try writer.write(record("TWO"), in: "set.jsonl", expectedHash: ContentDigest(of: Array(original.utf8)))
         let updated = try String(contentsOfFile: folder.child("set.jsonl"), encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
         #expect(updated[0] == lines[0])
         #expect(updated[1] == JSONWriter.line(.object(record("TWO").object)))
         #expect(updated[2] == lines[2], "other lines keep their exact bytes")
         #expect(entry.records.count == 3)
-        let removed = try #require(try writer.remove(key, from: "set.jsonl", expectedHash: entry.hash))
+        let removed = try #require(try writer.remove(key, from: "set.jsonl", expectedHash: entry.digest))
         #expect(try String(contentsOfFile: folder.child("set.jsonl"), encoding: .utf8) == lines[0] + "\n" + lines[2] + "\n")
         #expect(removed.records.map(\.id) == ["x", "z"])
     }
@@ -52,10 +52,12 @@ struct RecordFileWriterTests {
         try folder.write("news/a.json", JSONWriter.pretty(.object(record("mine").object)))
         let writer = RecordFileWriter(root: folder.path)
         #expect(throws: RecordWriteError.changedMeanwhile("news/a.json")) {
-            try writer.write(record("theirs"), in: "news/a.json", expectedHash: "stale")
+            try writer.write(record("theirs"), in: "news/a.json", expectedHash: ContentDigest(of: Array("stale".utf8)))
         }
         #expect(try String(contentsOfFile: folder.child("news/a.json"), encoding: .utf8).contains("mine"))
-        #expect(throws: RecordWriteError.changedMeanwhile("news/a.json")) { try writer.remove(key, from: "news/a.json", expectedHash: "stale") }
+        #expect(throws: RecordWriteError.changedMeanwhile("news/a.json")) {
+            try writer.remove(key, from: "news/a.json", expectedHash: ContentDigest(of: Array("stale".utf8)))
+        }
         #expect(FileManager.default.fileExists(atPath: folder.child("news/a.json")))
     }
 
@@ -88,20 +90,20 @@ struct RootScannerTests {
         let folder = try TemporaryFolder()
         try folder.write("a.json", good)
         try folder.write("b.jsonl", good.replacingOccurrences(of: "\"a\"", with: "\"b\"") + "\n")
-        let first = scanner(folder.path).scan(previous: [:])
+        let first = scanner(folder.path).scan(previous: RootIndex())
         #expect(first.filesRead == 2)
         #expect(Set(first.scanned.keys.map(\.id)) == ["a", "b"])
         let second = scanner(folder.path).scan(previous: first.index)
         #expect(second.filesRead == 0)
         #expect(second.scanned.isEmpty)
         #expect(Set(second.present.map(\.id)) == ["a", "b"])
-        #expect(second.locations[RecordKey(kind: "news", id: "b")] == "b.jsonl")
+        #expect(second.index.location(of: RecordKey(kind: "news", id: "b")) == "b.jsonl")
     }
 
     @Test func aBrokenFileProtectsWhatItHeld() throws {
         let folder = try TemporaryFolder()
         try folder.write("a.json", good)
-        let first = scanner(folder.path).scan(previous: [:])
+        let first = scanner(folder.path).scan(previous: RootIndex())
         try folder.write("a.json", "{ half-written")
         let second = scanner(folder.path).scan(previous: first.index)
         #expect(second.protected == [RecordKey(kind: "news", id: "a")])
@@ -114,7 +116,7 @@ struct RootScannerTests {
         try folder.write("bad.json", #"{"kind": "news", "id": "bad", "headline": "h"}"#)
         try folder.write("one.json", good)
         try folder.write("two.json", good)
-        let result = scanner(folder.path).scan(previous: [:])
+        let result = scanner(folder.path).scan(previous: RootIndex())
         #expect(result.scanned.isEmpty)
         #expect(result.protected == [RecordKey(kind: "news", id: "bad"), RecordKey(kind: "news", id: "a")])
     }

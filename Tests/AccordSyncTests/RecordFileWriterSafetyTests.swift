@@ -79,11 +79,11 @@ struct RecordFileWriterSafetyTests {
         let folder = try TemporaryFolder()
         let path = try folder.write("news/a.json", JSONWriter.pretty(.object(record("a").object)))
         chmod(path, 0o6640)
-        let hash = ContentHash.hex(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+        let hash = ContentDigest(of: Array(try Data(contentsOf: URL(fileURLWithPath: path))))
         _ = try RecordFileWriter(root: folder.path).write(record("a", headline: "new"), in: "news/a.json", expectedHash: hash)
         #expect(mode(path) == 0o640)
         // With file_mode set, the configured bits are added: a group member can edit it.
-        let hash2 = ContentHash.hex(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+        let hash2 = ContentDigest(of: Array(try Data(contentsOf: URL(fileURLWithPath: path))))
         let writer = RecordFileWriter(root: folder.path, modes: FileModes(file: 0o664, folder: 0o775, fileExact: true, folderExact: true))
         _ = try writer.write(record("a", headline: "newer"), in: "news/a.json", expectedHash: hash2)
         #expect(mode(path) == 0o664)
