@@ -55,22 +55,38 @@ package final class ChildProcess: @unchecked Sendable {
         kill(pid, number)
     }
 
-    /// The exit code (or 128 + signal), waiting at most `timeout` seconds.
+    /// The exit code (or 128 + signal), waiting at most `timeout` seconds. Blocks the
+    /// calling thread: from async code the overload below is chosen instead.
     @discardableResult
     package func waitForExit(timeout: Double) throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
-            if let status = lock.withLock({ exitStatus }) { return status }
-            var raw: Int32 = 0
-            let result = waitpid(pid, &raw, WNOHANG)
-            if result == pid {
-                let code = (raw & 0x7F) == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F)
-                lock.withLock { exitStatus = code }
-                return code
-            }
+            if let code = reap() { return code }
             guard Date() < deadline else { throw TestSupportError("process \(pid) still running after \(timeout) s") }
             usleep(5_000)
         }
+    }
+
+    /// The exit code (or 128 + signal), waiting at most `timeout` seconds without holding
+    /// one of the few threads that run every test's tasks.
+    @discardableResult
+    package func waitForExit(timeout: Double) async throws -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if let code = reap() { return code }
+            guard Date() < deadline else { throw TestSupportError("process \(pid) still running after \(timeout) s") }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// The exit code if the process has ended (reaping it once), nil while it runs.
+    private func reap() -> Int32? {
+        if let status = lock.withLock({ exitStatus }) { return status }
+        var raw: Int32 = 0
+        guard waitpid(pid, &raw, WNOHANG) == pid else { return nil }
+        let code = (raw & 0x7F) == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F)
+        lock.withLock { exitStatus = code }
+        return code
     }
 
     package var isRunning: Bool {

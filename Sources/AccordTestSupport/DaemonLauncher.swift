@@ -85,6 +85,15 @@ package final class DaemonLauncher: @unchecked Sendable {
         return (code, child.standardOutput, child.standardError)
     }
 
+    /// `ctl` from async code: waits without holding a thread that runs tests' tasks.
+    @discardableResult
+    package func ctl(_ arguments: [String]) async throws -> (code: Int32, out: String, err: String) {
+        let binary = try BuiltProducts.path(of: "accordctl")
+        let child = try ChildProcess(binary, arguments + ["--socket", socket], logFolder: folder.path)
+        let code = try await child.waitForExit(timeout: 120)
+        return (code, child.standardOutput, child.standardError)
+    }
+
     /// `accordctl status --json`, parsed.
     package func status() throws -> [String: Any] {
         let result = try ctl(["status", "--json"])
@@ -107,6 +116,7 @@ package final class DaemonLauncher: @unchecked Sendable {
 }
 
 /// Polls `condition` until it holds or `timeout` passes.
+/// Blocks the calling thread: from async code the overload below is chosen instead.
 package func eventually(timeout: Double = 15, _ condition: () throws -> Bool) rethrows -> Bool {
     let end = Date().addingTimeInterval(timeout)
     while Date() < end {
@@ -114,4 +124,25 @@ package func eventually(timeout: Double = 15, _ condition: () throws -> Bool) re
         usleep(20_000)
     }
     return try condition()
+}
+
+/// Polls `condition` until it holds or `timeout` passes, sleeping without holding one
+/// of the few threads that run every test's tasks.
+package func eventually(timeout: Double = 15, _ condition: () throws -> Bool) async rethrows -> Bool {
+    let end = Date().addingTimeInterval(timeout)
+    while Date() < end {
+        if try condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try condition()
+}
+
+/// Polls an async `condition` until it holds or `timeout` passes.
+package func eventuallyAsync(timeout: Double = 20, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let end = Date().addingTimeInterval(timeout)
+    while Date() < end {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
 }

@@ -17,6 +17,10 @@ package final class FaultProxy: @unchecked Sendable {
         /// Forward at once, then wait before answering: the server has applied the
         /// request while the client still waits for its answer.
         case delayAnswer(milliseconds: Int)
+        /// Forward at once, then hold the answer until `releaseHeld()` or `stop()`: once
+        /// the server shows a request applied, the client has surely not heard back
+        /// about it, with no timing involved.
+        case holdAnswer
         /// Forward, then send only part of the response.
         case truncate
     }
@@ -42,6 +46,8 @@ package final class FaultProxy: @unchecked Sendable {
     private var random: SplitMix
     private var counts: [String: Int] = [:]
     private var stopped = false
+    private let gate = NSCondition()
+    private var releases = 0
 
     package init(upstreamPort: Int, rates: Rates, seed: UInt64 = 1) throws {
         self.upstreamPort = upstreamPort
@@ -57,12 +63,29 @@ package final class FaultProxy: @unchecked Sendable {
 
     package func stop() {
         lock.withLock { stopped = true }
+        releaseHeld()
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
     }
 
     package func setRates(_ newRates: Rates) {
         lock.withLock { rates = newRates }
+    }
+
+    /// Lets every held answer go to its client.
+    package func releaseHeld() {
+        gate.withLock {
+            releases += 1
+            gate.broadcast()
+        }
+    }
+
+    /// Blocks until `releaseHeld()` is called after this answer came back.
+    private func hold() {
+        gate.withLock {
+            let generation = releases
+            while releases == generation { gate.wait() }
+        }
     }
 
     /// How many times each fault was injected.
@@ -117,6 +140,7 @@ package final class FaultProxy: @unchecked Sendable {
         }
         guard let response = forward(request) else { return }
         if case .delayAnswer(let milliseconds) = fault { usleep(useconds_t(milliseconds * 1000)) }
+        if fault == .holdAnswer { hold() }
         switch fault {
         case .dropAfter: return
         case .truncate: Self.sendAll(client, Array(response.prefix(max(1, response.count / 2))))

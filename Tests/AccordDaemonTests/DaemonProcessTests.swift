@@ -37,16 +37,6 @@ func hubRecordCount(_ hub: HubLauncher) async throws -> Int {
     return (object["changes"] as? [Any])?.count ?? 0
 }
 
-/// Polls an async condition.
-func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let end = Date().addingTimeInterval(timeout)
-    while Date() < end {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return try await condition()
-}
-
 /// `accordd` as a real process, with the real hub on loopback.
 @Suite(.serialized) struct DaemonProcessTests {
     @Test func editsFlowBetweenTwoDaemonsThroughTheHub() async throws {
@@ -55,41 +45,44 @@ func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool)
         let b = try DaemonLauncher(hubPort: hub.port)
         try a.write("agreements/hns.json", agreementText("hns"))
         #expect(try await eventuallyAsync { try await hubStatus(hub, "hns") == "negotiating" })
-        #expect(eventually { b.read("agreement/hns.json")?.contains("negotiating") == true })
+        #expect(await eventually { b.read("agreement/hns.json")?.contains("negotiating") == true })
         // b's own write of the pulled record does not come back as a local change: after
         // a settled sync (its rescan included), b has pulled it and pushed nothing.
-        #expect(try b.ctl(["sync", "--wait", "--timeout", "20"]).code == 0)
-        let echoes = try b.ctl(["log", "-n", "20"]).out
+        #expect(try await b.ctl(["sync", "--wait", "--timeout", "20"]).code == 0)
+        let echoes = try await b.ctl(["log", "-n", "20"]).out
         #expect(echoes.contains("agreement/hns pulled") && !echoes.contains("agreement/hns pushed"), "\(echoes)")
         try b.write("agreement/hns.json", agreementText("hns", status: "extended"))
-        #expect(eventually { a.read("agreements/hns.json")?.contains("extended") == true })
+        #expect(await eventually { a.read("agreements/hns.json")?.contains("extended") == true })
         // A move inside the root is not a change: the hub's rev stays.
         let rev = try await hubRecord(hub, "hns")?["rev"] as? String
         try FileManager.default.createDirectory(atPath: a.root + "/moved", withIntermediateDirectories: true)
         try FileManager.default.moveItem(atPath: a.root + "/agreements/hns.json", toPath: a.root + "/moved/hns.json")
-        #expect(try a.ctl(["sync", "--wait", "--timeout", "20"]).code == 0)
+        #expect(try await a.ctl(["sync", "--wait", "--timeout", "20"]).code == 0)
         #expect(try await hubRecord(hub, "hns")?["rev"] as? String == rev)
         // accordctl log shows field-level summaries.
-        let log = try b.ctl(["log", "-n", "5"])
+        let log = try await b.ctl(["log", "-n", "5"])
         #expect(log.out.contains("agreement/hns pushed: status: negotiating -> extended"), "\(log.out)")
     }
 
     @Test func sigtermStopsWithExitZeroAndSigkillLosesNothing() async throws {
         let hub = try HubLauncher()
-        // Through a proxy that answers each request 2 s after the hub applied it, so the
-        // kill lands while the hub holds writes the daemon has not heard back about.
-        let slow = try FaultProxy(upstreamPort: hub.port, rates: FaultProxy.Rates(faultRate: 1, faults: [.delayAnswer(milliseconds: 2000)]))
-        defer { slow.stop() }
-        let a = try DaemonLauncher(hubPort: slow.port)
+        // Through a proxy that forwards each request and holds its answer: once the hub
+        // has any record, it has applied writes the daemon has not heard back about, and
+        // the kill lands there.
+        let holding = try FaultProxy(upstreamPort: hub.port, rates: FaultProxy.Rates(faultRate: 1, faults: [.holdAnswer]))
+        defer { holding.stop() }
+        let a = try DaemonLauncher(hubPort: holding.port)
         for index in 0..<300 { try a.write("bulk/r\(index).json", agreementText("r\(index)")) }
         #expect(try await eventuallyAsync { try await hubRecordCount(hub) > 0 })
         a.process.signal(SIGKILL)
-        _ = try a.process.waitForExit(timeout: 10)
+        _ = try await a.process.waitForExit(timeout: 10)
         // Mid-push: the hub has taken writes that the daemon's outbox still holds.
         let unacknowledged = try StateStore(path: a.folder.child("state.db")).pendingCount()
         #expect(try await hubRecordCount(hub) > 0 && unacknowledged > 0, "the kill must land mid-push (\(unacknowledged) still queued)")
+        holding.setRates(FaultProxy.Rates(faultRate: 0))
+        holding.releaseHeld()
         try a.restart()
-        #expect(try a.ctl(["sync", "--wait", "--timeout", "60"]).code == 0)
+        #expect(try await a.ctl(["sync", "--wait", "--timeout", "60"]).code == 0)
         let changes = try await hub.client.request("GET", "/v1/changes?since=0&limit=1000")
         let list = (try JSONSerialization.jsonObject(with: Data(changes.body)) as? [String: Any])?["changes"] as? [[String: Any]] ?? []
         #expect(Set(list.compactMap { $0["id"] as? String }).count == 300)
@@ -100,7 +93,7 @@ func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool)
             #expect((object?["revisions"] as? [Any])?.count == 1)
         }
         a.process.signal(SIGTERM)
-        #expect(try a.process.waitForExit(timeout: 10) == 0)
+        #expect(try await a.process.waitForExit(timeout: 10) == 0)
     }
 
     @Test func sighupReloadsThePolicyWithoutDroppingWork() async throws {
@@ -112,14 +105,14 @@ func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool)
         a.process.signal(SIGHUP)
         _ = try a.process.waitForError(containing: "policy prefer-local", timeout: 10)
         // Both sides change status while the daemon is paused: local wins now.
-        #expect(try a.ctl(["pause"]).code == 0)
+        #expect(try await a.ctl(["pause"]).code == 0)
         let rev = try await hubRecord(hub, "hns")?["rev"] as? String ?? ""
         let put = try await hub.client.request(
             "PUT", "/v1/records/agreement/hns", headers: ["If-Match": "\"\(rev)\""],
             json: #"{"title": "HNS", "parties": ["United States", "Japan"], "status": "agreed"}"#)
         #expect(put.status == 200)
         try a.write("hns.json", agreementText("hns", status: "signed"))
-        #expect(try a.ctl(["resume"]).code == 0)
+        #expect(try await a.ctl(["resume"]).code == 0)
         #expect(try await eventuallyAsync { try await hubStatus(hub, "hns") == "signed" })
         #expect(try a.status()["conflicts"] as? Int == 0)
         #expect(a.process.isRunning)
@@ -129,14 +122,14 @@ func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool)
         let hub = try HubLauncher()
         let a = try DaemonLauncher(hubPort: hub.port)
         for index in 0..<12 { try a.write("set/r\(index).json", agreementText("r\(index)")) }
-        #expect(try a.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
+        #expect(try await a.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
         try FileManager.default.removeItem(atPath: a.root + "/set")
-        #expect(try eventually { try a.status()["held_deletions"] as? Int == 12 })
-        let status = try a.ctl(["status"])
+        #expect(try await eventually { try a.status()["held_deletions"] as? Int == 12 })
+        let status = try await a.ctl(["status"])
         #expect(status.out.contains("accordctl resume --allow-deletes"))
         // Nothing was deleted on the hub.
         for index in 0..<12 { #expect(try await hubStatus(hub, "r\(index)") == "negotiating") }
-        #expect(try a.ctl(["resume", "--allow-deletes"]).code == 0)
+        #expect(try await a.ctl(["resume", "--allow-deletes"]).code == 0)
         #expect(
             try await eventuallyAsync {
                 let first = try await hubRecord(hub, "r0")
@@ -149,18 +142,18 @@ func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool)
         let hub = try HubLauncher()
         let a = try DaemonLauncher(hubPort: hub.port, extraConfig: "[log]\nformat = \"json\"")
         for index in 0..<3 { try a.write("r\(index).json", agreementText("r\(index)")) }
-        #expect(try a.ctl(["sync", "--wait"]).code == 0)
+        #expect(try await a.ctl(["sync", "--wait"]).code == 0)
         // The disk goes away (moved, as an unmount would leave an empty mount point).
         try FileManager.default.moveItem(atPath: a.root, toPath: a.root + ".away")
-        #expect(try eventually { try a.status()["held_deletions"] as? Int == 3 })
+        #expect(try await eventually { try a.status()["held_deletions"] as? Int == 3 })
         #expect((try a.status()["hold_reason"] as? String)?.contains("missing") == true)
         // A whole sync step runs with the root gone (it cannot settle cleanly; the point
         // is that it ran), and the hub still has every record.
-        _ = try a.ctl(["sync", "--wait", "--timeout", "5"])
+        _ = try await a.ctl(["sync", "--wait", "--timeout", "5"])
         for index in 0..<3 { #expect(try await hubStatus(hub, "r\(index)") == "negotiating") }
         // It comes back: the hold lifts, and edits flow again (the root is watched anew).
         try FileManager.default.moveItem(atPath: a.root + ".away", toPath: a.root)
-        #expect(try eventually { try a.status()["held_deletions"] as? Int == 0 })
+        #expect(try await eventually { try a.status()["held_deletions"] as? Int == 0 })
         try a.write("r0.json", agreementText("r0", status: "signed"))
         #expect(try await eventuallyAsync { try await hubStatus(hub, "r0") == "signed" })
         // Logs were JSON lines, as configured.
@@ -243,11 +236,11 @@ func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool)
         // A notify socket nobody reads (its queue full) must not stall the daemon.
         listener.stopReading()
         for index in 0..<40 { try a.write("n\(index).json", agreementText("n\(index)")) }
-        #expect(try a.ctl(["sync", "--wait", "--timeout", "20"]).code == 0)
+        #expect(try await a.ctl(["sync", "--wait", "--timeout", "20"]).code == 0)
         // Messages sent while the queue was full were dropped, never waited for.
         listener.drain()
         a.process.signal(SIGTERM)
-        #expect(try a.process.waitForExit(timeout: 10) == 0)
+        #expect(try await a.process.waitForExit(timeout: 10) == 0)
         #expect(listener.wait(for: "STOPPING=1"))
     }
 
@@ -282,7 +275,7 @@ func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool)
         let hub = try HubLauncher()
         let port = Int.random(in: 20_000..<60_000)
         let a = try DaemonLauncher(hubPort: hub.port, extraConfig: "[metrics]\nlisten = \"127.0.0.1:\(port)\"")
-        #expect(try a.ctl(["status"]).code == 0)
+        #expect(try await a.ctl(["status"]).code == 0)
         let metrics = try await RawHTTPClient(port: port).request("GET", "/metrics")
         #expect(metrics.status == 200 && metrics.text.contains("accord_pending_operations"))
         let status = try await RawHTTPClient(port: port).request("GET", "/v1/status")
@@ -294,7 +287,7 @@ func eventuallyAsync(timeout: Double = 15, _ condition: () async throws -> Bool)
         #expect(String(decoding: huge, as: UTF8.self).hasPrefix("HTTP/1.1 431"))
         let chunked = try await RawHTTPClient(port: port).exchange(Array("POST /metrics HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n".utf8))
         #expect(String(decoding: chunked, as: UTF8.self).hasPrefix("HTTP/1.1 411"))
-        #expect(try a.ctl(["status"]).code == 0)
+        #expect(try await a.ctl(["status"]).code == 0)
         #expect(a.process.isRunning)
     }
 }

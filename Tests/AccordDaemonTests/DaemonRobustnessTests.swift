@@ -38,7 +38,7 @@ import Testing
             #expect(try curl(a, "POST", target).status == 400, "\(target)")
         }
         #expect(a.process.isRunning)
-        #expect(try a.ctl(["status"]).code == 0)
+        #expect(try await a.ctl(["status"]).code == 0)
     }
 
     @Test func idleClientsOnTheMetricsPortCannotLockOutTheSocket() async throws {
@@ -52,7 +52,7 @@ import Testing
             idle.append(try LoopbackSocket.connect(port: port))
         }
         // The socket has its own budget: accordctl works while the flood holds.
-        let status = try a.ctl(["status"])
+        let status = try await a.ctl(["status"])
         #expect(status.code == 0, "\(status.err)")
         #expect(a.process.isRunning)
     }
@@ -60,15 +60,15 @@ import Testing
     @Test func pauseSurvivesAKill() async throws {
         let hub = try HubLauncher()
         let a = try DaemonLauncher(hubPort: hub.port)
-        #expect(try a.ctl(["pause"]).code == 0)
+        #expect(try await a.ctl(["pause"]).code == 0)
         a.process.signal(SIGKILL)
-        _ = try a.process.waitForExit(timeout: 10)
+        _ = try await a.process.waitForExit(timeout: 10)
         try a.restart()
         #expect(try a.status()["state"] as? String == "paused")
         try a.write("p.json", agreementText("p"))
-        _ = try a.ctl(["sync", "--wait", "--timeout", "3"])
+        _ = try await a.ctl(["sync", "--wait", "--timeout", "3"])
         #expect(try await hubRecord(hub, "p") == nil, "a paused daemon talks to nobody, even after a restart")
-        #expect(try a.ctl(["resume"]).code == 0)
+        #expect(try await a.ctl(["resume"]).code == 0)
         #expect(try await eventuallyAsync { try await hubStatus(hub, "p") == "negotiating" })
     }
 
@@ -76,10 +76,10 @@ import Testing
         let hub = try HubLauncher()
         let port = hub.port
         hub.process.signal(SIGKILL)
-        _ = try hub.process.waitForExit(timeout: 10)
+        _ = try await hub.process.waitForExit(timeout: 10)
         let a = try DaemonLauncher(hubPort: port)
         try a.write("d.json", agreementText("d"))
-        #expect(eventually { (try? a.status()["state"] as? String) == "offline" })
+        #expect(await eventually { (try? a.status()["state"] as? String) == "offline" })
         // A three-second window of a daemon whose pulls and pushes all fail.
         let before = try cpuSeconds(a.process.pid)
         usleep(3_000_000)
@@ -97,7 +97,7 @@ import Testing
         let token = try folder.write("token", "wrong\n")
         let a = try DaemonLauncher(hubPort: proxy.port, extraConfig: "token_file = \"\(token)\"")
         try a.write("t.json", agreementText("t"))
-        #expect(eventually { (try? a.status()["state"] as? String) == "offline" })
+        #expect(await eventually { (try? a.status()["state"] as? String) == "offline" })
         let error = try a.status()["last_error"] as? String ?? ""
         #expect(error.contains("401"), "\(error)")
         let before = proxy.injected.values.reduce(0, +)
@@ -111,7 +111,7 @@ import Testing
         let a = try DaemonLauncher(hubPort: hub.port)
         let b = try DaemonLauncher(hubPort: hub.port, extraConfig: "file_mode = \"0660\"\ndir_mode = \"2770\"")
         try a.write("m.json", agreementText("m"))
-        #expect(eventually { b.read("agreement/m.json") != nil })
+        #expect(await eventually { b.read("agreement/m.json") != nil })
         var info = stat()
         stat(b.root + "/agreement/m.json", &info)
         #expect(info.st_mode & 0o7777 == 0o660)
@@ -123,19 +123,19 @@ import Testing
         let hub = try HubLauncher()
         let a = try DaemonLauncher(hubPort: hub.port)
         for index in 0..<3 { try a.write("r\(index).json", agreementText("r\(index)")) }
-        #expect(try a.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
+        #expect(try await a.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
         for index in 0..<3 { try FileManager.default.removeItem(atPath: a.root + "/r\(index).json") }
-        #expect(eventually { (try? a.status()["held_deletions"] as? Int) == 3 })
+        #expect(await eventually { (try? a.status()["held_deletions"] as? Int) == 3 })
         let put = try await hub.client.request(
             "PUT", "/v1/records/agreement/newonhub", headers: ["If-None-Match": "*"],
             json: #"{"title": "n", "parties": ["a", "b"], "status": "negotiating"}"#)
         #expect(put.status == 201)
         a.process.signal(SIGKILL)
-        _ = try a.process.waitForExit(timeout: 10)
+        _ = try await a.process.waitForExit(timeout: 10)
         try a.restart()
         // From the first answer on: still held, nothing deleted, nothing written in.
         #expect(try a.status()["hold_reason"] as? String != nil)
-        _ = try a.ctl(["sync", "--wait", "--timeout", "3"])
+        _ = try await a.ctl(["sync", "--wait", "--timeout", "3"])
         #expect(try a.status()["held_deletions"] as? Int == 3)
         for index in 0..<3 { #expect(try await hubStatus(hub, "r\(index)") == "negotiating") }
         #expect(a.read("agreement/newonhub.json") == nil, "the hub's records were written into an emptied root")
@@ -151,7 +151,7 @@ import Testing
         defer { hub.process.signal(SIGCONT) }
         try a.write("h.json", agreementText("h", status: "signed"))
         let start = Date()
-        #expect(eventually(timeout: 10) { (try? a.status()["state"] as? String) == "offline" })
+        #expect(await eventually(timeout: 10) { (try? a.status()["state"] as? String) == "offline" })
         #expect(Date().timeIntervalSince(start) < 10.5)
         hub.process.signal(SIGCONT)
         #expect(try await eventuallyAsync(timeout: 40) { try await hubStatus(hub, "h") == "signed" })
@@ -165,7 +165,7 @@ import Testing
         let token = try folder.write("token", "wrong\n")
         let a = try DaemonLauncher(hubPort: hub.port, extraConfig: "token_file = \"\(token)\"")
         try a.write("t.json", agreementText("t"))
-        #expect(eventually { (try? a.status()["last_error"] as? String)?.contains("401") == true })
+        #expect(await eventually { (try? a.status()["last_error"] as? String)?.contains("401") == true })
         _ = try folder.write("token", "right\n")
         a.process.signal(SIGHUP)
         // No operator action beyond fixing the token: the waiting change goes.

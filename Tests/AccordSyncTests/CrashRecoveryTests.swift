@@ -18,31 +18,28 @@ struct CrashRecoveryTests {
             "--schemas", BuiltProducts.repositoryRoot + "/config/schemas",
         ]
         let binary = try BuiltProducts.path(of: "accord-sync")
-        // The first run goes through a proxy that holds every answer for 400 ms after the
-        // hub has applied the request. The push goes in batches of at most 500 with a few
-        // in flight, so it takes several waves and the kill lands between them, with some
-        // batches applied but unacknowledged; the second run talks to the hub directly
-        // and must not apply those twice.
-        let slow = try FaultProxy(upstreamPort: hub.port, rates: FaultProxy.Rates(faultRate: 1, faults: [.delayAnswer(milliseconds: 400)]))
-        defer { slow.stop() }
+        // The first run goes through a proxy that forwards every request and holds every
+        // answer: once the hub's sequence moves, it has applied a batch the sync has not
+        // heard back about, and the kill lands there. The second run talks to the hub directly
+        // and must not apply those batches twice.
+        let holding = try FaultProxy(upstreamPort: hub.port, rates: FaultProxy.Rates(faultRate: 1, faults: [.holdAnswer]))
+        defer { holding.stop() }
         var slowArguments = arguments
-        slowArguments[5] = "http://127.0.0.1:\(slow.port)"
+        slowArguments[5] = "http://127.0.0.1:\(holding.port)"
         let first = try ChildProcess(binary, slowArguments, logFolder: folder.path)
-        // Kill it once the hub has taken part of the push.
         let client = RawHTTPClient(port: hub.port)
-        let deadline = ContinuousClock.now.advanced(by: .seconds(60))
-        var taken: Int64 = 0
-        while ContinuousClock.now < deadline {
-            let feed = try await client.request("GET", "/v1/changes?since=999999999")  // empty page: last_seq is the hub's latest
-            taken = try JSONParser.parse(feed.body).objectValue?["last_seq"]?.numberValue.flatMap { Int64($0.literal) } ?? 0
-            if taken >= 500 { break }
+        func latestSeq() async throws -> Int64 {
+            let page = try await client.request("GET", "/v1/changes?since=999999999")  // empty page: last_seq is the hub's latest
+            return try JSONParser.parse(page.body).objectValue?["last_seq"]?.numberValue.flatMap { Int64($0.literal) } ?? 0
         }
+        #expect(try await eventuallyAsync(timeout: 60) { try await latestSeq() > 0 })
         first.signal(SIGKILL)
-        #expect(try first.waitForExit(timeout: 10) == 128 + SIGKILL)
-        #expect(taken >= 500 && taken < count, "killed mid-push (\(taken) of \(count) taken)")
+        #expect(try await first.waitForExit(timeout: 10) == 128 + SIGKILL)
+        let taken = try await latestSeq()
+        #expect(taken > 0 && taken < count, "killed mid-push (\(taken) of \(count) taken)")
 
         let second = try ChildProcess(binary, arguments, logFolder: folder.path)
-        #expect(try second.waitForExit(timeout: 120) == 0, "\(second.standardError)")
+        #expect(try await second.waitForExit(timeout: 120) == 0, "\(second.standardError)")
 
         // A fresh replica pulls everything; every record was applied exactly once.
         let http = HTTPClient()

@@ -94,7 +94,7 @@ struct UnappliedChangeTests {
         try await a.sync()
         // Make the first record deep, as a hub before the limit could have stored it.
         hub.process.signal(SIGTERM)
-        _ = try hub.process.waitForExit(timeout: 20)
+        _ = try await hub.process.waitForExit(timeout: 20)
         let deep =
             #"{"title": "t", "parties": ["a", "b"], "status": "agreed", "x": "# + String(repeating: "[", count: 120)
             + String(repeating: "]", count: 120) + "}"

@@ -122,13 +122,3 @@ func agreementText(_ id: String, status: String = "negotiating", title: String =
     if let notes { text += ",\n  \"notes\": \"\(notes)\"" }
     return text + "\n}\n"
 }
-
-/// Polls an async condition.
-func eventuallyAsync(timeout: Double = 20, _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let end = Date().addingTimeInterval(timeout)
-    while Date() < end {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(25))
-    }
-    return try await condition()
-}

@@ -9,15 +9,15 @@ import Testing
     func clash(_ cluster: Cluster) async throws {
         let (a, b) = (cluster.daemons[0], cluster.daemons[1])
         try a.write("hns.json", agreementText("hns"))
-        #expect(eventually { b.read("agreement/hns.json") != nil })
-        #expect(try b.ctl(["pause"]).code == 0)
+        #expect(await eventually { b.read("agreement/hns.json") != nil })
+        #expect(try await b.ctl(["pause"]).code == 0)
         try a.write("hns.json", agreementText("hns", status: "signed"))
         #expect(try await eventuallyAsync { try await cluster.hubRecords()["agreement/hns"]?["status"] as? String == "signed" })
         // b's edit must be the newer one for `newest`: its file's mtime is set past the
         // hub's revision time (b caps it at its own now, which is later still).
         try b.write("agreement/hns.json", agreementText("hns", status: "agreed"))
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 3600)], ofItemAtPath: b.root + "/agreement/hns.json")
-        #expect(try b.ctl(["resume"]).code == 0)
+        #expect(try await b.ctl(["resume"]).code == 0)
         try cluster.settle()
     }
 
@@ -38,8 +38,8 @@ import Testing
         // No value is lost: "agreed" is on the hub, in b's file, in an open conflict, or
         // (a policy overrode it) recorded in the event log.
         let revisions = try await cluster.revisions("agreement/hns").compactMap { $0["status"] as? String }
-        let conflicts = try b.ctl(["conflicts", "--json"]).out
-        let log = try b.ctl(["log", "-n", "50", "--json"]).out
+        let conflicts = try await b.ctl(["conflicts", "--json"]).out
+        let log = try await b.ctl(["log", "-n", "50", "--json"]).out
         #expect(
             revisions.contains("agreed") || b.read("agreement/hns.json")!.contains("agreed") || conflicts.contains("agreed")
                 || log.contains("agreed"))
@@ -49,39 +49,39 @@ import Testing
         let cluster = try Cluster(daemons: 2)
         let b = cluster.daemons[1]
         try await clash(cluster)
-        let listed = try b.ctl(["conflicts"])
+        let listed = try await b.ctl(["conflicts"])
         #expect(listed.out.contains("agreement/hns") && listed.out.contains("local:  agreed") && listed.out.contains("remote: signed"), "\(listed.out)")
-        #expect(try b.ctl(["status"]).out.contains("accordctl conflicts"))
+        #expect(try await b.ctl(["status"]).out.contains("accordctl conflicts"))
         // --keep local: b's value goes to the hub.
-        #expect(try b.ctl(["resolve", "agreement/hns", "--keep", "local"]).code == 0)
+        #expect(try await b.ctl(["resolve", "agreement/hns", "--keep", "local"]).code == 0)
         try cluster.settle()
         #expect(try await cluster.hubRecords()["agreement/hns"]?["status"] as? String == "agreed")
-        #expect(try b.ctl(["conflicts"]).out.contains("no open conflicts"))
-        #expect(try b.ctl(["resolve", "agreement/hns", "--keep", "local"]).code == 2)
+        #expect(try await b.ctl(["conflicts"]).out.contains("no open conflicts"))
+        #expect(try await b.ctl(["resolve", "agreement/hns", "--keep", "local"]).code == 2)
 
         // --keep remote: the hub's value lands in b's file.
-        #expect(try b.ctl(["pause"]).code == 0)
+        #expect(try await b.ctl(["pause"]).code == 0)
         let a = cluster.daemons[0]
         try a.write("hns.json", agreementText("hns", status: "in_force"))
         #expect(try await eventuallyAsync { try await cluster.hubRecords()["agreement/hns"]?["status"] as? String == "in_force" })
         try b.write("agreement/hns.json", agreementText("hns", status: "expired"))
-        #expect(try b.ctl(["resume"]).code == 0)
+        #expect(try await b.ctl(["resume"]).code == 0)
         try cluster.settle()
         #expect(try b.status()["conflicts"] as? Int == 1)
-        #expect(try b.ctl(["resolve", "agreement/hns", "--keep", "remote"]).code == 0)
+        #expect(try await b.ctl(["resolve", "agreement/hns", "--keep", "remote"]).code == 0)
         try cluster.settle()
         #expect(b.read("agreement/hns.json")?.contains("in_force") == true)
         #expect(try await cluster.hubRecords()["agreement/hns"]?["status"] as? String == "in_force")
 
         // --keep FILE: a whole record from a file.
-        #expect(try b.ctl(["pause"]).code == 0)
+        #expect(try await b.ctl(["pause"]).code == 0)
         try a.write("hns.json", agreementText("hns", status: "terminated"))
         #expect(try await eventuallyAsync { try await cluster.hubRecords()["agreement/hns"]?["status"] as? String == "terminated" })
         try b.write("agreement/hns.json", agreementText("hns", status: "proposed"))
-        #expect(try b.ctl(["resume"]).code == 0)
+        #expect(try await b.ctl(["resume"]).code == 0)
         try cluster.settle()
         let chosen = try b.folder.write("chosen.json", agreementText("hns", status: "extended", title: "Chosen"))
-        #expect(try b.ctl(["resolve", "agreement/hns", "--keep", chosen]).code == 0)
+        #expect(try await b.ctl(["resolve", "agreement/hns", "--keep", chosen]).code == 0)
         try cluster.settle()
         let final = try await cluster.hubRecords()["agreement/hns"]
         #expect(final?["status"] as? String == "extended" && final?["title"] as? String == "Chosen")

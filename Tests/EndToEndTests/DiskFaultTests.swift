@@ -43,7 +43,7 @@ struct DiskFaultTests {
         let a = try DaemonLauncher(hubPort: hub.port)
         let b = try DaemonLauncher(hubPort: hub.port, waitForReady: false)
         b.process.signal(SIGKILL)
-        _ = try b.process.waitForExit(timeout: 10)
+        _ = try await b.process.waitForExit(timeout: 10)
         let disk = try SmallDisk(at: b.root, size: "512k")
         // Leave room for a handful of records only.
         let filler = b.root + "/.filler"
@@ -51,16 +51,16 @@ struct DiskFaultTests {
         try b.restart()
         let body = String(repeating: "x", count: 3000)
         for index in 0..<30 { try a.write("r\(index).json", agreementText("r\(index)", title: "\(index) \(body)")) }
-        #expect(try a.ctl(["sync", "--wait", "--timeout", "60"]).code == 0)
-        #expect(eventually(timeout: 30) { ((try? b.status()["unapplied_count"] as? Int) ?? 0) > 0 })
+        #expect(try await a.ctl(["sync", "--wait", "--timeout", "60"]).code == 0)
+        #expect(await eventually(timeout: 30) { ((try? b.status()["unapplied_count"] as? Int) ?? 0) > 0 })
         let status = try b.status()
         let reason = ((status["unapplied"] as? [[String: Any]])?.first?["error"] as? String) ?? ""
         #expect(reason.contains("No space left on device"), "\(reason)")
         #expect(b.process.isRunning)
         #expect(files(b.root).temporaries.isEmpty, "no half-written file is left behind")
         try FileManager.default.removeItem(atPath: filler)
-        #expect(eventually(timeout: 60) { complete(b, count: 30) })
-        #expect(eventually(timeout: 30) { (try? b.status()["unapplied_count"] as? Int) == 0 })
+        #expect(await eventually(timeout: 60) { complete(b, count: 30) })
+        #expect(await eventually(timeout: 30) { (try? b.status()["unapplied_count"] as? Int) == 0 })
         // B pushed nothing back: every record still has one revision on the hub.
         let revisions = try await hub.client.request("GET", "/v1/records/agreement/r7/revisions")
         #expect((try JSONSerialization.jsonObject(with: Data(revisions.body)) as? [String: Any])?["revisions"].map { ($0 as? [Any])?.count } == 1)
@@ -72,18 +72,18 @@ struct DiskFaultTests {
         let a = try DaemonLauncher(hubPort: hub.port)
         let b = try DaemonLauncher(hubPort: hub.port, waitForReady: false)
         b.process.signal(SIGKILL)
-        _ = try b.process.waitForExit(timeout: 10)
+        _ = try await b.process.waitForExit(timeout: 10)
         let disk = try SmallDisk(at: b.root, size: "4m")
         try b.restart()
         try disk.remount("ro")
         for index in 0..<5 { try a.write("r\(index).json", agreementText("r\(index)")) }
-        #expect(try a.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
-        #expect(eventually(timeout: 30) { (try? b.status()["unapplied_count"] as? Int) == 5 })
+        #expect(try await a.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
+        #expect(await eventually(timeout: 30) { (try? b.status()["unapplied_count"] as? Int) == 5 })
         let reason = ((try b.status()["unapplied"] as? [[String: Any]])?.first?["error"] as? String) ?? ""
         #expect(reason.contains("Read-only file system"), "\(reason)")
         try disk.remount("rw")
-        #expect(eventually(timeout: 60) { complete(b, count: 5) })
-        #expect(eventually(timeout: 30) { (try? b.status()["unapplied_count"] as? Int) == 0 })
+        #expect(await eventually(timeout: 60) { complete(b, count: 5) })
+        #expect(await eventually(timeout: 30) { (try? b.status()["unapplied_count"] as? Int) == 0 })
     }
 
     @Test func aFolderReplacedByAFileHoldsPullsUntilItIsAFolderAgain() async throws {
@@ -92,10 +92,10 @@ struct DiskFaultTests {
         let b = try DaemonLauncher(hubPort: hub.port)
         try b.write("agreement", "someone's notes, not a folder\n")
         try a.write("f.json", agreementText("f"))
-        #expect(try a.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
-        #expect(eventually(timeout: 30) { (try? b.status()["unapplied_count"] as? Int) == 1 })
+        #expect(try await a.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
+        #expect(await eventually(timeout: 30) { (try? b.status()["unapplied_count"] as? Int) == 1 })
         #expect(b.read("agreement") == "someone's notes, not a folder\n", "the file in the way is left alone")
         try FileManager.default.removeItem(atPath: b.root + "/agreement")
-        #expect(eventually(timeout: 60) { b.read("agreement/f.json")?.contains("\"f\"") == true })
+        #expect(await eventually(timeout: 60) { b.read("agreement/f.json")?.contains("\"f\"") == true })
     }
 }

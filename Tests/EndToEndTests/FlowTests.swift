@@ -11,14 +11,14 @@ import Testing
         let line2 = #"{"kind": "agreement", "id": "two", "title": "Two", "parties": ["A", "B"], "status": "proposed"}"#
         try a.write("sets/both.jsonl", line1 + "\n" + line2 + "\n")
         try a.write("solo.json", agreementText("solo"))
-        #expect(eventually { b.read("agreement/one.json") != nil && b.read("agreement/two.json") != nil && b.read("agreement/solo.json") != nil })
+        #expect(await eventually { b.read("agreement/one.json") != nil && b.read("agreement/two.json") != nil && b.read("agreement/solo.json") != nil })
         // b edits one record of a's dataset file: a's line is rewritten in place.
         try b.write("agreement/one.json", b.read("agreement/one.json")!.replacingOccurrences(of: "proposed", with: "signed"))
-        #expect(eventually { a.read("sets/both.jsonl")?.contains(#""id": "one", "title": "One", "parties": ["A", "B"], "status": "signed""#) == true })
+        #expect(await eventually { a.read("sets/both.jsonl")?.contains(#""id": "one", "title": "One", "parties": ["A", "B"], "status": "signed""#) == true })
         #expect(a.read("sets/both.jsonl")?.split(separator: "\n").last == Substring(line2))
         // b deletes the other: a's line goes, the file stays.
         try FileManager.default.removeItem(atPath: b.root + "/agreement/two.json")
-        #expect(eventually { a.read("sets/both.jsonl")?.contains(#""id": "two""#) == false })
+        #expect(await eventually { a.read("sets/both.jsonl")?.contains(#""id": "two""#) == false })
         // a moves solo: no change reaches b or the hub.
         let before = try await cluster.json("/v1/records/agreement/solo")["rev"] as? String
         try FileManager.default.createDirectory(atPath: a.root + "/archive", withIntermediateDirectories: true)
@@ -28,7 +28,7 @@ import Testing
         #expect(b.read("agreement/solo.json") != nil)
         // a deletes solo from its new place: b's copy goes.
         try FileManager.default.removeItem(atPath: a.root + "/archive/solo.json")
-        #expect(eventually { b.read("agreement/solo.json") == nil })
+        #expect(await eventually { b.read("agreement/solo.json") == nil })
         try cluster.settle()
         #expect(Cluster.records(in: a.root) == Cluster.records(in: b.root))
     }
@@ -37,13 +37,13 @@ import Testing
         let cluster = try Cluster(daemons: 2)
         let (a, b) = (cluster.daemons[0], cluster.daemons[1])
         try a.write("hns.json", agreementText("hns"))
-        #expect(eventually { b.read("agreement/hns.json") != nil })
-        #expect(try a.ctl(["pause"]).code == 0)
-        #expect(try b.ctl(["pause"]).code == 0)
+        #expect(await eventually { b.read("agreement/hns.json") != nil })
+        #expect(try await a.ctl(["pause"]).code == 0)
+        #expect(try await b.ctl(["pause"]).code == 0)
         try a.write("hns.json", agreementText("hns", status: "signed"))
         try b.write("agreement/hns.json", agreementText("hns", title: "HNS special measures"))
-        #expect(try a.ctl(["resume"]).code == 0)
-        #expect(try b.ctl(["resume"]).code == 0)
+        #expect(try await a.ctl(["resume"]).code == 0)
+        #expect(try await b.ctl(["resume"]).code == 0)
         try cluster.settle()
         let hub = try await cluster.hubRecords()["agreement/hns"]
         #expect(hub?["status"] as? String == "signed" && hub?["title"] as? String == "HNS special measures")
@@ -56,8 +56,8 @@ import Testing
         let a = cluster.daemons[0]
         try a.write("bad.json", #"{"kind": "agreement", "id": "bad", "title": "Bad", "parties": ["A"], "status": "nope"}"#)
         try a.write("broken.json", #"{"kind": "agreement", "id": "broken",,}"#)
-        #expect(try a.ctl(["sync", "--wait"]).code == 0)
-        let status = try a.ctl(["status"])
+        #expect(try await a.ctl(["sync", "--wait"]).code == 0)
+        let status = try await a.ctl(["status"])
         #expect(status.out.contains("bad.json") && status.out.contains("broken.json:1:"), "\(status.out)")
         #expect(try await cluster.hub.client.request("GET", "/v1/records/agreement/bad").status == 404)
         try a.write("bad.json", agreementText("bad"))
@@ -71,9 +71,9 @@ import Testing
         let cluster = try Cluster(daemons: 2)
         let (a, b) = (cluster.daemons[0], cluster.daemons[1])
         try a.write("x.json", agreementText("x"))
-        #expect(eventually { b.read("agreement/x.json") != nil })
+        #expect(await eventually { b.read("agreement/x.json") != nil })
         cluster.hub.process.signal(SIGTERM)
-        _ = try cluster.hub.process.waitForExit(timeout: 15)
+        _ = try await cluster.hub.process.waitForExit(timeout: 15)
         for second in 0..<10 {
             try a.write("a\(second).json", agreementText("a\(second)"))
             try b.write("b\(second).json", agreementText("b\(second)"))
@@ -83,7 +83,7 @@ import Testing
         #expect(try a.status()["state"] as? String == "offline")
         try cluster.hub.restart(samePort: true)
         #expect(
-            eventually(timeout: 60) {
+            await eventually(timeout: 60) {
                 Cluster.records(in: a.root).count == 21 && Cluster.records(in: a.root) == Cluster.records(in: b.root)
             })
         #expect(b.read("agreement/x.json")?.contains("signed") == true)
@@ -94,16 +94,16 @@ import Testing
         let cluster = try Cluster(daemons: 2)
         let (a, b) = (cluster.daemons[0], cluster.daemons[1])
         for index in 0..<15 { try a.write("r\(index).json", agreementText("r\(index)")) }
-        #expect(eventually { Cluster.records(in: b.root).count == 15 })
+        #expect(await eventually { Cluster.records(in: b.root).count == 15 })
         for index in 0..<15 { try FileManager.default.removeItem(atPath: a.root + "/r\(index).json") }
-        #expect(try eventually { try a.status()["held_deletions"] as? Int == 15 })
+        #expect(try await eventually { try a.status()["held_deletions"] as? Int == 15 })
         // A settled sync on each side is the barrier: anything a had let through would
         // have reached b by then.
-        #expect(try a.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
-        #expect(try b.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
+        #expect(try await a.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
+        #expect(try await b.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
         #expect(Cluster.records(in: b.root).count == 15)
         #expect(try await cluster.hubRecords().count == 15)
-        #expect(try a.ctl(["resume", "--allow-deletes"]).code == 0)
-        #expect(eventually { Cluster.records(in: b.root).isEmpty })
+        #expect(try await a.ctl(["resume", "--allow-deletes"]).code == 0)
+        #expect(await eventually { Cluster.records(in: b.root).isEmpty })
     }
 }

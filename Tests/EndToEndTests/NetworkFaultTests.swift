@@ -44,6 +44,11 @@ struct NetworkFaultTests {
             (try await get("/v1/records/agreement/\(id)/revisions")["revisions"] as? [Any])?.count ?? 0
         }
 
+        /// The hub's latest sequence number, from one empty page.
+        func latestSeq() async throws -> Int {
+            try await get("/v1/changes?since=999999999")["last_seq"] as? Int ?? 0
+        }
+
         func recordCount() async throws -> Int {
             var since = 0
             var ids: Set<String> = []
@@ -68,7 +73,7 @@ struct NetworkFaultTests {
         let team = try Team(daemons: 2)
         let (a, b) = (team.daemons[0], team.daemons[1])
         try a.write("hns.json", agreementText("hns"))
-        #expect(eventually(timeout: 30) { b.read("agreement/hns.json") != nil })
+        #expect(await eventually(timeout: 30) { b.read("agreement/hns.json") != nil })
         try team.lab.cut(team.lab.hosts[0])
         let cutAt = Date()
         // Both sides edit different fields while A's link is dead.
@@ -76,7 +81,7 @@ struct NetworkFaultTests {
         try b.write("agreement/hns.json", agreementText("hns", status: "signed"))
         // A has work to push: offline within 10 s (CONTRACT 8.6), with the error.
         #expect(
-            eventually(timeout: 10) { (try? a.status()["state"] as? String) == "offline" },
+            await eventually(timeout: 10) { (try? a.status()["state"] as? String) == "offline" },
             "A still says it is online: \((try? a.status()) ?? [:])\n\(a.process.standardError.suffix(3000))")
         #expect(Date().timeIntervalSince(cutAt) < 10.5)
         #expect((try a.status()["last_error"] as? String)?.isEmpty == false)
@@ -90,10 +95,10 @@ struct NetworkFaultTests {
                 return fields?["title"] as? String == "HNS (A)" && fields?["status"] as? String == "signed"
             })
         for daemon in [a, b] {
-            #expect(eventually(timeout: 60) { daemon.read(daemon === a ? "hns.json" : "agreement/hns.json")?.contains("HNS (A)") == true })
-            #expect(eventually(timeout: 60) { daemon.read(daemon === a ? "hns.json" : "agreement/hns.json")?.contains("signed") == true })
+            #expect(await eventually(timeout: 60) { daemon.read(daemon === a ? "hns.json" : "agreement/hns.json")?.contains("HNS (A)") == true })
+            #expect(await eventually(timeout: 60) { daemon.read(daemon === a ? "hns.json" : "agreement/hns.json")?.contains("signed") == true })
         }
-        #expect(eventually(timeout: 60) { (try? a.status()["state"] as? String) != "offline" })
+        #expect(await eventually(timeout: 60) { (try? a.status()["state"] as? String) != "offline" })
     }
 
     @Test func anIdleDaemonNoticesADeadLinkWithinAMinuteAndRecovers() async throws {
@@ -101,12 +106,12 @@ struct NetworkFaultTests {
         let a = team.daemons[0]
         try a.write("idle.json", agreementText("idle"))
         #expect(try await eventuallyAsync(timeout: 30) { try await team.fields("idle") != nil })
-        #expect(try a.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
+        #expect(try await a.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
         try team.lab.cut(team.lab.hosts[0])
         // Nothing to push: only the long-poll (and TCP keepalive) can tell.
-        #expect(eventually(timeout: 60) { (try? a.status()["state"] as? String) == "offline" })
+        #expect(await eventually(timeout: 60) { (try? a.status()["state"] as? String) == "offline" })
         try team.lab.restore(team.lab.hosts[0])
-        #expect(eventually(timeout: 60) { (try? a.status()["state"] as? String) == "idle" })
+        #expect(await eventually(timeout: 60) { (try? a.status()["state"] as? String) == "idle" })
     }
 
     @Test func fifteenPercentLossDuringABurstConvergesWithOneRevisionEach() async throws {
@@ -117,7 +122,7 @@ struct NetworkFaultTests {
         for index in 0..<200 { try a.write("burst/r\(index).json", agreementText("r\(index)")) }
         #expect(try await eventuallyAsync(timeout: 240) { try await team.recordCount() == 200 })
         #expect(
-            eventually(timeout: 240) {
+            await eventually(timeout: 240) {
                 (try? FileManager.default.contentsOfDirectory(atPath: b.root + "/agreement"))?.filter { $0.hasSuffix(".json") }.count == 200
             })
         try team.lab.restore(team.lab.hosts[0])
@@ -130,22 +135,23 @@ struct NetworkFaultTests {
     @Test func aHubKilledMidBurstLosesNoAcknowledgedWrite() async throws {
         let team = try Team(daemons: 2)
         let (a, b) = (team.daemons[0], team.daemons[1])
-        // Large enough that the hub is still taking it when the kill lands.
-        for index in 0..<2000 { try a.write("burst/r\(index).json", agreementText("r\(index)")) }
-        // Killed once the burst has begun reaching it.
-        #expect(try await eventuallyAsync(timeout: 30) { try await team.recordCount() > 0 })
-        let before = try await team.recordCount()
+        // Large enough that the hub is still taking it when the kill lands: the check is
+        // one cheap request, so the kill follows the first applied batch closely.
+        let total = 8000
+        for index in 0..<total { try a.write("burst/r\(index).json", agreementText("r\(index)")) }
+        #expect(try await eventuallyAsync(timeout: 30) { try await team.latestSeq() > 0 })
+        let acknowledged = try await team.latestSeq()
         team.hub.process.signal(SIGKILL)
-        _ = try team.hub.process.waitForExit(timeout: 10)
-        #expect(before < 2000, "the kill must land mid-burst")
+        _ = try await team.hub.process.waitForExit(timeout: 10)
         try team.hub.restart(samePort: true)
-        #expect(try await team.recordCount() >= before, "every acknowledged write survived the kill")
-        #expect(try await eventuallyAsync(timeout: 120) { try await team.recordCount() == 2000 })
+        #expect(try await team.latestSeq() >= acknowledged, "every acknowledged write survived the kill")
+        #expect(acknowledged < total, "the kill must land mid-burst")
+        #expect(try await eventuallyAsync(timeout: 120) { try await team.recordCount() == total })
         #expect(
-            eventually(timeout: 180) {
-                (try? FileManager.default.contentsOfDirectory(atPath: b.root + "/agreement"))?.filter { $0.hasSuffix(".json") }.count == 2000
+            await eventually(timeout: 180) {
+                (try? FileManager.default.contentsOfDirectory(atPath: b.root + "/agreement"))?.filter { $0.hasSuffix(".json") }.count == total
             })
-        for index in stride(from: 0, to: 2000, by: 97) {
+        for index in stride(from: 0, to: total, by: 97) {
             #expect(try await team.revisionCount("r\(index)") == 1, "r\(index)")
         }
     }

@@ -14,17 +14,17 @@ import Testing
         let slow = try FaultProxy(upstreamPort: cluster.hub.port, rates: FaultProxy.Rates(faultRate: 1, faults: [.delayAnswer(milliseconds: 2000)]))
         defer { slow.stop() }
         let a = try DaemonLauncher(hubPort: slow.port)
-        #expect(try a.ctl(["pause"]).code == 0)
+        #expect(try await a.ctl(["pause"]).code == 0)
         for index in 0..<5000 { try a.write("bulk/\(index % 50)/r\(index).json", agreementText("r\(index)")) }
-        #expect(try a.ctl(["resume"]).code == 0)
+        #expect(try await a.ctl(["resume"]).code == 0)
         // Killed as soon as the first records reach the hub.
         #expect(try await eventuallyAsync(timeout: 60) { try await cluster.recordCount() > 0 })
         a.process.signal(SIGKILL)
-        _ = try a.process.waitForExit(timeout: 10)
+        _ = try await a.process.waitForExit(timeout: 10)
         let partial = try await cluster.recordCount()
         let unacknowledged = try StateStore(path: a.folder.child("state.db")).pendingCount()
         try a.restart()
-        let synced = try a.ctl(["sync", "--wait", "--timeout", "120"])
+        let synced = try await a.ctl(["sync", "--wait", "--timeout", "120"])
         #expect(synced.code == 0, "\(synced.out) \(synced.err) \(a.process.standardError.suffix(4000))")
         try cluster.settle()
         #expect(partial > 0 && unacknowledged > 0, "the kill must land mid-push (the hub held \(partial), \(unacknowledged) still queued)")
@@ -87,7 +87,7 @@ import Testing
         // Every value written is in the final state, in the hub's history, or in an
         // open conflict of some daemon.
         var conflictText = ""
-        for daemon in cluster.daemons { conflictText += try daemon.ctl(["conflicts", "--json"]).out }
+        for daemon in cluster.daemons { await conflictText += try daemon.ctl(["conflicts", "--json"]).out }
         var history: [String: Set<String>] = [:]
         for key in Set(written.map(\.key)) {
             history[key] = Set(try await cluster.revisions(key).compactMap { $0["notes"] as? String })
