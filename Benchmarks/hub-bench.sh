@@ -21,7 +21,7 @@ work=$(mktemp -d /tmp/accord-hub-bench.XXXXXX)
 cleanup() { [ -n "${hub_pid:-}" ] && kill "$hub_pid" 2>/dev/null; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-"$hub" --listen 127.0.0.1:0 --db "$work/hub.db" --schemas config/schemas --log-level warning >"$work/hub.out" 2>"$work/hub.err" &
+"$hub" --listen 127.0.0.1:0 --open --db "$work/hub.db" --schemas config/schemas --log-level warning >"$work/hub.out" 2>"$work/hub.err" &
 hub_pid=$!
 for _ in $(seq 1 300); do grep -q "listening on" "$work/hub.out" 2>/dev/null && break; sleep 0.1; done
 url=$(grep -o 'http://[0-9.:]*' "$work/hub.out")

@@ -48,7 +48,7 @@ mkdir -p "$demo"
 trap 'stop_all; exit 0' INT TERM
 
 # The hub picks a free port and prints it.
-"$bin/accordhub" --listen 127.0.0.1:0 --db "$demo/hub.db" --schemas "$PWD/config/schemas" >"$demo/hub.out" 2>"$demo/hub.log" &
+"$bin/accordhub" --listen 127.0.0.1:0 --open --db "$demo/hub.db" --schemas "$PWD/config/schemas" >"$demo/hub.out" 2>"$demo/hub.log" &
 echo "hub $!" >>"$demo/pids"
 for _ in $(seq 100); do grep -q "listening on" "$demo/hub.out" 2>/dev/null && break; sleep 0.1; done
 hub_url=$(grep -o 'http://[0-9.:]*' "$demo/hub.out" | head -1)

@@ -91,6 +91,16 @@ if getent group accord >/dev/null && [[ ! -e /var/lib/accord/records ]]; then
     install -d -o accord -g accord -m 2770 /var/lib/accord/records
     echo "created    /var/lib/accord/records (accord:accord, 2770)"
 fi
+# The hub serves only with a token (CONTRACT 8.4): on first install make one, store
+# only its SHA-256 in the hub's config, and give the token to the local daemon.
+if [[ ! -e /etc/accord/hub-token ]] && ! grep -q '^\[\[tokens\]\]' /etc/accord/accordhub.toml; then
+    token=$(head -c 32 /dev/urandom | base64 | tr -d '/+=\n')
+    install -m 0640 -g "$(getent group accord >/dev/null && echo accord || echo root)" /dev/null /etc/accord/hub-token
+    printf '%s\n' "$token" >/etc/accord/hub-token
+    printf '\n[[tokens]]\nname = "%s"\nsha256 = "%s"\naccess = "rw"\n' "$(hostname)" "$(printf %s "$token" | sha256sum | cut -d' ' -f1)" \
+        >>/etc/accord/accordhub.toml
+    echo "created    /etc/accord/hub-token and its [[tokens]] entry in accordhub.toml (set token_file in accordd.toml to use it)"
+fi
 # /run/systemd/system exists only when systemd is PID 1 (see sd_booted(3)).
 if [[ -d /run/systemd/system ]]; then
     systemctl daemon-reload

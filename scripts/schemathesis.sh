@@ -55,7 +55,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # The hub prints "accordhub listening on http://127.0.0.1:PORT" once it is bound.
-"$hub_bin" --listen 127.0.0.1:0 --db "$work/hub.db" --schemas "$schemas_dir" >"$work/hub.out" 2>"$work/hub.err" &
+"$hub_bin" --listen 127.0.0.1:0 --open --db "$work/hub.db" --schemas "$schemas_dir" >"$work/hub.out" 2>"$work/hub.err" &
 hub_pid=$!
 base_url=""
 for _ in $(seq 300); do

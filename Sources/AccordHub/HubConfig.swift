@@ -10,6 +10,11 @@ package struct HubConfig: Sendable {
     package var schemas = "/etc/accord/schemas"
     package var maxBodyBytes = 1_048_576
     package var tokens: [TokenTable.Entry] = []
+    /// Serve with no tokens (loopback only, CONTRACT 8.4); `--open` sets it too.
+    package var open = false
+    package var limits = HubLimits()
+    /// `[tls]`: serve HTTPS (HTTP/2 by ALPN, and HTTP/1.1) when both files are given.
+    package var tls: HubTLSFiles?
 
     package init() {}
 
@@ -25,7 +30,31 @@ package struct HubConfig: Sendable {
         }
         var config = HubConfig()
         let reader = ConfigReader(file: file)
-        try reader.rejectUnknown(table, allowed: ["listen", "db", "schemas", "max_body_bytes", "tokens"], in: "")
+        try reader.rejectUnknown(
+            table,
+            allowed: [
+                "listen", "db", "schemas", "max_body_bytes", "tokens", "open", "idle_timeout_s", "max_connections", "max_long_polls", "max_queued_writes",
+                "tls",
+            ],
+            in: "")
+        if let open = try reader.bool(table, "open") { config.open = open }
+        for (key, path) in [
+            ("idle_timeout_s", \HubLimits.idleTimeoutSeconds), ("max_connections", \HubLimits.maxConnections),
+            ("max_long_polls", \HubLimits.maxLongPolls), ("max_queued_writes", \HubLimits.maxQueuedWrites),
+        ] {
+            if let value = try reader.integer(table, key) {
+                guard value > 0 else { throw ConfigError("\(file): \(key) = \(value) must be positive") }
+                config.limits[keyPath: path] = value
+            }
+        }
+        if let tls = table["tls"] {
+            guard let section = tls.table else { throw ConfigError("\(file): tls must be a table ([tls]), not \(ConfigReader.typeName(tls))") }
+            try reader.rejectUnknown(section, allowed: ["cert_file", "key_file", "client_ca_file"], in: "tls.")
+            guard let cert = try reader.string(section, "cert_file", in: "tls."), let key = try reader.string(section, "key_file", in: "tls.") else {
+                throw ConfigError("\(file): [tls] needs both cert_file and key_file (PEM files)")
+            }
+            config.tls = HubTLSFiles(certificate: cert, key: key, clientCA: try reader.string(section, "client_ca_file", in: "tls."))
+        }
         if let text = try reader.string(table, "listen") {
             guard let address = ListenAddress(text) else {
                 throw ConfigError("\(file): listen = \"\(text)\" is not HOST:PORT (for example \"127.0.0.1:8480\")")

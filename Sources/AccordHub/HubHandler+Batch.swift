@@ -31,7 +31,10 @@ extension HubHandler {
         guard writes.count <= Self.maxBatchWrites else {
             throw WireError(status: 413, title: "Batch too large", detail: "a batch takes at most \(Self.maxBatchWrites) writes, not \(writes.count)")
         }
-        let planned = writes.map(plan)
+        let planned = writes.map { plan($0, tokenName: request.tokenName) }
+        let admitted = planned.count
+        guard admitWrites(admitted) else { throw Self.queueFull }
+        defer { finishWrites(admitted) }
         // Keys in flight elsewhere (a retry racing its first try) answer 409, as a
         // single write would.
         // A key repeated inside the batch is not in flight against itself: the later
@@ -80,7 +83,7 @@ extension HubHandler {
     }
 
     /// Checks one write of a batch as the single request would be checked.
-    private func plan(_ value: JSONValue) -> Planned {
+    private func plan(_ value: JSONValue, tokenName: String?) -> Planned {
         guard let write = value.objectValue else { return .refused(status: 400, title: "Not a write", detail: "each write must be an object", errors: []) }
         guard let kind = write["kind"]?.stringValue, let id = write["id"]?.stringValue else {
             return .refused(status: 400, title: "Not a write", detail: "a write needs \"kind\" and \"id\"", errors: [])
@@ -127,7 +130,7 @@ extension HubHandler {
                 }
                 let method = change == .delete ? "DELETE" : "PUT"
                 idempotency = (
-                    text,
+                    Self.scopedKey(text, tokenName: tokenName),
                     Self.fingerprint(
                         method: method, path: "/v1/records/\(key.kind)/\(key.id)", ifMatch: ifMatchHeader, ifNoneMatch: ifNoneMatchHeader, body: body)
                 )

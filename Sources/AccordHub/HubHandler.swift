@@ -10,8 +10,11 @@ package final class HubHandler: Sendable {
     let schemas: SchemaSet
     /// Replaced whole by a reload (SIGHUP); requests in flight keep the table they read.
     private let tokenTable: Mutex<TokenTable>
-    var tokens: TokenTable { tokenTable.withLock { $0 } }
+    package var tokens: TokenTable { tokenTable.withLock { $0 } }
     let maxBodyBytes: Int
+    let limits: HubLimits
+    /// Long-polls waiting now, and writes admitted and not yet answered.
+    private let load = Mutex((longPolls: 0, writes: 0))
     let notifier = ChangeNotifier()
     let gate = IdempotencyGate()
     let logger: Logger
@@ -22,13 +25,27 @@ package final class HubHandler: Sendable {
     package static let maxLimit = 10_000
     /// A page of changes with fields stops before this many bytes (CONTRACT 8.3).
     package static let maxPageBytes = 4 << 20
+    /// Revisions per page: the default and the most (CONTRACT 8.2).
+    package static let maxRevisionPage = 100
 
-    package init(storage: any HubStorage, schemas: SchemaSet, tokens: TokenTable, maxBodyBytes: Int, logger: Logger) {
+    package init(
+        storage: any HubStorage, schemas: SchemaSet, tokens: TokenTable, maxBodyBytes: Int, limits: HubLimits = HubLimits(), logger: Logger
+    ) {
         self.storage = storage
         self.schemas = schemas
         self.tokenTable = Mutex(tokens)
         self.maxBodyBytes = maxBodyBytes
+        self.limits = limits
         self.logger = logger
+    }
+
+    /// What can be decided from the method, path and headers alone (authentication,
+    /// access): the server asks before it reads a body, so a refused client's body is
+    /// never buffered. Nil when the request may go on.
+    package func refusalBeforeBody(method: String, path: String, headers: [String: String]) -> HubResponse? {
+        if path == "/v1/health" { return nil }
+        if case .refused(let response) = authorize(HubRequest(method: method, path: path, headers: headers)) { return response }
+        return nil
     }
 
     /// A reload: new requests are checked against `tokens`.
@@ -63,7 +80,11 @@ package final class HubHandler: Sendable {
                 ? .json(200, "{\"status\": \"ok\"}")
                 : .problem(503, "Not ready", "the hub is starting or shutting down", headers: [("Retry-After", "1")])
         }
-        if let refusal = authorize(request) { return refusal }
+        var request = request
+        switch authorize(request) {
+        case .refused(let response): return response
+        case .allowed(let tokenName): request.tokenName = tokenName
+        }
         do {
             switch route.count {
             case 1 where route[0] == "batch":
@@ -86,12 +107,12 @@ package final class HubHandler: Sendable {
             case 4 where route[0] == "records" && route[3] == "revisions":
                 let key = try recordKey(route[1], route[2])
                 guard request.method == "GET" || request.method == "HEAD" else { return methodNotAllowed(request, allowed: "GET, HEAD") }
-                return try await revisions(key)
+                return try await revisions(key, request)
             default:
                 return .problem(404, "Not found", "no such resource \(request.path)")
             }
         } catch let error as WireError {
-            return .problem(error.status, error.title, error.detail, errors: error.errors)
+            return .problem(error.status, error.title, error.detail, errors: error.errors, headers: error.headers)
         } catch {
             logger.error("storage failure", metadata: ["path": "\(request.path)", "error": "\(error)"])
             return .problem(503, "Storage unavailable", "the hub could not reach its database; retry later", headers: [("Retry-After", "1")])
@@ -100,22 +121,53 @@ package final class HubHandler: Sendable {
 
     // MARK: Auth
 
-    private func authorize(_ request: HubRequest) -> HubResponse? {
+    enum Authorization {
+        /// Allowed, with the token's name (nil on an open hub).
+        case allowed(tokenName: String?)
+        case refused(HubResponse)
+    }
+
+    private func authorize(_ request: HubRequest) -> Authorization {
         let tokens = self.tokens
-        if tokens.isOpen { return nil }
+        if tokens.isOpen { return .allowed(tokenName: nil) }
         let challenge = [("WWW-Authenticate", "Bearer realm=\"accord\"")]
         guard let header = request.header("authorization"), header.lowercased().hasPrefix("bearer ") else {
-            return .problem(401, "Unauthorized", "send Authorization: Bearer TOKEN", headers: challenge)
+            return .refused(.problem(401, "Unauthorized", "send Authorization: Bearer TOKEN", headers: challenge))
         }
         let token = String(header.dropFirst("bearer ".count)).trimming(" \t")
         guard let entry = tokens.entry(forToken: token) else {
-            return .problem(401, "Unauthorized", "the bearer token is not known to this hub", headers: challenge)
+            return .refused(.problem(401, "Unauthorized", "the bearer token is not known to this hub", headers: challenge))
         }
         if entry.access == .readOnly, request.method != "GET", request.method != "HEAD" {
-            return .problem(403, "Forbidden", "token \"\(entry.name)\" is read-only; writes need an rw token")
+            return .refused(.problem(403, "Forbidden", "token \"\(entry.name)\" is read-only; writes need an rw token"))
         }
-        return nil
+        return .allowed(tokenName: entry.name)
     }
+
+    /// An idempotency key as stored: scoped to the token that sent it (CONTRACT 8.4), so
+    /// a token that learns another's key cannot replay that token's answers.
+    static func scopedKey(_ key: String, tokenName: String?) -> String {
+        guard let tokenName else { return key }
+        return tokenName + "\u{1F}" + key
+    }
+
+    // MARK: Load
+
+    /// Admits `count` writes unless the write queue is full; the caller must `finishWrites`.
+    func admitWrites(_ count: Int) -> Bool {
+        load.withLock { load in
+            guard load.writes == 0 || load.writes + count <= limits.maxQueuedWrites else { return false }
+            load.writes += count
+            return true
+        }
+    }
+
+    func finishWrites(_ count: Int) {
+        load.withLock { $0.writes -= count }
+    }
+
+    static let queueFull = WireError(
+        status: 503, title: "Write queue full", detail: "the hub has too many writes waiting; retry after the delay", headers: [("Retry-After", "1")])
 
     // MARK: Records
 
@@ -184,17 +236,19 @@ package final class HubHandler: Sendable {
                 throw WireError(status: 400, title: "Invalid Idempotency-Key", detail: "the key must be 1 to 255 visible ASCII characters")
             }
             idempotency = (
-                idempotencyKey,
+                Self.scopedKey(idempotencyKey, tokenName: request.tokenName),
                 Self.fingerprint(
                     method: request.method, path: request.path, ifMatch: request.header("if-match") ?? "", ifNoneMatch: request.header("if-none-match") ?? "",
                     body: request.body)
             )
-            guard gate.enter(idempotencyKey) else {
+            guard let idempotency, gate.enter(idempotency.key) else {
                 return .problem(
                     409, "Request in progress", "a request with this Idempotency-Key is still being processed; retry shortly", headers: [("Retry-After", "1")])
             }
         }
         defer { if let idempotency { gate.leave(idempotency.key) } }
+        guard admitWrites(1) else { throw Self.queueFull }
+        defer { finishWrites(1) }
         let outcome = try await storage.write(
             WriteRequest(key: key, precondition: condition, change: change, idempotency: idempotency),
             respond: HubHandler.response(for:))
@@ -238,10 +292,15 @@ package final class HubHandler: Sendable {
         }
     }
 
-    private func revisions(_ key: RecordKey) async throws -> HubResponse {
-        let entries = try await storage.revisions(key)
-        guard !entries.isEmpty else { return .problem(404, "Not found", "no record \(key)") }
-        return .json(200, WireFormat.revisions(key, entries))
+    /// `GET .../revisions?limit=N&before=SEQ`, newest first (CONTRACT 8.2).
+    private func revisions(_ key: RecordKey, _ request: HubRequest) async throws -> HubResponse {
+        let limit = Int(try integer(request.query["limit"], name: "limit", default: Int64(Self.maxRevisionPage), range: 1...Int64(Self.maxRevisionPage)))
+        let before = try request.query["before"].map { _ in try integer(request.query["before"], name: "before", default: 0, range: 1...Int64.max) }
+        var entries = try await storage.revisions(key, before: before, limit: limit + 1)
+        if entries.isEmpty, before == nil { return .problem(404, "Not found", "no record \(key)") }
+        let more = entries.count > limit
+        if more { entries.removeLast() }
+        return .json(200, WireFormat.revisions(key, entries, nextBefore: more ? entries.last?.seq : nil))
     }
 
     // MARK: Changes feed
@@ -255,6 +314,17 @@ package final class HubHandler: Sendable {
         // A client ahead of the hub (a restored database) learns it at once, not after
         // waiting out its long-poll.
         if entries.isEmpty, wait > 0, since <= (try await storage.lastSeq()) {
+            let admitted = load.withLock { load in
+                guard load.longPolls < limits.maxLongPolls else { return false }
+                load.longPolls += 1
+                return true
+            }
+            guard admitted else {
+                throw WireError(
+                    status: 503, title: "Too many long-polls", detail: "the hub holds its most long-polls (max_long_polls); retry after the delay",
+                    headers: [("Retry-After", "2")])
+            }
+            defer { load.withLock { $0.longPolls -= 1 } }
             await notifier.wait(after: since, timeout: .seconds(min(wait, Self.maxWaitSeconds)))
             entries = try await storage.changes(since: since, limit: limit, fields: withFields)
         }

@@ -9,6 +9,8 @@ package struct HubRequest: Sendable {
     /// Header names in lower case.
     package var headers: [String: String]
     package var body: [UInt8]
+    /// The name of the token that was accepted (nil on an open hub), set by the handler.
+    package var tokenName: String?
 
     package init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], body: [UInt8] = []) {
         self.method = method
@@ -25,6 +27,8 @@ package struct HubResponse: Sendable {
     package var status: Int
     package var headers: [(String, String)]
     package var body: [UInt8]
+    /// The name of the token that was accepted (nil on an open hub), set by the handler.
+    package var tokenName: String?
 
     package init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
         self.status = status

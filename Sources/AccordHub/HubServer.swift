@@ -2,10 +2,12 @@ import AccordCore
 import AccordSystemd
 import HTTPTypes
 import HummingbirdCore
+import HummingbirdHTTP2
 import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// The HTTP shell around `HubHandler`: HummingbirdCore moves bytes in and out, every
@@ -13,23 +15,29 @@ import UnixSignals
 package struct HubServer: Sendable {
     package let handler: HubHandler
     package let address: ListenAddress
+    /// Serve HTTPS with these files (HTTP/2 by ALPN, and HTTP/1.1); cleartext when nil.
+    package let tls: HubTLSFiles?
     package let logger: Logger
     /// systemd readiness (`READY=1` once listening and the database answers) and watchdog.
     package let notifier: SystemdNotifier
 
-    package init(handler: HubHandler, address: ListenAddress, logger: Logger, notifier: SystemdNotifier = .fromEnvironment()) {
+    package init(
+        handler: HubHandler, address: ListenAddress, tls: HubTLSFiles? = nil, logger: Logger, notifier: SystemdNotifier = .fromEnvironment()
+    ) {
         self.handler = handler
         self.address = address
+        self.tls = tls
         self.logger = logger
         self.notifier = notifier
     }
 
     /// Serves until a shutdown signal; `onListening` gets the bound address (the real
     /// port when 0 was asked for).
-    /// `onHangup` runs on each SIGHUP (a reload: `accordhub` re-reads its tokens); the
-    /// hub keeps serving whatever it does.
+    /// `onHangup` runs on each SIGHUP (a reload: `accordhub` re-reads its tokens) and
+    /// returns the TLS files to serve new connections with from then on (nil: keep the
+    /// running ones); the hub keeps serving whatever happens, open connections included.
     package func run(
-        onListening: @escaping @Sendable (ListenAddress) -> Void = { _ in }, onHangup: @escaping @Sendable () async -> Void = {}
+        onListening: @escaping @Sendable (ListenAddress) -> Void = { _ in }, onHangup: @escaping @Sendable () async -> HubTLSFiles? = { nil }
     ) async throws {
         let handler = self.handler
         let logger = self.logger
@@ -38,7 +46,26 @@ package struct HubServer: Sendable {
         // HummingbirdCore's server without Hummingbird's Application: the Application
         // adds a service that wakes every second to format the Date header, which an
         // idle hub would pay for all day; the Date header is made per second on demand.
-        let server = try HTTPServerBuilder.http1().buildServer(
+        let limits = handler.limits
+        let streams = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [RequestDeadlineHandler(timeout: .seconds(Int64(limits.idleTimeoutSeconds)))],
+            idleTimeout: .seconds(Int64(limits.idleTimeoutSeconds)))
+        let tlsFiles = self.tls
+        // Set when serving TLS: a reload replaces the setup new connections get.
+        let reloadable = Mutex<(@Sendable (HubTLSFiles) throws -> Void)?>(nil)
+        let builder = HTTPServerBuilder { responder in
+            guard let tlsFiles else {
+                return HubChildChannel(HTTP1Channel(responder: responder, configuration: streams), maxConnections: limits.maxConnections)
+            }
+            let http2 = HTTP2UpgradeChannel.Configuration(idleTimeout: .seconds(limits.idleTimeoutSeconds), streamConfiguration: streams)
+            @Sendable func make(_ files: HubTLSFiles) throws -> HTTP2UpgradeChannel {
+                try HTTP2UpgradeChannel(tlsConfiguration: try files.serverConfiguration(), configuration: http2, responder: responder)
+            }
+            let channel = HubChildChannel(try make(tlsFiles), maxConnections: limits.maxConnections)
+            reloadable.withLock { $0 = { files in channel.replace(try make(files)) } }
+            return channel
+        }
+        let server = try builder.buildServer(
             configuration: ServerConfiguration(address: .hostname(address.host, port: address.port), serverName: nil),
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger,
             responder: { request, writer, _ in
@@ -59,7 +86,16 @@ package struct HubServer: Sendable {
         // Services shut down in reverse order: the drain runs first, so long-polls return
         // before the server waits for its in-flight requests.
         var services: [any Service] = [
-            server, IdempotencyJanitor(storage: handler.storage, logger: logger), DrainOnShutdown(handler: handler), HangupService(action: onHangup),
+            server, IdempotencyJanitor(storage: handler.storage, logger: logger), DrainOnShutdown(handler: handler),
+            HangupService {
+                guard let files = await onHangup(), let reload = reloadable.withLock({ $0 }) else { return }
+                do {
+                    try reload(files)
+                    logger.notice("reloaded the TLS certificate \(files.certificate) for new connections")
+                } catch {
+                    logger.error("TLS reload failed, keeping the running certificate: \(error)")
+                }
+            },
         ]
         if notifier.watchdogInterval != nil { services.append(Watchdog(notifier: notifier)) }
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -70,6 +106,15 @@ package struct HubServer: Sendable {
 
     static func respond(to incoming: Request, handler: HubHandler, logger: Logger) async -> Response {
         var request = incoming
+        var headers: [String: String] = [:]
+        for field in request.headers {
+            let name = field.name.canonicalName
+            headers[name] = headers[name].map { $0 + ", " + field.value } ?? field.value
+        }
+        // Refused from the headers alone: the body is never read, let alone buffered.
+        if let refusal = handler.refusalBeforeBody(method: request.method.rawValue, path: request.uri.path, headers: headers) {
+            return response(refusal)
+        }
         var bytes: [UInt8] = []
         if request.method == .put || request.method == .post || request.method == .patch {
             do {
@@ -80,11 +125,6 @@ package struct HubServer: Sendable {
             } catch {
                 return response(.problem(400, "Unreadable body", "the request body could not be read: \(error)"))
             }
-        }
-        var headers: [String: String] = [:]
-        for field in request.headers {
-            let name = field.name.canonicalName
-            headers[name] = headers[name].map { $0 + ", " + field.value } ?? field.value
         }
         var query: [String: String] = [:]
         for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
@@ -148,7 +188,7 @@ struct HangupService: Service {
 
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             for await _ in signals { await action() }
         }
     }

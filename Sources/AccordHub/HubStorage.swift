@@ -134,8 +134,9 @@ package protocol HubStorage: Sendable {
     /// The highest seq written so far (0 when empty).
     func lastSeq() async throws -> Int64
 
-    /// Every revision of a record, newest first; empty when it never existed.
-    func revisions(_ key: RecordKey) async throws -> [RevisionEntry]
+    /// A record's revisions with `seq < before` (all when nil), newest first, at most
+    /// `limit`; empty when there are none.
+    func revisions(_ key: RecordKey, before: Int64?, limit: Int) async throws -> [RevisionEntry]
 
     /// Forgets idempotency keys older than `age` seconds.
     func purgeIdempotencyKeys(olderThan age: Double) async throws

@@ -152,11 +152,12 @@ package final class SQLiteHubStorage: HubStorage {
         try readNow { db in try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(seq), 0) FROM revisions")) ?? 0 }
     }
 
-    package func revisions(_ key: RecordKey) async throws -> [RevisionEntry] {
+    package func revisions(_ key: RecordKey, before: Int64?, limit: Int) async throws -> [RevisionEntry] {
         try await pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT rev, seq, deleted, fields, created_at FROM revisions WHERE kind = ? AND id = ? ORDER BY seq DESC",
-                arguments: [key.kind, key.id]
+                db,
+                sql: "SELECT rev, seq, deleted, fields, created_at FROM revisions WHERE kind = ? AND id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                arguments: [key.kind, key.id, before ?? Int64.max, limit]
             ).map { row in
                 RevisionEntry(rev: row["rev"], seq: row["seq"], deleted: row["deleted"], fieldsJSON: row["fields"], createdAt: row["created_at"])
             }

@@ -27,7 +27,8 @@ enum WireFormat {
         return out
     }
 
-    static func revisions(_ key: RecordKey, _ entries: [RevisionEntry]) -> String {
+    /// A page of revisions, newest first; `nextBefore` is where the next page starts.
+    static func revisions(_ key: RecordKey, _ entries: [RevisionEntry], nextBefore: Int64?) -> String {
         var out = "{\"kind\": \(quoted(key.kind)), \"id\": \(quoted(key.id)), \"revisions\": ["
         for (index, entry) in entries.enumerated() {
             if index > 0 { out += ", " }
@@ -35,7 +36,7 @@ enum WireFormat {
             out += "\"created\": \(quoted(Timestamp.rfc3339(entry.createdAt))), "
             out += "\"fields\": \(entry.deleted ? "null" : entry.fieldsJSON)}"
         }
-        out += "]}"
+        out += "], \"next_before\": \(nextBefore.map(String.init) ?? "null")}"
         return out
     }
 
@@ -116,4 +117,5 @@ struct WireError: Error, Sendable {
     var title: String
     var detail: String
     var errors: [String] = []
+    var headers: [(String, String)] = []
 }

@@ -11,13 +11,15 @@ package final class DaemonLauncher: @unchecked Sendable {
     private let wrapper: [String]
     private let environment: [String: String]
     private let hubHost: String
+    private let hubScheme: String
 
     /// - Parameters:
     ///   - extraConfig: TOML lines added to the top-level table (before any section).
     ///   - wrapper: a command the daemon runs under (e.g. `unshare`), its last
     ///     argument followed by the daemon's path and arguments.
     package init(
-        hubPort: Int, hubHost: String = "127.0.0.1", folder: TemporaryFolder? = nil, extraConfig: String = "", wrapper: [String] = [],
+        hubPort: Int, hubHost: String = "127.0.0.1", hubScheme: String = "http", folder: TemporaryFolder? = nil, extraConfig: String = "",
+        wrapper: [String] = [],
         environment: [String: String] = [:], waitForReady: Bool = true
     ) throws {
         self.folder = try folder ?? TemporaryFolder()
@@ -27,17 +29,23 @@ package final class DaemonLauncher: @unchecked Sendable {
         self.wrapper = wrapper
         self.environment = environment
         self.hubHost = hubHost
+        self.hubScheme = hubScheme
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        try Self.config(root: root, state: self.folder.child("state.db"), socket: socket, hubPort: hubPort, hubHost: hubHost, extra: extraConfig)
-            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        try Self.config(
+            root: root, state: self.folder.child("state.db"), socket: socket, hubPort: hubPort, hubHost: hubHost, hubScheme: hubScheme, extra: extraConfig
+        )
+        .write(toFile: configPath, atomically: true, encoding: .utf8)
         process = try Self.start(folder: self.folder, config: configPath, wrapper: wrapper, environment: environment)
         if waitForReady { try waitUntilReady() }
     }
 
-    package static func config(root: String, state: String, socket: String, hubPort: Int, hubHost: String = "127.0.0.1", extra: String) -> String {
+    /// `extra` goes at the top level; it may end with a section (`[tls]`) of its own.
+    package static func config(
+        root: String, state: String, socket: String, hubPort: Int, hubHost: String = "127.0.0.1", hubScheme: String = "http", extra: String
+    ) -> String {
         """
         root = "\(root)"
-        remote = "http://\(hubHost):\(hubPort)"
+        remote = "\(hubScheme)://\(hubHost):\(hubPort)"
         schemas = "\(BuiltProducts.repositoryRoot)/config/schemas"
         state = "\(state)"
         \(extra)
@@ -54,8 +62,10 @@ package final class DaemonLauncher: @unchecked Sendable {
 
     /// Rewrites the config (for a reload test).
     package func rewriteConfig(hubPort: Int, extraConfig: String) throws {
-        try Self.config(root: root, state: folder.child("state.db"), socket: socket, hubPort: hubPort, hubHost: hubHost, extra: extraConfig)
-            .write(toFile: configPath, atomically: true, encoding: .utf8)
+        try Self.config(
+            root: root, state: folder.child("state.db"), socket: socket, hubPort: hubPort, hubHost: hubHost, hubScheme: hubScheme, extra: extraConfig
+        )
+        .write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
     package func waitUntilReady(timeout: Double = 30) throws {

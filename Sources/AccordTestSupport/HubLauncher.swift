@@ -48,7 +48,9 @@ package final class HubLauncher: @unchecked Sendable {
         folder: TemporaryFolder, database: String, schemas: String, host: String, wrapper: [String], arguments: [String], port: Int = 0
     ) throws -> (ChildProcess, Int) {
         let binary = try BuiltProducts.path(of: "accordhub")
-        let command = wrapper + [binary, "--listen", "\(host):\(port)", "--db", database, "--schemas", schemas] + arguments
+        // Without a config (and its tokens) the hub must be told it may run open.
+        let open = arguments.contains("--config") ? [] : ["--open"]
+        let command = wrapper + [binary, "--listen", "\(host):\(port)", "--db", database, "--schemas", schemas] + open + arguments
         let process = try ChildProcess(command[0], Array(command.dropFirst()), logFolder: folder.path)
         let line = try process.waitForOutput(containing: "listening on", timeout: 30)
         guard let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {

@@ -95,7 +95,7 @@ func startHub(_ binary: String, work: String, schemas: String) throws -> (pid: p
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = [
-        "--listen", "127.0.0.1:0", "--db", work + "/hub.db", "--schemas", schemas, "--log-level", "warning",
+        "--listen", "127.0.0.1:0", "--open", "--db", work + "/hub.db", "--schemas", schemas, "--log-level", "warning",
     ]
     let pipe = Pipe()
     process.standardOutput = pipe

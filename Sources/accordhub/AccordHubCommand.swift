@@ -46,6 +46,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The schema folder (<kind>.schema.json files).")
     var schemas: String?
 
+    @Flag(help: "Serve with no tokens: anyone who can reach it may read and write. Loopback only (the demo uses it).")
+    var open = false
+
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -65,10 +68,23 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let db { settings.db = db }
         if let schemas { settings.schemas = schemas }
+        if open { settings.open = true }
+        if settings.tokens.isEmpty, !settings.open {
+            throw CommandStatus.failed(
+                "accordhub: no [[tokens]] in the config: add one (its sha256 from `accordhub hash-token`), or pass --open to serve without tokens on loopback"
+            )
+        }
         if settings.tokens.isEmpty, !settings.listen.isLoopback {
             throw CommandStatus.failed(
                 "accordhub: refusing to listen on \(settings.listen) with no tokens: anyone on the network could write; add [[tokens]] to the config or listen on 127.0.0.1"
             )
+        }
+        if let tls = settings.tls {
+            do {
+                _ = try tls.serverConfiguration()
+            } catch {
+                throw CommandStatus.failed("accordhub: \(error)")
+            }
         }
         let schemaSet: SchemaSet
         do {
@@ -93,26 +109,39 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "accordhub")
         logger.logLevel = level
         let handler = HubHandler(
-            storage: storage, schemas: schemaSet, tokens: TokenTable(settings.tokens), maxBodyBytes: settings.maxBodyBytes, logger: logger)
-        let server = HubServer(handler: handler, address: settings.listen, logger: logger)
+            storage: storage, schemas: schemaSet, tokens: TokenTable(settings.tokens), maxBodyBytes: settings.maxBodyBytes,
+            limits: settings.limits, logger: logger)
+        let server = HubServer(handler: handler, address: settings.listen, tls: settings.tls, logger: logger)
+        let scheme = settings.tls == nil ? "http" : "https"
         let (announcer, database, tokenCount) = (logger, settings.db, settings.tokens.count)
         do {
             let configPath = config
             try await server.run(
                 onListening: { bound in
                     // One unbuffered line on stdout that scripts and tests can wait for.
-                    CommandRunner.printOutput("accordhub listening on http://\(bound)")
+                    CommandRunner.printOutput("accordhub listening on \(scheme)://\(bound)")
                     announcer.notice("listening", metadata: ["address": "\(bound)", "db": "\(database)", "tokens": "\(tokenCount)"])
                 },
                 onHangup: {
-                    guard let configPath else { return announcer.notice("SIGHUP: no --config to reload; nothing changed") }
+                    guard let configPath else {
+                        announcer.notice("SIGHUP: no --config to reload; nothing changed")
+                        return nil
+                    }
                     do {
                         let fresh = try HubConfig.parse(
                             String(decoding: try FileReader.readRegularFile(configPath, maxBytes: 1 << 20), as: UTF8.self), file: configPath)
+                        // An open hub stays open and a guarded one guarded: a reload that
+                        // would change that is refused whole.
+                        guard fresh.tokens.isEmpty == handler.tokens.isOpen else {
+                            announcer.error("reload refused: it would turn tokens on or off; restart the hub for that")
+                            return nil
+                        }
                         handler.replaceTokens(TokenTable(fresh.tokens))
                         announcer.notice("reloaded \(configPath): \(fresh.tokens.count) tokens")
+                        return fresh.tls
                     } catch {
                         announcer.error("reload failed, keeping the running tokens: \(error)")
+                        return nil
                     }
                 })
         } catch {

@@ -150,8 +150,9 @@ func connectTCP(_ port: Int) throws -> Int32 {
     try LoopbackSocket.connect(port: port)
 }
 
-/// Reads until the peer closes (or `timeout` seconds pass with nothing to read).
-func readAll(_ fd: Int32, timeout: Double = 10) -> String {
+/// Reads until the peer closes (or `timeout` seconds pass with nothing to read; long, since
+/// the answering tasks share two threads with every other test running).
+func readAll(_ fd: Int32, timeout: Double = 60) -> String {
     var answer: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65536)
     while true {

@@ -249,7 +249,7 @@ func hubRecordCount(_ hub: HubLauncher) async throws -> Int {
         let listener = try DatagramListener(path: folder.child("notify.sock"))
         let hub = try ChildProcess(
             try BuiltProducts.path(of: "accordhub"),
-            ["--listen", "127.0.0.1:0", "--db", folder.child("hub.db"), "--schemas", BuiltProducts.repositoryRoot + "/config/schemas"],
+            ["--listen", "127.0.0.1:0", "--open", "--db", folder.child("hub.db"), "--schemas", BuiltProducts.repositoryRoot + "/config/schemas"],
             environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "200000"], logFolder: folder.path)
         #expect(listener.wait(for: "READY=1"))
         #expect(listener.wait(for: "WATCHDOG=1"))

@@ -110,7 +110,7 @@ struct HTTPClientTests {
         defer { client.shutdown() }
         hub.process.signal(SIGSTOP)
         defer { hub.process.signal(SIGCONT) }
-        let start = ContinuousClock.now
+        // The stall detector's own message: not the overall timeout, not a hang.
         do {
             _ = try await client.send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(hub.port)/v1/health"))
             Issue.record("expected a stall")
@@ -118,7 +118,6 @@ struct HTTPClientTests {
             guard case .timedOut(let message) = error else { Issue.record("expected timedOut, got \(error)"); return }
             #expect(message.contains("no byte moved"))
         }
-        #expect(ContinuousClock.now - start < .seconds(5))
     }
 
     @Test func refusedConnectionsAreTransientTransportErrors() async throws {

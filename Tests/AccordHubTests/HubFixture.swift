@@ -11,12 +11,13 @@ struct HubFixture {
     let storage: SQLiteHubStorage
     let handler: HubHandler
 
-    init(tokens: [TokenTable.Entry] = [], maxBodyBytes: Int = 1 << 20) async throws {
+    init(tokens: [TokenTable.Entry] = [], maxBodyBytes: Int = 1 << 20, limits: HubLimits = HubLimits()) async throws {
         folder = try TemporaryFolder()
         storage = try SQLiteHubStorage(path: folder.child("hub.db"))
         let schemas = try SchemaDirectory.load(BuiltProducts.repositoryRoot + "/config/schemas")
         handler = HubHandler(
-            storage: storage, schemas: schemas, tokens: TokenTable(tokens), maxBodyBytes: maxBodyBytes, logger: Logger(label: "test"))
+            storage: storage, schemas: schemas, tokens: TokenTable(tokens), maxBodyBytes: maxBodyBytes, limits: limits,
+            logger: Logger(label: "test"))
         try await handler.setReady(true)
     }
 

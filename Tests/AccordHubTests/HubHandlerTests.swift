@@ -278,7 +278,7 @@ struct HubHandlerTests {
         #expect(second.header("ETag") == first.header("ETag"))
         #expect(second.bodyText == first.bodyText)
         #expect(second.header("Idempotent-Replayed") == "true")
-        #expect(try await hub.storage.revisions(RecordKey(kind: "agreement", id: "us-japan-hns-fy2021")).count == 1)
+        #expect(try await hub.storage.revisions(RecordKey(kind: "agreement", id: "us-japan-hns-fy2021"), before: nil, limit: 100).count == 1)
         let other = await hub.send("PUT", agreementPath, headers: headers, body: agreementBody.replacingOccurrences(of: "negotiating", with: "agreed"))
         #expect(other.status == 422)
         #expect(other.bodyText.contains("Idempotency-Key"))
