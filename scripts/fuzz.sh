@@ -16,7 +16,7 @@ mkdir -p Fuzz/crashes
 for target in json control; do
     work=$(mktemp -d)
     echo "fuzz: accord-fuzz-$target for $seconds s"
-    "$bin/accord-fuzz-$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
+    LSAN_OPTIONS="suppressions=$PWD/Fuzz/lsan.supp" "$bin/accord-fuzz-$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
         -artifact_prefix="Fuzz/crashes/$target-" "$work" "Fuzz/corpus/$target"
     rm -rf "$work"
 done

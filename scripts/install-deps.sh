@@ -3,7 +3,8 @@
 # toolchain itself is expected on PATH (swift.org's Linux toolchain).
 set -euo pipefail
 # iproute2 and nftables: the network-fault tests make their own namespaces and links.
-packages=(libcurl4-openssl-dev libsqlite3-dev python3 systemd curl openssl iproute2 nftables)
+# nginx-light: a test runs the README's reverse-proxy example with real nginx.
+packages=(libcurl4-openssl-dev libsqlite3-dev python3 systemd curl openssl iproute2 nftables nginx-light)
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update

@@ -62,7 +62,8 @@ final class ControlRequestHandler: ChannelInboundHandler {
             let handler = self.handler
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let promise = context.eventLoop.makePromise(of: ControlResponse.self)
-            promise.completeWithTask { await handler(request) }
+            let finished = request
+            promise.completeWithTask { await handler(finished) }
             promise.futureResult.whenSuccess { response in bound.value.0.write(bound.value.1, response) }
         }
     }

@@ -177,7 +177,7 @@ struct ReloadOnHangup: Service {
 
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             var running = current
             for await _ in signals {
                 do {

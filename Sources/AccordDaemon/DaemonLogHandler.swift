@@ -47,6 +47,12 @@ package struct DaemonLogHandler: LogHandler {
         }
     }
 
+    package func log(event: LogEvent) {
+        log(
+            level: event.level, message: event.message, metadata: event.metadata, source: event.source, file: event.file, function: event.function,
+            line: event.line)
+    }
+
     package func log(
         level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String, file: String, function: String, line: UInt
     ) {

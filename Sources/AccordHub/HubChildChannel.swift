@@ -31,6 +31,7 @@ final class HubChildChannel<Base: ServerChildChannel>: ServerChildChannel {
             channel.close(promise: nil)
             return channel.eventLoop.makeFailedFuture(ConnectionLimitReached())
         }
+        logger.debug("connection accepted", metadata: ["open": "\(count)", "peer": "\(channel.remoteAddress?.description ?? "?")"])
         return current.withLock { $0 }.setup(channel: channel, logger: logger)
     }
 

@@ -42,18 +42,32 @@ final class RecordCache: Sendable {
 
     var count: Int { state.withLock { $0.entries.count } }
 
+    /// What an entry really holds: its strings (key twice, as the dictionary's key and
+    /// inside the record), the record's other fields and the dictionary slot. Counting
+    /// only the fields let a million tiny records pass for a few megabytes.
+    static func cost(of record: StoredRecord) -> Int {
+        let key = record.key.kind.utf8.count + record.key.id.utf8.count
+        return record.fieldsJSON.utf8.count + record.rev.utf8.count + 2 * key + entryOverhead
+    }
+
+    /// The fixed part of an entry: two `RecordKey`s and the record's `String` headers,
+    /// seq and flag (about 120 bytes), the dictionary's slot, hash and growth room.
+    static let entryOverhead = 200
+
     private static func insert(_ record: StoredRecord, into state: inout State, maxBytes: Int) {
         if let old = state.entries.updateValue(record, forKey: record.key) {
-            state.bytes -= old.fieldsJSON.utf8.count
+            state.bytes -= cost(of: old)
         }
-        state.bytes += record.fieldsJSON.utf8.count
+        state.bytes += cost(of: record)
         if state.bytes > maxBytes {
             // Over budget: drop about a quarter, whichever entries come first.
-            var dropped = 0
-            for key in state.entries.keys where dropped < state.entries.count / 4 {
-                state.bytes -= state.entries.removeValue(forKey: key)?.fieldsJSON.utf8.count ?? 0
-                dropped += 1
+            let victims = Array(state.entries.keys.prefix(max(1, state.entries.count / 4)))
+            for key in victims {
+                if let removed = state.entries.removeValue(forKey: key) { state.bytes -= cost(of: removed) }
             }
         }
     }
+
+    /// The bytes counted against the budget now.
+    var bytes: Int { state.withLock { $0.bytes } }
 }

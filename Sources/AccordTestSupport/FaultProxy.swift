@@ -127,7 +127,7 @@ package final class FaultProxy: @unchecked Sendable {
         case .status(let code):
             let body = "{\"type\": \"about:blank\", \"title\": \"injected\", \"status\": \(code)}"
             let extra = code == 503 || code == 429 ? "Retry-After: 0\r\n" : ""
-            Self.sendAll(
+            LoopbackSocket.sendAll(
                 client,
                 Array(
                     "HTTP/1.1 \(code) Injected\r\nContent-Type: application/problem+json\r\n\(extra)Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
@@ -143,8 +143,8 @@ package final class FaultProxy: @unchecked Sendable {
         if fault == .holdAnswer { hold() }
         switch fault {
         case .dropAfter: return
-        case .truncate: Self.sendAll(client, Array(response.prefix(max(1, response.count / 2))))
-        default: Self.sendAll(client, response)
+        case .truncate: LoopbackSocket.sendAll(client, Array(response.prefix(max(1, response.count / 2))))
+        default: LoopbackSocket.sendAll(client, response)
         }
     }
 
@@ -152,7 +152,7 @@ package final class FaultProxy: @unchecked Sendable {
     private func forward(_ request: [UInt8]) -> [UInt8]? {
         guard let upstream = try? LoopbackSocket.connect(port: upstreamPort) else { return nil }
         defer { close(upstream) }
-        Self.sendAll(upstream, Self.withConnectionClose(request))
+        LoopbackSocket.sendAll(upstream, Self.withConnectionClose(request))
         var reply: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -188,15 +188,6 @@ package final class FaultProxy: @unchecked Sendable {
             !$0.lowercased().hasPrefix("connection:")
         }
         return Array((head.joined(separator: "\r\n") + "\r\nConnection: close\r\n\r\n").utf8) + request[end.upperBound...]
-    }
-
-    static func sendAll(_ fd: Int32, _ bytes: [UInt8]) {
-        var sent = 0
-        while sent < bytes.count {
-            let count = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
-            if count <= 0 { return }
-            sent += count
-        }
     }
 }
 

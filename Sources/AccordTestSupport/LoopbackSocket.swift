@@ -53,4 +53,15 @@ package enum LoopbackSocket {
         inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
         return address
     }
+
+    /// Sends every byte unless the peer goes away (then it stops quietly: callers that
+    /// care read what the peer said).
+    package static func sendAll(_ fd: Int32, _ bytes: [UInt8]) {
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
+            if count <= 0 { return }
+            sent += count
+        }
+    }
 }

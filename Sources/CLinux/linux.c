@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/fs.h>
@@ -21,3 +22,13 @@ void accord_line_buffered_stdout(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
 void accord_malloc_trim(void) { malloc_trim(0); }
 
 void accord_malloc_arena_max(int count) { mallopt(M_ARENA_MAX, count); }
+
+long accord_raise_open_file_limit(void) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
+    }
+    return (long)limit.rlim_cur;
+}

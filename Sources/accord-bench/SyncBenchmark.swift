@@ -91,12 +91,13 @@ func writeBenchRecords(_ count: Int, into root: String) throws {
 }
 
 /// Starts the hub on a free loopback port; returns its pid and port.
-func startHub(_ binary: String, work: String, schemas: String) throws -> (pid: pid_t, port: Int) {
+/// `config`: a TOML file for the hub (with tokens); without one the hub runs open.
+func startHub(_ binary: String, work: String, schemas: String, config: String? = nil) throws -> (pid: pid_t, port: Int) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
-    process.arguments = [
-        "--listen", "127.0.0.1:0", "--open", "--db", work + "/hub.db", "--schemas", schemas, "--log-level", "warning",
-    ]
+    process.arguments =
+        ["--listen", "127.0.0.1:0", "--db", work + "/hub.db", "--schemas", schemas, "--log-level", "warning"]
+        + (config.map { ["--config", $0] } ?? ["--open"])
     let pipe = Pipe()
     process.standardOutput = pipe
     try process.run()

@@ -14,6 +14,7 @@ import Foundation
 ///     swift run -c release accord-bench scan [--records N] [--dir DIR]
 ///     swift run -c release accord-bench daemon [--records N] [--edits N] [--idle-seconds S] [--bin .build/release]
 ///     swift run -c release accord-bench team [--records N] [--edits N] [--rtt-ms MS] [--idle-seconds S] [--lsyncd yes|no]
+///     swift run -c release accord-bench hubload [--idle N] [--long-polls N] [--slow N] [--records N]
 
 // Figures appear as they are measured, also when the output goes to a file or a pipe.
 accord_line_buffered_stdout()
@@ -24,6 +25,7 @@ guard let name = arguments.first else {
     print("       accord-bench scan [--records N] [--dir DIR]")
     print("       accord-bench team [--records N] [--edits N] [--rtt-ms MS] [--idle-seconds S] [--lsyncd yes|no] [--bin .build/release]")
     print("       accord-bench daemon [--records N] [--edits N] [--idle-seconds S] [--bin .build/release]")
+    print("       accord-bench hubload [--idle N] [--long-polls N] [--slow N] [--records N] [--bin .build/release]")
     exit(2)
 }
 switch name {
@@ -37,7 +39,9 @@ case "scan":
     await ScanBenchmark(options: BenchOptions(arguments.dropFirst())).run()
 case "daemon":
     await DaemonBenchmark(options: BenchOptions(arguments.dropFirst())).run()
+case "hubload":
+    await HubLoadBenchmark(options: BenchOptions(arguments.dropFirst())).run()
 default:
-    print("accord-bench: unknown benchmark \(name); known: parse, sync, scan, team, daemon")
+    print("accord-bench: unknown benchmark \(name); known: parse, sync, scan, team, daemon, hubload")
     exit(2)
 }

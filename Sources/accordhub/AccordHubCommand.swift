@@ -56,6 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
         // A hub runs for months: two malloc arenas, not eight per core, each holding on
         // to what a burst of writes once freed.
         accord_malloc_arena_max(2)
+        let openFiles = accord_raise_open_file_limit()
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw CommandStatus.usage("accordhub: --log-level \(logLevel) is not one of trace, debug, info, notice, warning, error, critical")
         }
@@ -78,6 +79,11 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandStatus.failed(
                 "accordhub: refusing to listen on \(settings.listen) with no tokens: anyone on the network could write; add [[tokens]] to the config or listen on 127.0.0.1"
             )
+        }
+        if openFiles >= 0, openFiles < settings.limits.maxConnections + 64 {
+            let line =
+                "accordhub: warning: the open-file limit (\(openFiles)) is below max_connections (\(settings.limits.maxConnections)) plus the database's files; raise LimitNOFILE\n"
+            _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
         }
         if let tls = settings.tls {
             do {

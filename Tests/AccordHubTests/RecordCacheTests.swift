@@ -36,4 +36,15 @@ struct RecordCacheTests {
         #expect(cache.count <= 100)
         #expect(cache.count > 0)
     }
+
+    @Test func tinyRecordsCountWhatTheyHold() {
+        // Fields of two bytes each: a budget that counted only the fields would keep
+        // all 50,000 of them (about 15 MB of memory) in 100 KB.
+        let cache = RecordCache(maxBytes: 100_000)
+        cache.committed(
+            (0..<50_000).map { StoredRecord(key: RecordKey(kind: "news", id: "r\($0)"), rev: "1-x", seq: Int64($0), deleted: false, fieldsJSON: "{}") })
+        #expect(cache.count <= 100_000 / RecordCache.entryOverhead)
+        #expect(cache.bytes <= 100_000)
+        #expect(cache.count > 0)
+    }
 }

@@ -107,7 +107,7 @@ final class Collected: Sendable {
         let (watcher, collected) = try start(folder)
         defer { watcher.stop() }
         for index in 0..<10_000 {
-            FileManager.default.createFile(atPath: folder.child("r\(index).json"), contents: Data("{}".utf8))
+            #expect(FileManager.default.createFile(atPath: folder.child("r\(index).json"), contents: Data("{}".utf8)))
         }
         // Either every file is named, or the queue overflowed and a full rescan is asked
         // for: never a silent loss.

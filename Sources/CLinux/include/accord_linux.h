@@ -22,4 +22,9 @@ void accord_malloc_trim(void);
 /// up to eight per core, each holding on to what its threads once freed.
 void accord_malloc_arena_max(int count);
 
+/// Raises the soft limit on open files to the hard limit (systemd's default soft
+/// limit is 1024, below a hub's max_connections plus its database files). Returns the
+/// soft limit now in force.
+long accord_raise_open_file_limit(void);
+
 #endif
