@@ -37,9 +37,18 @@ struct ChangeFeed: Service {
                 } catch let error as HubError {
                     if Task.isCancelled { return }
                     failures += 1
-                    await loop.setReachable(false, error: error.description)
                     // 1, 2, 4 … 30 seconds between tries while the hub is away.
-                    try await Task.sleep(for: .milliseconds(min(30_000, 500 << min(failures, 6))))
+                    var pause = Double(min(30_000, 500 << min(failures, 6))) / 1000
+                    if case .retryable(_, let retryAfter?) = error {
+                        // An answer with Retry-After (503: too many long-polls, a full
+                        // write queue): the hub is there and busy. Wait as it asks; it is
+                        // not reported unreachable.
+                        if failures == 1 { logger.notice("the hub is busy: \(error); long-polling again in \(Int(retryAfter.rounded(.up))) s") }
+                        pause = max(pause, retryAfter)
+                    } else {
+                        await loop.setReachable(false, error: error.description)
+                    }
+                    try await Task.sleep(for: .seconds(pause))
                 }
             }
         }

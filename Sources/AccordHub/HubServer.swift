@@ -131,7 +131,10 @@ package struct HubServer: Sendable {
         let hubRequest = HubRequest(
             method: request.method.rawValue, path: request.uri.path, query: query, headers: headers, body: bytes)
         let result = await handler.handle(hubRequest)
-        if result.status >= 500 {
+        // A 503 with Retry-After is the hub shedding load on purpose: not worth a warning
+        // per request in the middle of a flood.
+        let shedding = result.status == 503 && result.headers.contains { $0.0 == "Retry-After" }
+        if result.status >= 500, !shedding {
             logger.warning("\(request.method) \(request.uri.path) -> \(result.status)")
         } else {
             logger.debug("\(request.method) \(request.uri.path) -> \(result.status)")

@@ -64,4 +64,13 @@ package enum LoopbackSocket {
             sent += count
         }
     }
+
+    /// A port free on loopback right now (bound, then released), for a server that
+    /// must be told its port: a random pick collides with the ephemeral ports of the
+    /// other tests' connections.
+    package static func freePort() throws -> Int {
+        let (fd, port) = try listen()
+        close(fd)
+        return port
+    }
 }

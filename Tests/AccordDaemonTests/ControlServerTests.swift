@@ -19,7 +19,7 @@ struct ControlServerTests {
         init(limits: ControlHTTPServer.Limits = ControlHTTPServer.Limits()) throws {
             folder = try TemporaryFolder()
             socketPath = folder.child("c.sock")
-            port = Int.random(in: 20_000..<60_000)
+            port = try LoopbackSocket.freePort()
             server = try ControlHTTPServer(unixPath: socketPath, tcp: ("127.0.0.1", port), limits: limits) { request in
                 .json(
                     200,

@@ -273,7 +273,7 @@ func hubRecordCount(_ hub: HubLauncher) async throws -> Int {
 
     @Test func metricsListenServesMetricsOnlyOnTCP() async throws {
         let hub = try HubLauncher()
-        let port = Int.random(in: 20_000..<60_000)
+        let port = try LoopbackSocket.freePort()
         let a = try DaemonLauncher(hubPort: hub.port, extraConfig: "[metrics]\nlisten = \"127.0.0.1:\(port)\"")
         #expect(try await a.ctl(["status"]).code == 0)
         let metrics = try await RawHTTPClient(port: port).request("GET", "/metrics")

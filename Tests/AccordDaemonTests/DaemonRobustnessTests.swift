@@ -26,7 +26,7 @@ import Testing
 
     @Test func hostileQueriesGetAnswersAndTheDaemonStaysUp() async throws {
         let hub = try HubLauncher()
-        let port = Int.random(in: 20_000..<60_000)
+        let port = try LoopbackSocket.freePort()
         let a = try DaemonLauncher(hubPort: hub.port, extraConfig: "[metrics]\nlisten = \"127.0.0.1:\(port)\"")
         #expect(try curl(a, "GET", "/metrics?=").status == 200)
         #expect(try await RawHTTPClient(port: port).request("GET", "/metrics?=").status == 200)
@@ -43,7 +43,7 @@ import Testing
 
     @Test func idleClientsOnTheMetricsPortCannotLockOutTheSocket() async throws {
         let hub = try HubLauncher()
-        let port = Int.random(in: 20_000..<60_000)
+        let port = try LoopbackSocket.freePort()
         let a = try DaemonLauncher(hubPort: hub.port, extraConfig: "[metrics]\nlisten = \"127.0.0.1:\(port)\"")
         // More idle connections than the old shared cap of 64, all on the metrics port.
         var idle: [Int32] = []

@@ -26,7 +26,11 @@ import Testing
         #expect(huge.statusLine.hasPrefix("HTTP/1.1 401"), "\(huge)")
         #expect(huge.bytesSent < 100 << 20, "answered before the body was read")
 
+        // The daemon's own long-poll finds the cap full: the hub is busy, not unreachable.
         let daemon = try DaemonLauncher(hubPort: hub.port, extraConfig: "token_file = \"\(token)\"")
+        #expect(await eventually(timeout: 30) { daemon.process.standardError.contains("the hub is busy") })
+        #expect((try daemon.status()["state"] as? String) != "offline")
+        #expect(!daemon.process.standardError.contains("unreachable"), "\(daemon.process.standardError)")
         for index in 0..<200 { try daemon.write("agreement/load-\(index).json", agreementText("load-\(index)")) }
         for _ in 0..<20 {
             #expect(try await hub.client.request("GET", "/v1/health").status == 200)

@@ -16,8 +16,7 @@ struct NginxProxyTests {
             "hub.toml", "[[tokens]]\nname = \"team\"\nsha256 = \"\(ContentHash.hex(Array("team-token".utf8)))\"\naccess = \"rw\"\n")
         let token = try folder.write("token", "team-token\n")
         let hub = try HubLauncher(arguments: ["--config", hubConfig])
-        let (probe, port) = try LoopbackSocket.listen()
-        close(probe)
+        let port = try LoopbackSocket.freePort()
         // The shipped server block, pointed at this hub, port and certificate.
         var server = try String(contentsOfFile: BuiltProducts.repositoryRoot + "/config/nginx-accordhub.conf", encoding: .utf8)
         for (from, to) in [
