@@ -18,7 +18,12 @@ if [ -z "$hub" ]; then
     hub=.build/release/accordhub
 fi
 work=$(mktemp -d /tmp/accord-hub-bench.XXXXXX)
-cleanup() { [ -n "${hub_pid:-}" ] && kill "$hub_pid" 2>/dev/null; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"; }
+cleanup() {
+    [ -n "${hub_pid:-}" ] && kill "$hub_pid" 2>/dev/null
+    [ -n "${tls_pid:-}" ] && kill "$tls_pid" 2>/dev/null
+    [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
+    rm -rf "$work"
+}
 trap cleanup EXIT
 
 "$hub" --listen 127.0.0.1:0 --open --db "$work/hub.db" --schemas config/schemas --log-level warning >"$work/hub.out" 2>"$work/hub.err" &
@@ -42,12 +47,24 @@ for i in range(1, count + 1):
         sys.exit(f"hub-bench: seeding seed-{i} gave {response.status}")
 PY
 curl -s "$url/v1/records/agreement/seed-1" >"$work/record.json"
+
+# The same database served over TLS by a second hub (HTTP/2 by ALPN; wrk speaks
+# HTTP/1.1 over TLS), and nginx over TLS with the same certificate.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$work/tls.key" -out "$work/tls.crt" \
+    -days 2 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+printf 'open = true\n[tls]\ncert_file = "%s"\nkey_file = "%s"\n' "$work/tls.crt" "$work/tls.key" >"$work/tls.toml"
+"$hub" --config "$work/tls.toml" --listen 127.0.0.1:0 --db "$work/hub.db" --schemas config/schemas --log-level warning \
+    >"$work/tls.out" 2>"$work/tls.err" &
+tls_pid=$!
+for _ in $(seq 1 300); do grep -q "listening on" "$work/tls.out" 2>/dev/null && break; sleep 0.1; done
+tls_url=$(grep -o 'https://[0-9.:]*' "$work/tls.out")
 size=$(wc -c <"$work/record.json")
 
 # nginx on a free port serving a file of the record's size.
 mkdir -p "$work/www"
 cp "$work/record.json" "$work/www/record.json"
 nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+nginx_tls_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >"$work/nginx.conf" <<CONF
 worker_processes 2;
 pid $work/nginx.pid;
@@ -58,6 +75,12 @@ http {
     keepalive_requests 1000000;
     client_body_temp_path $work/tmp; proxy_temp_path $work/tmp; fastcgi_temp_path $work/tmp; uwsgi_temp_path $work/tmp; scgi_temp_path $work/tmp;
     server { listen 127.0.0.1:$nginx_port; root $work/www; }
+    server {
+        listen 127.0.0.1:$nginx_tls_port ssl;
+        ssl_certificate $work/tls.crt;
+        ssl_certificate_key $work/tls.key;
+        root $work/www;
+    }
 }
 CONF
 mkdir -p "$work/tmp"
@@ -86,4 +109,8 @@ run "conditional PUT (create)" "$url" Benchmarks/hub-put.lua
 run "GET record" "$url" Benchmarks/hub-get.lua
 run "GET changes (limit 10)" "$url" Benchmarks/hub-changes.lua
 run "nginx static file, same size" "http://127.0.0.1:$nginx_port/record.json"
+echo "over TLS (HTTP/1.1 keep-alive, ECDSA P-256)"
+run "GET record, TLS" "$tls_url" Benchmarks/hub-get.lua
+run "GET changes (limit 10), TLS" "$tls_url" Benchmarks/hub-changes.lua
+run "nginx static file, TLS" "https://127.0.0.1:$nginx_tls_port/record.json"
 echo "targets: >= 5,000 conditional writes/s, >= 20,000 reads/s, p99 < 20 ms"

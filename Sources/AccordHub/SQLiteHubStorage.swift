@@ -7,6 +7,7 @@ package final class SQLiteHubStorage: HubStorage {
     private let pool: DatabasePool
     private let writer: GroupCommit<PendingWrite, WriteOutcome>
     private let cache = RecordCache()
+    private let feed: FeedIndex
 
     struct PendingWrite: Sendable {
         var request: WriteRequest
@@ -21,10 +22,15 @@ package final class SQLiteHubStorage: HubStorage {
         // reach the disk before the hub answers, not just the process's page cache.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try HubMigrations.migrator.migrate(pool)
+        let opened = try pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM revisions") ?? 0 }
+        let feed = FeedIndex(floor: opened)
+        self.feed = feed
         let (pool, cache) = (self.pool, self.cache)
         writer = GroupCommit { batch in
             let outcomes = try pool.write { db in try batch.map { try Self.apply(db, $0.request, respond: $0.respond) } }
-            cache.committed(outcomes.compactMap(\.written))
+            let written = outcomes.compactMap(\.written)
+            cache.committed(written)
+            feed.committed(written)
             return outcomes
         }
     }
@@ -134,6 +140,30 @@ package final class SQLiteHubStorage: HubStorage {
     }
 
     package func changes(since: Int64, limit: Int, fields: Bool) async throws -> [ChangeEntry] {
+        if let page = recentChanges(since: since, limit: limit, fields: fields) { return page }
+        return try changesFromDatabase(since: since, limit: limit, fields: fields)
+    }
+
+    /// A page from memory when `since` is recent enough (and, with fields, every live
+    /// record's version is in the record cache); nil otherwise.
+    private func recentChanges(since: Int64, limit: Int, fields: Bool) -> [ChangeEntry]? {
+        guard let entries = feed.page(since: since, limit: limit) else { return nil }
+        var page: [ChangeEntry] = []
+        page.reserveCapacity(entries.count)
+        for entry in entries {
+            var change = ChangeEntry(seq: entry.seq, key: entry.key, rev: entry.rev, deleted: entry.deleted)
+            if fields, !entry.deleted {
+                guard let cached = cache.lookup(entry.key).record, cached.rev == entry.rev else { return nil }
+                change.fieldsJSON = cached.fieldsJSON
+            }
+            page.append(change)
+        }
+        return page
+    }
+
+    /// The same page read from the database; the only way for pages older than the
+    /// hub's start.
+    package func changesFromDatabase(since: Int64, limit: Int, fields: Bool) throws -> [ChangeEntry] {
         let sql =
             fields
             ? "SELECT seq, kind, id, rev, deleted, fields FROM records WHERE seq > ? ORDER BY seq LIMIT ?"

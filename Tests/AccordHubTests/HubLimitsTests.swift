@@ -99,7 +99,7 @@ import Testing
         #expect(refused.closed && refused.text.isEmpty, "\(refused)")
         close(held.removeLast())
         #expect(
-            try await eventuallyAsync(timeout: 10) {
+            await eventuallyAsync(timeout: 10) {
                 (try? await hub.client.request("GET", "/v1/health", timeout: 2).status) == 200
             }, "a freed slot serves again")
     }
