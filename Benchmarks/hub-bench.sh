@@ -32,10 +32,25 @@ for _ in $(seq 1 300); do grep -q "listening on" "$work/hub.out" 2>/dev/null && 
 url=$(grep -o 'http://[0-9.:]*' "$work/hub.out")
 echo "hub at $url, database $work/hub.db" >&2
 
-python3 - "$url" "$SEEDED" <<'PY'
-import http.client, json, sys, urllib.parse
+# A second hub serving TLS (HTTP/2 by ALPN; wrk speaks HTTP/1.1 over TLS) on a
+# database of its own, seeded the same way; nginx serves TLS with the same certificate.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$work/tls.key" -out "$work/tls.crt" \
+    -days 2 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+printf 'open = true\n[tls]\ncert_file = "%s"\nkey_file = "%s"\n' "$work/tls.crt" "$work/tls.key" >"$work/tls.toml"
+"$hub" --config "$work/tls.toml" --listen 127.0.0.1:0 --db "$work/tls.db" --schemas config/schemas --log-level warning \
+    >"$work/tls.out" 2>"$work/tls.err" &
+tls_pid=$!
+for _ in $(seq 1 300); do grep -q "listening on" "$work/tls.out" 2>/dev/null && break; sleep 0.1; done
+tls_url=$(grep -o 'https://[0-9.:]*' "$work/tls.out")
+
+for target in "$url" "$tls_url"; do
+python3 - "$target" "$SEEDED" <<'PY'
+import http.client, json, ssl, sys, urllib.parse
 url, count = urllib.parse.urlparse(sys.argv[1]), int(sys.argv[2])
-connection = http.client.HTTPConnection(url.hostname, url.port)
+if url.scheme == "https":
+    connection = http.client.HTTPSConnection(url.hostname, url.port, context=ssl._create_unverified_context())
+else:
+    connection = http.client.HTTPConnection(url.hostname, url.port)
 body = json.dumps({"title": "HNS benchmark", "parties": ["United States", "Japan"], "status": "negotiating",
                    "value": {"amount": 1910000000, "currency": "USD"}, "fiscal_year": 2021,
                    "covers": ["utilities", "labor", "training"]})
@@ -46,18 +61,9 @@ for i in range(1, count + 1):
     if response.status != 201:
         sys.exit(f"hub-bench: seeding seed-{i} gave {response.status}")
 PY
+done
 curl -s "$url/v1/records/agreement/seed-1" >"$work/record.json"
 
-# The same database served over TLS by a second hub (HTTP/2 by ALPN; wrk speaks
-# HTTP/1.1 over TLS), and nginx over TLS with the same certificate.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$work/tls.key" -out "$work/tls.crt" \
-    -days 2 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
-printf 'open = true\n[tls]\ncert_file = "%s"\nkey_file = "%s"\n' "$work/tls.crt" "$work/tls.key" >"$work/tls.toml"
-"$hub" --config "$work/tls.toml" --listen 127.0.0.1:0 --db "$work/hub.db" --schemas config/schemas --log-level warning \
-    >"$work/tls.out" 2>"$work/tls.err" &
-tls_pid=$!
-for _ in $(seq 1 300); do grep -q "listening on" "$work/tls.out" 2>/dev/null && break; sleep 0.1; done
-tls_url=$(grep -o 'https://[0-9.:]*' "$work/tls.out")
 size=$(wc -c <"$work/record.json")
 
 # nginx on a free port serving a file of the record's size.

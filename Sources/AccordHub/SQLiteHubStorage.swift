@@ -8,6 +8,7 @@ package final class SQLiteHubStorage: HubStorage {
     private let writer: GroupCommit<PendingWrite, WriteOutcome>
     private let cache = RecordCache()
     private let feed: FeedIndex
+    private let lock: DatabaseLock
 
     struct PendingWrite: Sendable {
         var request: WriteRequest
@@ -15,6 +16,7 @@ package final class SQLiteHubStorage: HubStorage {
     }
 
     package init(path: String) throws {
+        lock = try DatabaseLock(database: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: configuration)

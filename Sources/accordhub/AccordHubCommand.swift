@@ -104,6 +104,8 @@ struct ServeCommand: AsyncParsableCommand {
         let storage: SQLiteHubStorage
         do {
             storage = try SQLiteHubStorage(path: settings.db)
+        } catch let error as DatabaseLockError {
+            throw CommandStatus.failed("accordhub: \(error)")
         } catch {
             throw CommandStatus.failed("accordhub: cannot open the database \(settings.db): \(error); check the path and its folder's permissions")
         }

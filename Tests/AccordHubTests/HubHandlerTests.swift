@@ -352,6 +352,13 @@ struct HubHandlerTests {
         let storage = try SQLiteHubStorage(path: folder.child("hub.db"))
         #expect(try storage.synchronousMode() == 2)
     }
+
+    @Test func aSecondHubOnTheSameDatabaseIsRefused() throws {
+        let folder = try TemporaryFolder()
+        let first = try SQLiteHubStorage(path: folder.child("hub.db"))
+        #expect(throws: DatabaseLockError.self) { _ = try SQLiteHubStorage(path: folder.child("hub.db")) }
+        _ = first
+    }
 }
 
 @Suite("Record depth and body forms (CONTRACT 8.4)")

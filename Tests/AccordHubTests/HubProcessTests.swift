@@ -100,6 +100,18 @@ struct HubProcessTests {
         #expect(try await hub.client.request("GET", "/v1/health").status == 200)
     }
 
+    @Test func aSecondHubOnTheSameDatabaseExitsWithOneLine() async throws {
+        let hub = try HubLauncher()
+        let second = try ChildProcess(
+            try BuiltProducts.path(of: "accordhub"),
+            ["--listen", "127.0.0.1:0", "--open", "--db", hub.databasePath, "--schemas", BuiltProducts.repositoryRoot + "/config/schemas"],
+            logFolder: hub.folder.path)
+        #expect(try await second.waitForExit(timeout: 30) == 1)
+        #expect(second.standardError.contains("another accordhub already serves"), "\(second.standardError)")
+        #expect(second.standardError.split(separator: "\n").count == 1)
+        #expect(try await hub.client.request("GET", "/v1/health").status == 200, "the first goes on")
+    }
+
     @Test(
         "a hub without tokens serves only when told it is open, and only on loopback",
         arguments: [
