@@ -41,11 +41,10 @@ package final class HubHandler: Sendable {
 
     /// What can be decided from the method, path and headers alone (authentication,
     /// access): the server asks before it reads a body, so a refused client's body is
-    /// never buffered. Nil when the request may go on.
-    package func refusalBeforeBody(method: String, path: String, headers: [String: String]) -> HubResponse? {
-        if path == "/v1/health" { return nil }
-        if case .refused(let response) = authorize(HubRequest(method: method, path: path, headers: headers)) { return response }
-        return nil
+    /// never buffered, and hands the answer on in `HubRequest.authorization`.
+    package func authorizeBeforeBody(method: String, path: String, headers: [String: String]) -> Authorization {
+        if path == "/v1/health" { return .allowed(tokenName: nil) }  // answered before auth
+        return authorize(HubRequest(method: method, path: path, headers: headers))
     }
 
     /// A reload: new requests are checked against `tokens`.
@@ -81,10 +80,9 @@ package final class HubHandler: Sendable {
                 : .problem(503, "Not ready", "the hub is starting or shutting down", headers: [("Retry-After", "1")])
         }
         var request = request
-        switch authorize(request) {
-        case .refused(let response): return response
-        case .allowed(let tokenName): request.tokenName = tokenName
-        }
+        let authorization = request.authorization ?? authorize(request)
+        if case .refused(let response) = authorization { return response }
+        request.authorization = authorization
         do {
             switch route.count {
             case 1 where route[0] == "batch":
@@ -121,7 +119,7 @@ package final class HubHandler: Sendable {
 
     // MARK: Auth
 
-    enum Authorization {
+    package enum Authorization: Sendable {
         /// Allowed, with the token's name (nil on an open hub).
         case allowed(tokenName: String?)
         case refused(HubResponse)

@@ -9,8 +9,14 @@ package struct HubRequest: Sendable {
     /// Header names in lower case.
     package var headers: [String: String]
     package var body: [UInt8]
-    /// The name of the token that was accepted (nil on an open hub), set by the handler.
-    package var tokenName: String?
+    /// Set once the token was checked (by the server before the body, or by the
+    /// handler): the check is not made twice.
+    package var authorization: HubHandler.Authorization?
+    /// The name of the token that was accepted (nil on an open hub).
+    package var tokenName: String? {
+        if case .allowed(let name)? = authorization { return name }
+        return nil
+    }
 
     package init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], body: [UInt8] = []) {
         self.method = method
@@ -27,8 +33,6 @@ package struct HubResponse: Sendable {
     package var status: Int
     package var headers: [(String, String)]
     package var body: [UInt8]
-    /// The name of the token that was accepted (nil on an open hub), set by the handler.
-    package var tokenName: String?
 
     package init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
         self.status = status

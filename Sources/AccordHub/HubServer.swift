@@ -112,9 +112,8 @@ package struct HubServer: Sendable {
             headers[name] = headers[name].map { $0 + ", " + field.value } ?? field.value
         }
         // Refused from the headers alone: the body is never read, let alone buffered.
-        if let refusal = handler.refusalBeforeBody(method: request.method.rawValue, path: request.uri.path, headers: headers) {
-            return response(refusal)
-        }
+        let authorization = handler.authorizeBeforeBody(method: request.method.rawValue, path: request.uri.path, headers: headers)
+        if case .refused(let refusal) = authorization { return response(refusal) }
         var bytes: [UInt8] = []
         if request.method == .put || request.method == .post || request.method == .patch {
             do {
@@ -128,8 +127,9 @@ package struct HubServer: Sendable {
         }
         var query: [String: String] = [:]
         for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
-        let hubRequest = HubRequest(
+        var hubRequest = HubRequest(
             method: request.method.rawValue, path: request.uri.path, query: query, headers: headers, body: bytes)
+        hubRequest.authorization = authorization
         let result = await handler.handle(hubRequest)
         // A 503 with Retry-After is the hub shedding load on purpose: not worth a warning
         // per request in the middle of a flood.

@@ -94,3 +94,11 @@ package struct SyncEvent: Sendable, Equatable {
     package var record: String
     package var summary: String
 }
+
+package struct StoreError: Error, Sendable, CustomStringConvertible {
+    package var description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

@@ -29,16 +29,10 @@ package final class DelayProxy: @unchecked Sendable {
     }
 
     private func acceptLoop() {
-        while true {
-            let client = accept(listener, nil, nil)
-            if client < 0 {
-                if lock.withLock({ stopped }) { return }
-                if errno == EINTR { continue }
-                return
-            }
+        LoopbackSocket.acceptEach(listener, stopped: { lock.withLock { stopped } }) { client in
             guard let upstream = try? LoopbackSocket.connect(port: upstreamPort) else {
                 close(client)
-                continue
+                return
             }
             LoopbackSocket.noDelay(client)
             LoopbackSocket.noDelay(upstream)

@@ -92,13 +92,7 @@ package final class FaultProxy: @unchecked Sendable {
     package var injected: [String: Int] { lock.withLock { counts } }
 
     private func acceptLoop() {
-        while true {
-            let client = accept(listener, nil, nil)
-            if client < 0 {
-                if lock.withLock({ stopped }) { return }
-                if errno == EINTR { continue }
-                return
-            }
+        LoopbackSocket.acceptEach(listener, stopped: { lock.withLock { stopped } }) { client in
             Thread.detachNewThread { [self] in serve(client) }
         }
     }

@@ -73,4 +73,31 @@ package enum LoopbackSocket {
         close(fd)
         return port
     }
+
+    /// Established TCP connections to `port` on loopback, from `ss`: how a test knows a
+    /// client's request has reached a server before it acts.
+    package static func establishedConnections(port: Int) throws -> Int {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/ss")
+        process.arguments = ["-Htn", "state", "established", "( dport = :\(port) )"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").count
+    }
+
+    /// Accepts connections on `listener` and hands each to `handle`, until the listener
+    /// is closed (`stopped` then says so) or fails.
+    package static func acceptEach(_ listener: Int32, stopped: () -> Bool, handle: (Int32) -> Void) {
+        while true {
+            let client = accept(listener, nil, nil)
+            if client < 0 {
+                if stopped() || errno != EINTR { return }
+                continue
+            }
+            handle(client)
+        }
+    }
 }

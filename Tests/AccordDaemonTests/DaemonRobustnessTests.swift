@@ -80,9 +80,10 @@ import Testing
         let a = try DaemonLauncher(hubPort: port)
         try a.write("d.json", agreementText("d"))
         #expect(await eventually { (try? a.status()["state"] as? String) == "offline" })
-        // A three-second window of a daemon whose pulls and pushes all fail.
+        // A three-second window of a daemon whose pulls and pushes all fail: the window
+        // is the measurement, not a wait for something.
         let before = try cpuSeconds(a.process.pid)
-        usleep(3_000_000)
+        try await Task.sleep(for: .seconds(3))
         let used = try cpuSeconds(a.process.pid) - before
         #expect(used < 0.3, "a daemon facing a dead hub must back off, not spin: \(used) CPU-s in 3 s")
         #expect(try a.status()["pending"] as? Int == 1)
@@ -100,8 +101,9 @@ import Testing
         #expect(await eventually { (try? a.status()["state"] as? String) == "offline" })
         let error = try a.status()["last_error"] as? String ?? ""
         #expect(error.contains("401"), "\(error)")
+        // Requests counted over a three-second window: the window is the measurement.
         let before = proxy.injected.values.reduce(0, +)
-        usleep(3_000_000)
+        try await Task.sleep(for: .seconds(3))
         let sent = proxy.injected.values.reduce(0, +) - before
         #expect(sent < 60, "\(sent) requests in 3 s with a refused token")
     }

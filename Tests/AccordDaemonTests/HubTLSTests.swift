@@ -150,7 +150,7 @@ import Testing
             ["-sS", "--cacert", ca.certificate, "-H", "Authorization: Bearer team-token", "https://127.0.0.1:\(tls.hub.port)/v1/changes?since=0&wait=50"],
             logFolder: tls.hub.folder.path)
         // Established (TLS done, request sent) before the certificate changes.
-        #expect(try await eventually(timeout: 10) { try Self.establishedConnections(port: tls.hub.port) >= 1 })
+        #expect(try await eventually(timeout: 10) { try LoopbackSocket.establishedConnections(port: tls.hub.port) >= 1 })
 
         let second = try ca.issue("hub-renewed")
         try FileManager.default.removeItem(atPath: certificate)
@@ -173,19 +173,6 @@ import Testing
         #expect(put.out == "201")
         #expect(try await poll.waitForExit(timeout: 30) == 0)
         #expect(poll.standardOutput.contains("\"rotated\""), "\(poll.standardOutput)")
-    }
-
-    /// Established TCP connections to `port` on loopback, from `ss`.
-    static func establishedConnections(port: Int) throws -> Int {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/ss")
-        process.arguments = ["-Htn", "state", "established", "( dport = :\(port) )"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").count
     }
 
     /// The serial number of the certificate the hub serves a new connection.

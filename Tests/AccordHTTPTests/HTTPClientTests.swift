@@ -64,9 +64,9 @@ struct HTTPClientTests {
         defer { client.shutdown() }
         let base = "http://127.0.0.1:\(hub.port)"
         async let poll = client.send(HTTPRequest(url: base + "/v1/changes?since=0&wait=20", timeoutSeconds: 30))
-        // Let the poll reach the hub first: requests sent after it must not queue behind
+        // The poll reaches the hub first: requests sent after it must not queue behind
         // it (they did, while every transfer waited to multiplex on its connection).
-        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await eventually(timeout: 10) { try LoopbackSocket.establishedConnections(port: hub.port) >= 1 })
         // While the poll waits, other requests on the same client still flow.
         for _ in 0..<5 { #expect(try await client.send(HTTPRequest(url: base + "/v1/health")).status == 200) }
         _ = try await client.send(
