@@ -41,7 +41,11 @@ let package = Package(
         // inotify: recursive watches and the debouncing aggregator.
         .target(name: "AccordWatch", dependencies: ["AccordCore", "AccordFiles"]),
         // sd_notify(3) and the watchdog, for both services.
-        .target(name: "AccordSystemd", dependencies: [.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+        .target(
+            name: "AccordSystemd",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // The daemon: config, sync loop, feed, control API, signals, systemd notify.
         .target(
             name: "AccordDaemon",
@@ -69,6 +73,7 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -87,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "accordhub",
             dependencies: [
-                "AccordCore", "AccordFiles", "AccordHub", "AccordCLI", "AccordConfig", "CLinux",
+                "AccordCore", "AccordFiles", "AccordHub", "AccordCLI", "AccordConfig", "AccordSystemd", "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -27,7 +27,9 @@ final class FeedIndex: Sendable {
     private let maxEntries: Int
 
     /// `floor`: the database's latest seq when the hub opened it (nothing above it yet).
-    init(floor: Int64, maxEntries: Int = 200_000) {
+    /// `maxEntries` bounds the memory (about 150 bytes an entry): past it the older half
+    /// is forgotten and those points are read from the database again.
+    init(floor: Int64, maxEntries: Int = 50_000) {
         state = Mutex(State(floor: floor))
         self.maxEntries = maxEntries
     }

@@ -322,8 +322,10 @@ package final class HubHandler: Sendable {
                     status: 503, title: "Too many long-polls", detail: "the hub holds its most long-polls (max_long_polls); retry after the delay",
                     headers: [("Retry-After", "2")])
             }
-            defer { load.withLock { $0.longPolls -= 1 } }
             await notifier.wait(after: since, timeout: .seconds(min(wait, Self.maxWaitSeconds)))
+            // The slot is given back as soon as the wait ends (cannot throw), before the
+            // read that follows: a long-poll whose client hung up frees it at once.
+            load.withLock { $0.longPolls -= 1 }
             entries = try await storage.changes(since: since, limit: limit, fields: withFields)
         }
         // A page with fields stops early rather than pass 4 MiB, but holds at least one.

@@ -61,15 +61,16 @@ package struct HubServer: Sendable {
             @Sendable func make(_ files: HubTLSFiles) throws -> HTTP2UpgradeChannel {
                 try HTTP2UpgradeChannel(tlsConfiguration: try files.serverConfiguration(), configuration: http2, responder: responder)
             }
-            let channel = HubChildChannel(try make(tlsFiles), maxConnections: limits.maxConnections)
+            let channel = HubChildChannel(
+                try make(tlsFiles), maxConnections: limits.maxConnections, handshakeTimeout: .seconds(Int64(limits.idleTimeoutSeconds)))
             reloadable.withLock { $0 = { files in channel.replace(try make(files)) } }
             return channel
         }
         let server = try builder.buildServer(
             configuration: ServerConfiguration(address: .hostname(address.host, port: address.port), serverName: nil),
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger,
-            responder: { request, writer, _ in
-                var response = await HubServer.respond(to: request, handler: handler, logger: logger)
+            responder: { request, writer, channel in
+                var response = await HubServer.respond(to: request, on: channel, handler: handler, logger: logger)
                 response.headers[.date] = HTTPDate.now()
                 try await writer.write(response: response.head, body: response.body)
             },
@@ -104,7 +105,7 @@ package struct HubServer: Sendable {
         notifier.notify("STOPPING=1")
     }
 
-    static func respond(to incoming: Request, handler: HubHandler, logger: Logger) async -> Response {
+    static func respond(to incoming: Request, on channel: any Channel, handler: HubHandler, logger: Logger) async -> Response {
         var request = incoming
         var headers: [String: String] = [:]
         for field in request.headers {
@@ -130,7 +131,12 @@ package struct HubServer: Sendable {
         var hubRequest = HubRequest(
             method: request.method.rawValue, path: request.uri.path, query: query, headers: headers, body: bytes)
         hubRequest.authorization = authorization
-        let result = await handler.handle(hubRequest)
+        // A long-poll may wait a minute: it ends early if its client goes away.
+        let waits = query["wait"].map { $0 != "0" } ?? false
+        let result =
+            waits
+            ? await ConnectionCloseWatch.cancellingOnClose(channel) { [hubRequest] in await handler.handle(hubRequest) }
+            : await handler.handle(hubRequest)
         // A 503 with Retry-After is the hub shedding load on purpose: not worth a warning
         // per request in the middle of a flood.
         let shedding = result.status == 503 && result.headers.contains { $0.0 == "Retry-After" }

@@ -100,4 +100,23 @@ package enum LoopbackSocket {
             handle(client)
         }
     }
+
+    /// Whether the peer closes `fd` within `timeout` seconds (what it sends meanwhile is
+    /// read and dropped). Reads on a thread of its own, not on the test's pool.
+    package static func closedByPeer(_ fd: Int32, within timeout: Double) async -> Bool {
+        await withCheckedContinuation { continuation in
+            Thread {
+                var slice = timeval(tv_sec: 0, tv_usec: 200_000)
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &slice, socklen_t(MemoryLayout<timeval>.size))
+                let end = Date().addingTimeInterval(timeout)
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                var closed = false
+                while !closed, Date() < end {
+                    let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                    closed = count == 0 || (count < 0 && errno == ECONNRESET)
+                }
+                continuation.resume(returning: closed)
+            }.start()
+        }
+    }
 }

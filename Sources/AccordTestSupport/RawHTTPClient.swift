@@ -38,13 +38,16 @@ package struct RawHTTPClient: Sendable {
     }
 
     /// Sends raw bytes and returns whatever comes back until the server closes.
+    /// Blocks a thread of its own: on the shared dispatch pool (two threads on a two-core
+    /// machine) the long-polls of tests running side by side would queue every other
+    /// request behind them for seconds.
     package func exchange(_ bytes: [UInt8], timeout: Double = 30) async throws -> [UInt8] {
         let host = self.host
         let port = self.port
         return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
+            Thread {
                 continuation.resume(with: Result { try Self.blockingExchange(host: host, port: port, bytes: bytes, timeout: timeout) })
-            }
+            }.start()
         }
     }
 

@@ -20,16 +20,30 @@ struct SyncBenchmark {
         do {
             try FileManager.default.createDirectory(atPath: work + "/root", withIntermediateDirectories: true)
             let schemas = try SchemaDirectory.load(schemaFolder)
-            let hub = try startHub(hubBinary, work: work, schemas: schemaFolder)
+            // --tls yes: the hub serves HTTPS with a throw-away certificate; --http2 no
+            // keeps the client on HTTP/1.1, to see what multiplexing is worth.
+            let tls = options.string("tls", default: "no") == "yes"
+            var clientOptions = HTTPClientOptions()
+            var hubConfig: String?
+            if tls {
+                try makeBenchCertificate(work: work)
+                hubConfig = work + "/hub.toml"
+                try "open = true\n[tls]\ncert_file = \"\(work)/tls.crt\"\nkey_file = \"\(work)/tls.key\"\n".write(
+                    toFile: hubConfig!, atomically: true, encoding: .utf8)
+                clientOptions.tls.caFile = work + "/tls.crt"
+            }
+            if options.string("http2", default: "yes") == "no" { clientOptions.http2 = .never }
+            let hub = try startHub(hubBinary, work: work, schemas: schemaFolder, config: hubConfig)
             defer { kill(hub.pid, SIGTERM) }
             print("generating \(records) records as .json files ...")
             try writeBenchRecords(records, into: work + "/root")
-            let http = HTTPClient()
+            let http = HTTPClient(options: clientOptions)
             defer { http.shutdown() }
             let store = try StateStore(path: work + "/state.db")
             let engine = try SyncEngine(
                 settings: SyncSettings(root: work + "/root", schemas: schemas, pushConcurrency: options.int("concurrency", default: 8)), store: store,
-                hub: HubClient(baseURL: "http://127.0.0.1:\(hub.port)", token: nil, http: http))
+                hub: HubClient(baseURL: "\(tls ? "https" : "http")://127.0.0.1:\(hub.port)", token: nil, http: http))
+            if tls { print("over TLS, HTTP/\(clientOptions.http2 == .never ? "1.1" : "2 when offered")") }
             let start = monotonicSeconds()
             let queued = try await engine.scan().queued
             let scanned = monotonicSeconds()
@@ -91,7 +105,22 @@ func writeBenchRecords(_ count: Int, into root: String) throws {
 }
 
 /// Starts the hub on a free loopback port; returns its pid and port.
-/// `config`: a TOML file for the hub (with tokens); without one the hub runs open.
+/// A self-signed certificate for 127.0.0.1 (`tls.crt`, `tls.key` in `work`), by openssl.
+func makeBenchCertificate(work: String) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+    process.arguments = [
+        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", work + "/tls.key", "-out",
+        work + "/tls.crt", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+    ]
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw BenchError("openssl could not make a certificate") }
+}
+
+/// `config`: a TOML file for the hub (with tokens or open = true); without one the
+/// hub runs open.
 func startHub(_ binary: String, work: String, schemas: String, config: String? = nil) throws -> (pid: pid_t, port: Int) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)

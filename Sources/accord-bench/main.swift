@@ -10,7 +10,7 @@ import Foundation
 /// `accord-bench`: benchmarks that print figures. They never fail for being slow.
 ///
 ///     swift run -c release accord-bench parse [--records N] [--record-bytes B] [--dir DIR]
-///     swift run -c release accord-bench sync [--records N] [--hub PATH] [--round-trips N]
+///     swift run -c release accord-bench sync [--records N] [--hub PATH] [--round-trips N] [--tls yes] [--http2 no]
 ///     swift run -c release accord-bench scan [--records N] [--dir DIR]
 ///     swift run -c release accord-bench daemon [--records N] [--edits N] [--idle-seconds S] [--bin .build/release]
 ///     swift run -c release accord-bench team [--records N] [--edits N] [--rtt-ms MS] [--idle-seconds S] [--lsyncd yes|no]
@@ -21,7 +21,7 @@ accord_line_buffered_stdout()
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let name = arguments.first else {
     print("usage: accord-bench parse [--records N] [--record-bytes B] [--dir DIR] [--rounds N]")
-    print("       accord-bench sync [--records N] [--hub .build/release/accordhub] [--round-trips N] [--concurrency N]")
+    print("       accord-bench sync [--records N] [--hub .build/release/accordhub] [--round-trips N] [--concurrency N] [--tls yes] [--http2 no]")
     print("       accord-bench scan [--records N] [--dir DIR]")
     print("       accord-bench team [--records N] [--edits N] [--rtt-ms MS] [--idle-seconds S] [--lsyncd yes|no] [--bin .build/release]")
     print("       accord-bench daemon [--records N] [--edits N] [--idle-seconds S] [--bin .build/release]")

@@ -15,10 +15,13 @@ import Testing
         let config: String
         let token: String
 
-        init(ca: PrivateCA, cert: (certificate: String, key: String), clientCA: String? = nil, logLevel: String = "info") throws {
+        /// `settings`: top-level hub settings placed before the tables.
+        init(
+            ca: PrivateCA, cert: (certificate: String, key: String), clientCA: String? = nil, logLevel: String = "info", settings: String = ""
+        ) throws {
             self.ca = ca
             let folder = try TemporaryFolder()
-            var text = "[[tokens]]\nname = \"team\"\nsha256 = \"\(ContentHash.hex(Array("team-token".utf8)))\"\naccess = \"rw\"\n"
+            var text = settings + "\n[[tokens]]\nname = \"team\"\nsha256 = \"\(ContentHash.hex(Array("team-token".utf8)))\"\naccess = \"rw\"\n"
             text += "[tls]\ncert_file = \"\(cert.certificate)\"\nkey_file = \"\(cert.key)\"\n"
             if let clientCA { text += "client_ca_file = \"\(clientCA)\"\n" }
             config = try folder.write("hub.toml", text)
@@ -67,6 +70,37 @@ import Testing
             ], path: "/v1/records/agreement/tls-2")
         #expect(put.out == "201", "\(put)")
         #expect(await eventually(timeout: 30) { daemon.read("agreement/tls-2.json")?.contains("From the hub") == true })
+    }
+
+    @Test func aStalledHandshakeIsCutOffAfterTheIdleTimeout() async throws {
+        let ca = try PrivateCA()
+        let tls = try TLSHub(ca: ca, cert: try ca.issue("hub"), settings: "idle_timeout_s = 1")
+        // Silent after connecting; half a ClientHello, then silent. The HTTP timeouts
+        // start only after the handshake, so these would hold their slots for ever.
+        for bytes: [UInt8] in [[], [0x16, 0x03, 0x01, 0x02, 0x00, 0x01]] {
+            let fd = try LoopbackSocket.connect(port: tls.hub.port)
+            defer { close(fd) }
+            LoopbackSocket.sendAll(fd, bytes)
+            #expect(await LoopbackSocket.closedByPeer(fd, within: 15), "a handshake stalled after \(bytes.count) bytes must be cut off")
+        }
+        // A client that completes its handshake is served as before.
+        #expect(try await tls.curl(["-o", "/dev/null"]).code == 0)
+    }
+
+    @Test func aThousandRequestsShareOneHTTP2Connection() async throws {
+        // libcurl 7.88 resets every stream it has finished with; SwiftNIO's HTTP/2 guard
+        // ends a connection after 200 resets in 30 s unless the hub sifts them out.
+        let ca = try PrivateCA()
+        let tls = try TLSHub(ca: ca, cert: try ca.issue("hub"))
+        let urls = (0..<1000).flatMap { _ in ["-o", "/dev/null", "https://127.0.0.1:\(tls.hub.port)/v1/health"] }
+        let child = try ChildProcess(
+            "/usr/bin/curl", ["-sS", "--http2", "--cacert", ca.certificate, "-w", "%{http_version} %{num_connects}\\n"] + urls,
+            logFolder: tls.hub.folder.path)
+        #expect(try await child.waitForExit(timeout: 120) == 0)
+        let lines = child.standardOutput.split(separator: "\n")
+        #expect(lines.count == 1000 && lines.allSatisfy { $0.hasPrefix("2 ") })
+        let connects = lines.compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }.reduce(0, +)
+        #expect(connects == 1, "1,000 requests over HTTP/2 took \(connects) connections")
     }
 
     @Test func aDaemonMultiplexesItsRequestsOverOneHTTP2Connection() async throws {

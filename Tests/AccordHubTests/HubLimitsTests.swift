@@ -135,6 +135,75 @@ import Testing
         #expect(try await client.request("GET", "/v1/changes?since=0&wait=1", headers: auth).status == 200)
     }
 
+    @Test func aLongPollWhoseClientHangsUpGivesBackItsSlotAtOnce() async throws {
+        let hub = try Self.hub("max_long_polls = 2")
+        let auth = ["Authorization": "Bearer \(Self.alice)"]
+        let head = "GET /v1/changes?since=0&wait=60 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(Self.alice)\r\n\r\n"
+        func longPoll() throws -> Int32 {
+            let fd = try LoopbackSocket.connect(port: hub.port)
+            LoopbackSocket.sendAll(fd, Array(head.utf8))
+            return fd
+        }
+        var held = [try longPoll(), try longPoll()]
+        defer { for fd in held { close(fd) } }
+        // Both slots are taken once a probe is refused. A probe holds a slot for its
+        // second, so a long-poll arriving meanwhile may be refused: it asks again.
+        var seen: [Int] = []
+        let full = try await eventuallyAsync(timeout: 15) {
+            for index in held.indices where Self.pending(held[index]).hasPrefix("HTTP/1.1 503") {
+                close(held[index])
+                held[index] = try longPoll()
+            }
+            let status = try await hub.client.request("GET", "/v1/changes?since=0&wait=1", headers: auth).status
+            seen.append(status)
+            return status == 503
+        }
+        #expect(full, "probes got \(seen); the held long-polls got \(held.map { Self.pending($0) })")
+        // The two clients go away; their minute-long waits must not keep the slots.
+        for fd in held { close(fd) }
+        held = []
+        #expect(
+            try await eventuallyAsync(timeout: 10) {
+                try await hub.client.request("GET", "/v1/changes?since=0&wait=1", headers: auth).status == 200
+            }, "the slots of closed long-polls come back well before their 60 s wait ends")
+    }
+
+    /// A client that sends its long-poll and ends its input in the same breath: the end of
+    /// input reaches the hub before the request reaches its handler, so the hub must
+    /// remember it rather than listen for it afterwards.
+    @Test func aLongPollEndedWithItsRequestIsAnsweredAtOnce() async throws {
+        let hub = try Self.hub("max_long_polls = 2")
+        let head = "GET /v1/changes?since=0&wait=60 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(Self.alice)\r\n\r\n"
+        var held: [Int32] = []
+        defer { for fd in held { close(fd) } }
+        for _ in 0..<2 {
+            let fd = try LoopbackSocket.connect(port: hub.port)
+            held.append(fd)
+            LoopbackSocket.sendAll(fd, Array(head.utf8))
+            shutdown(fd, Int32(SHUT_WR))
+        }
+        // Each gets its answer (or its connection closed) long before its 60 s wait ends.
+        var heard = ["", ""]
+        let answered = await eventuallyAsync(timeout: 10) {
+            for (index, fd) in held.enumerated() where heard[index].isEmpty || heard[index] == "(nothing)" {
+                heard[index] = Self.pending(fd)
+            }
+            return heard.allSatisfy { $0.hasPrefix("HTTP/1.1 ") || $0 == "(closed)" }
+        }
+        #expect(answered, "the half-closed long-polls got \(heard)")
+        #expect(
+            try await eventuallyAsync(timeout: 10) {
+                try await hub.client.request("GET", "/v1/changes?since=0&wait=1", headers: ["Authorization": "Bearer \(Self.alice)"]).status == 200
+            }, "their slots are free again")
+    }
+
+    /// What the server has sent on `fd` so far, without waiting.
+    static func pending(_ fd: Int32) -> String {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : count == 0 ? "(closed)" : "(nothing)"
+    }
+
     @Test func idempotencyKeysAreScopedToTheToken() async throws {
         let hub = try Self.hub()
         let client = hub.client
