@@ -48,7 +48,9 @@ package enum CommandRunner {
 
     private static func finish<Command: ParsableCommand>(_ type: Command.Type, _ error: any Error) -> Never {
         if let status = error as? CommandStatus {
-            if let message = status.message { printError(message) }
+            // Under systemd the reason a service stopped is an error in the journal, so
+            // `journalctl -p warning` shows it (a bare line would be filed as info).
+            if let message = status.message { printError(JournalStream.isConnected(2) ? "<3>" + message : message) }
             exit(status.code)
         }
         let code = type.exitCode(for: error)

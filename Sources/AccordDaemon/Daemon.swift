@@ -22,10 +22,10 @@ package struct DaemonStartError: Error, Sendable, CustomStringConvertible {
 package enum Daemon {
     package static func run(config: DaemonConfig, environment: [String: String]) async throws {
         MemoryTrim.limitArenas()
-        DaemonLogHandler.shared.withLock {
-            $0 = (DaemonLogHandler.level(named: config.logLevel) ?? .info, DaemonLogHandler.Format(rawValue: config.logFormat) ?? .text)
+        JournalLogHandler.shared.withLock {
+            $0 = (JournalLogHandler.level(named: config.logLevel) ?? .info, JournalLogHandler.Format(rawValue: config.logFormat) ?? .text)
         }
-        LoggingSystem.bootstrap { DaemonLogHandler(label: $0) }
+        LoggingSystem.bootstrap { JournalLogHandler(label: $0) }
         let logger = Logger(label: "accordd")
         let notifier = SystemdNotifier(environment: environment)
 
@@ -127,7 +127,7 @@ package enum Daemon {
             retry: RetryPolicy(baseDelayMilliseconds: config.retryBaseDelayMilliseconds, maxDelayMilliseconds: config.retryMaxDelayMilliseconds))
         settings.maxDeletePercent = config.maxDeletePercent
         settings.deleteSettleSeconds = 1
-        settings.modes = FileModes.resolve(fileMode: config.fileMode, dirMode: config.dirMode, root: config.root)
+        settings.modes = FileModes.resolve(fileMode: config.fileMode, dirMode: config.dirMode)
         return settings
     }
 
@@ -188,8 +188,8 @@ struct ReloadOnHangup: Service {
                     watcher?.setIgnore(settings.ignore)
                     inbox.setDebounce(milliseconds: fresh.debounceMilliseconds)
                     await loop.setRescanInterval(Double(fresh.rescanIntervalSeconds))
-                    DaemonLogHandler.shared.withLock {
-                        $0 = (DaemonLogHandler.level(named: fresh.logLevel) ?? .info, DaemonLogHandler.Format(rawValue: fresh.logFormat) ?? .text)
+                    JournalLogHandler.shared.withLock {
+                        $0 = (JournalLogHandler.level(named: fresh.logLevel) ?? .info, JournalLogHandler.Format(rawValue: fresh.logFormat) ?? .text)
                     }
                     let restartOnly = Self.needRestart(running, fresh)
                     if !restartOnly.isEmpty {

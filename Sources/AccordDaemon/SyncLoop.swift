@@ -121,7 +121,12 @@ actor SyncLoop {
 
     private func step() async {
         working = true
-        defer { working = false }
+        // STATUS= says what the daemon does now: published once the step is over, or it
+        // would read "syncing" until the next step, minutes later.
+        defer {
+            working = false
+            publishStatus()
+        }
         while !jobs.isEmpty {
             let job = jobs.removeFirst()
             await job.run(engine)
@@ -196,7 +201,6 @@ actor SyncLoop {
             MemoryTrim.returnFreedMemory()
             workSinceTrim = 0
         }
-        publishStatus()
     }
 
     /// Push what is due, pull what the hub has, and push again what merges queued.

@@ -15,6 +15,9 @@ package struct HubConfig: Sendable {
     package var limits = HubLimits()
     /// `[tls]`: serve HTTPS (HTTP/2 by ALPN, and HTTP/1.1) when both files are given.
     package var tls: HubTLSFiles?
+    /// `[log]`: level (syslog's names) and format (text with journald priorities, or json).
+    package var logLevel = "info"
+    package var logFormat = "text"
 
     package init() {}
 
@@ -34,7 +37,7 @@ package struct HubConfig: Sendable {
             table,
             allowed: [
                 "listen", "db", "schemas", "max_body_bytes", "tokens", "open", "idle_timeout_s", "max_connections", "max_long_polls", "max_queued_writes",
-                "tls",
+                "tls", "log",
             ],
             in: "")
         if let open = try reader.bool(table, "open") { config.open = open }
@@ -54,6 +57,20 @@ package struct HubConfig: Sendable {
                 throw ConfigError("\(file): [tls] needs both cert_file and key_file (PEM files)")
             }
             config.tls = HubTLSFiles(certificate: cert, key: key, clientCA: try reader.string(section, "client_ca_file", in: "tls."))
+        }
+        if let log = table["log"] {
+            guard let section = log.table else { throw ConfigError("\(file): log must be a table ([log]), not \(ConfigReader.typeName(log))") }
+            try reader.rejectUnknown(section, allowed: ["level", "format"], in: "log.")
+            if let level = try reader.string(section, "level", in: "log.") {
+                guard ["trace", "debug", "info", "notice", "warning", "error"].contains(level) else {
+                    throw ConfigError("\(file): log.level = \"\(level)\" is not one of trace, debug, info, notice, warning, error")
+                }
+                config.logLevel = level
+            }
+            if let format = try reader.string(section, "format", in: "log.") {
+                guard format == "text" || format == "json" else { throw ConfigError("\(file): log.format = \"\(format)\" is not text or json") }
+                config.logFormat = format
+            }
         }
         if let text = try reader.string(table, "listen") {
             guard let address = ListenAddress(text) else {

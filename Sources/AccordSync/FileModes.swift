@@ -6,10 +6,11 @@
 /// (CONTRACT 8.6 `file_mode`, `dir_mode`).
 ///
 /// Modes the config names are applied exactly (with `fchmod`, so the umask does not
-/// cut them): that is how a group folder gets `0664`/`2775` under a service's strict
-/// umask. Without them the defaults are `0644`/`0755`, or `0664`/`2775` when the root
-/// is setgid (a folder set up for a group), and the process umask applies as it does
-/// to any program.
+/// cut them). Without them the daemon asks for `0666`/`0777`, as `cp` or an editor
+/// does, and lets the process umask (the unit's `UMask=`) or the folder's default ACL
+/// decide: `0644`/`0755` under the usual umask 022, `0664`/`0775` under 002, and what a
+/// default ACL grants the group (asking for less would cap the ACL's mask). Folders
+/// made inside a setgid folder inherit its setgid bit and group from the kernel.
 package struct FileModes: Sendable, Equatable {
     package var file: mode_t
     package var folder: mode_t
@@ -17,20 +18,16 @@ package struct FileModes: Sendable, Equatable {
     package var fileExact: Bool
     package var folderExact: Bool
 
-    package init(file: mode_t = 0o644, folder: mode_t = 0o755, fileExact: Bool = false, folderExact: Bool = false) {
+    package init(file: mode_t = 0o666, folder: mode_t = 0o777, fileExact: Bool = false, folderExact: Bool = false) {
         self.file = file
         self.folder = folder
         self.fileExact = fileExact
         self.folderExact = folderExact
     }
 
-    /// The modes for `root` from the config's `file_mode`/`dir_mode` (nil: not set).
-    package static func resolve(fileMode: mode_t?, dirMode: mode_t?, root: String) -> FileModes {
-        var info = stat()
-        let groupFolder = stat(root, &info) == 0 && info.st_mode & S_ISGID != 0
-        let file = fileMode ?? (groupFolder ? 0o664 : 0o644)
-        let folder = dirMode ?? (groupFolder ? 0o2775 : 0o755)
-        return FileModes(file: file, folder: folder, fileExact: fileMode != nil, folderExact: dirMode != nil)
+    /// The modes from the config's `file_mode`/`dir_mode` (nil: not set).
+    package static func resolve(fileMode: mode_t?, dirMode: mode_t?) -> FileModes {
+        FileModes(file: fileMode ?? 0o666, folder: dirMode ?? 0o777, fileExact: fileMode != nil, folderExact: dirMode != nil)
     }
 
     /// `"0664"` → 0o664; nil unless it is 3 or 4 octal digits.

@@ -10,10 +10,24 @@ package final class ChildProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var exitStatus: Int32?
 
-    package init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], logFolder: String) throws {
+    /// - Parameter journalStderr: tell the child its stderr is systemd's journal
+    ///   (`JOURNAL_STREAM` names the stderr file), as a service started by systemd sees it.
+    package init(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], logFolder: String, journalStderr: Bool = false
+    )
+        throws
+    {
         let tag = "\(URL(fileURLWithPath: executable).lastPathComponent)-\(UUID().uuidString.prefix(8))"
         stdoutPath = logFolder + "/\(tag).out"
         stderrPath = logFolder + "/\(tag).err"
+        var environment = environment
+        if journalStderr {
+            // Made now so its inode is known; the spawn truncates it, keeping the inode.
+            guard FileManager.default.createFile(atPath: stderrPath, contents: nil) else { throw TestSupportError("cannot create \(stderrPath)") }
+            var info = stat()
+            stat(stderrPath, &info)
+            environment["JOURNAL_STREAM"] = "\(info.st_dev):\(info.st_ino)"
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -3,6 +3,7 @@ import AccordConfig
 import AccordCore
 import AccordFiles
 import AccordHub
+import AccordSystemd
 import ArgumentParser
 import CLinux
 import Logging
@@ -49,18 +50,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Serve with no tokens: anyone who can reach it may read and write. Loopback only (the demo uses it).")
     var open = false
 
-    @Option(help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel: String = "info"
+    @Option(help: "trace, debug, info, notice, warning, error or critical (default: [log] level of the config, else info).")
+    var logLevel: String?
 
     func run() async throws {
         // A hub runs for months: two malloc arenas, not eight per core, each holding on
         // to what a burst of writes once freed.
         accord_malloc_arena_max(2)
         let openFiles = accord_raise_open_file_limit()
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw CommandStatus.usage("accordhub: --log-level \(logLevel) is not one of trace, debug, info, notice, warning, error, critical")
-        }
         var settings = try loadConfig()
+        let levelName = logLevel ?? settings.logLevel
+        guard let level = JournalLogHandler.level(named: levelName) ?? Logger.Level(rawValue: levelName) else {
+            throw CommandStatus.usage("accordhub: --log-level \(levelName) is not one of trace, debug, info, notice, warning, error, critical")
+        }
         if let listen {
             guard let address = ListenAddress(listen) else {
                 throw CommandStatus.usage("accordhub: --listen \(listen) is not HOST:PORT (for example 127.0.0.1:8480)")
@@ -109,11 +111,10 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CommandStatus.failed("accordhub: cannot open the database \(settings.db): \(error); check the path and its folder's permissions")
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        // One line per message with its journald priority (or JSON): journald files
+        // each at its level and adds the time itself.
+        JournalLogHandler.shared.withLock { $0 = (level, JournalLogHandler.Format(rawValue: settings.logFormat) ?? .text) }
+        LoggingSystem.bootstrap { JournalLogHandler(label: $0) }
         var logger = Logger(label: "accordhub")
         logger.logLevel = level
         let handler = HubHandler(
@@ -124,10 +125,12 @@ struct ServeCommand: AsyncParsableCommand {
         let (announcer, database, tokenCount) = (logger, settings.db, settings.tokens.count)
         do {
             let configPath = config
+            let commandLineLevel = logLevel
             try await server.run(
                 onListening: { bound in
-                    // One unbuffered line on stdout that scripts and tests can wait for.
-                    CommandRunner.printOutput("accordhub listening on \(scheme)://\(bound)")
+                    // One unbuffered line on stdout that scripts and tests can wait for
+                    // (not into the journal: the notice below says it there).
+                    if !JournalStream.isConnected(1) { CommandRunner.printOutput("accordhub listening on \(scheme)://\(bound)") }
                     announcer.notice("listening", metadata: ["address": "\(bound)", "db": "\(database)", "tokens": "\(tokenCount)"])
                 },
                 onHangup: {
@@ -145,6 +148,9 @@ struct ServeCommand: AsyncParsableCommand {
                             return nil
                         }
                         handler.replaceTokens(TokenTable(fresh.tokens))
+                        if commandLineLevel == nil, let freshLevel = JournalLogHandler.level(named: fresh.logLevel) {
+                            JournalLogHandler.shared.withLock { $0 = (freshLevel, JournalLogHandler.Format(rawValue: fresh.logFormat) ?? .text) }
+                        }
                         announcer.notice("reloaded \(configPath): \(fresh.tokens.count) tokens")
                         return fresh.tls
                     } catch {

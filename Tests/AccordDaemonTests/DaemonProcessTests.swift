@@ -222,6 +222,10 @@ func hubRecordCount(_ hub: HubLauncher) async throws -> Int {
         #expect(try daemon.waitForExit(timeout: 10) == 2)
         let lines = daemon.standardError.split(separator: "\n")
         #expect(lines.count == 1 && lines[0].contains(path) && lines[0].contains("conflict_polcy"), "\(daemon.standardError)")
+        // Under systemd the same line is an error in the journal (journalctl -p warning).
+        let service = try ChildProcess(try BuiltProducts.path(of: "accordd"), ["--config", path], logFolder: folder.path, journalStderr: true)
+        #expect(try service.waitForExit(timeout: 10) == 2)
+        #expect(service.standardError.hasPrefix("<3>accordd: ") && service.standardError.contains("conflict_polcy"), "\(service.standardError)")
     }
 
     @Test func systemdReadinessStatusAndWatchdog() async throws {
@@ -242,6 +246,32 @@ func hubRecordCount(_ hub: HubLauncher) async throws -> Int {
         a.process.signal(SIGTERM)
         #expect(try await a.process.waitForExit(timeout: 10) == 0)
         #expect(listener.wait(for: "STOPPING=1"))
+    }
+
+    @Test func theStatusLineSaysIdleOnceASyncIsDone() async throws {
+        let hub = try HubLauncher()
+        let folder = try TemporaryFolder()
+        let listener = try DatagramListener(path: folder.child("notify.sock"))
+        let a = try DaemonLauncher(hubPort: hub.port, folder: folder, environment: ["NOTIFY_SOCKET": listener.path])
+        #expect(listener.wait(for: "READY=1"))
+        try a.write("s1.json", agreementText("s1"))
+        #expect(try await a.ctl(["sync", "--wait", "--timeout", "20"]).code == 0)
+        #expect(listener.wait(for: "STATUS=idle"), "systemctl status must not say syncing while the daemon is idle")
+    }
+
+    @Test func withoutConfiguredModesThePullsFollowTheUmask() async throws {
+        // A team's service runs with UMask=0002 (or 0007): what a pull creates must be
+        // editable by the group, as anything else the team's programs create.
+        let hub = try HubLauncher()
+        let a = try DaemonLauncher(hubPort: hub.port, wrapper: ["/bin/sh", "-c", "umask 002; exec \"$0\" \"$@\""])
+        let put = try await hub.client.request(
+            "PUT", "/v1/records/agreement/grouped", headers: ["If-None-Match": "*"],
+            json: #"{"title": "g", "parties": ["a", "b"], "status": "negotiating"}"#)
+        #expect(put.status == 201)
+        #expect(await eventually(timeout: 20) { a.read("agreement/grouped.json") != nil })
+        var info = stat()
+        #expect(stat(a.root + "/agreement/grouped.json", &info) == 0 && info.st_mode & 0o7777 == 0o664, "file mode \(String(info.st_mode & 0o7777, radix: 8))")
+        #expect(stat(a.root + "/agreement", &info) == 0 && info.st_mode & 0o7777 == 0o775, "folder mode \(String(info.st_mode & 0o7777, radix: 8))")
     }
 
     @Test func theHubTellsSystemdItIsReady() throws {

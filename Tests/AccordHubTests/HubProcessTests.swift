@@ -150,6 +150,27 @@ struct HubProcessTests {
         #expect(process.standardError.contains(message), "\(process.standardError)")
     }
 
+    @Test func underSystemdEveryLogLineCarriesItsPriorityAndListeningIsSaidOnce() throws {
+        let folder = try TemporaryFolder()
+        let config = try folder.write("hub.toml", "open = true\n[log]\nlevel = \"info\"\n")
+        let hub = try ChildProcess(
+            try BuiltProducts.path(of: "accordhub"),
+            ["--config", config, "--listen", "127.0.0.1:0", "--db", folder.child("hub.db"), "--schemas", BuiltProducts.repositoryRoot + "/config/schemas"],
+            logFolder: folder.path, journalStderr: true)
+        _ = try hub.waitForError(containing: "listening", timeout: 30)
+        hub.signal(SIGTERM)
+        #expect(try hub.waitForExit(timeout: 30) == 0)
+        let lines = hub.standardError.split(separator: "\n")
+        #expect(lines.allSatisfy { $0.hasPrefix("<") && $0.dropFirst(2).hasPrefix(">") }, "\(hub.standardError)")
+        #expect(lines.filter { $0.contains("listening") }.count == 1, "\(hub.standardError)")
+        #expect(lines.contains { $0.hasPrefix("<5>listening") }, "the listening line is a notice: \(hub.standardError)")
+        // A fatal error is filed as an error.
+        let bad = try folder.write("bad.toml", "open = true\n[log]\nlevel = \"loud\"\n")
+        let refused = try ChildProcess(try BuiltProducts.path(of: "accordhub"), ["--config", bad], logFolder: folder.path, journalStderr: true)
+        #expect(try refused.waitForExit(timeout: 30) == 2)
+        #expect(refused.standardError.hasPrefix("<3>accordhub: ") && refused.standardError.contains("log.level"), "\(refused.standardError)")
+    }
+
     @Test func configWithTokensIsHonoured() async throws {
         let folder = try TemporaryFolder()
         let config = try folder.write(

@@ -58,21 +58,38 @@ struct RecordFileWriterSafetyTests {
         let folder = try TemporaryFolder()
         let root = folder.child("root")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        let modes = FileModes.resolve(fileMode: 0o664, dirMode: 0o2775, root: root)
+        let modes = FileModes.resolve(fileMode: 0o664, dirMode: 0o2775)
         let entry = try RecordFileWriter(root: root, modes: modes).write(record("a"), in: nil, expectedHash: nil)
         #expect(mode(root + "/news") == 0o2775)
         #expect(mode(root + "/" + entry.path) == 0o664)
     }
 
-    @Test func aSetgidRootDefaultsToGroupModes() throws {
+    /// The team's folder with a default ACL: the group may read and write what the
+    /// daemon makes in it, whatever the umask (a default ACL replaces it). Asking for
+    /// 0644 would cap the ACL's mask at read-only.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/setfacl")))
+    func aDefaultACLDecidesWhatTheGroupMayDoWithNewFilesAndFolders() throws {
         let folder = try TemporaryFolder()
         let root = folder.child("root")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        chmod(root, 0o2770)
-        #expect(FileModes.resolve(fileMode: nil, dirMode: nil, root: root) == FileModes(file: 0o664, folder: 0o2775))
-        let plain = folder.child("plain")
-        try FileManager.default.createDirectory(atPath: plain, withIntermediateDirectories: true)
-        #expect(FileModes.resolve(fileMode: nil, dirMode: nil, root: plain) == FileModes(file: 0o644, folder: 0o755))
+        #expect(try Self.run("/usr/bin/setfacl", ["-m", "g:nogroup:rwX", "-d", "-m", "g:nogroup:rwX", root]).status == 0)
+        let entry = try RecordFileWriter(root: root, modes: FileModes.resolve(fileMode: nil, dirMode: nil)).write(record("a"), in: nil, expectedHash: nil)
+        let fileACL = try Self.run("/usr/bin/getfacl", ["--omit-header", root + "/" + entry.path]).output
+        #expect(fileACL.contains("group:nogroup:rw") && fileACL.contains("mask::rw-"), "\(fileACL)")
+        let folderACL = try Self.run("/usr/bin/getfacl", ["--omit-header", root + "/news"]).output
+        #expect(folderACL.contains("default:group:nogroup:rwx") && folderACL.contains("mask::rwx"), "\(folderACL)")
+    }
+
+    static func run(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
     @Test func aReplacedFileKeepsItsBitsButNeverSetuidOrSetgid() throws {

@@ -8,7 +8,7 @@ import Synchronization
 /// Logs to stderr one line per message: with a journald priority prefix (`<6>`), so
 /// journald files each line at its level, or as JSON lines for log shippers. The
 /// level is shared by every logger and changes on reload.
-package struct DaemonLogHandler: LogHandler {
+package struct JournalLogHandler: LogHandler {
     package enum Format: String, Sendable {
         case text
         case json
@@ -56,7 +56,10 @@ package struct DaemonLogHandler: LogHandler {
     package func log(
         level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String, file: String, function: String, line: UInt
     ) {
-        let format = Self.shared.withLock { $0.format }
+        let (threshold, format) = Self.shared.withLock { ($0.level, $0.format) }
+        // The HTTP framework's own info lines ("Server started and listening on …") repeat
+        // what the hub says itself: kept for debug logs only.
+        if level == .info, source.hasPrefix("Hummingbird"), threshold > .debug { return }
         var text = message.description
         var fields = metadata
         if let extra { fields.merge(extra) { $1 } }
