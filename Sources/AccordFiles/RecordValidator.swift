@@ -32,7 +32,7 @@ package struct RecordValidator: Sendable {
     /// Each path is a record file or a folder (walked recursively). Paths are shown as given.
     package func validate(paths: [String]) -> ValidationReport {
         var report = ValidationReport()
-        var parsed: [(record: LocatedRecord, text: [UInt8], isJSONL: Bool)] = []
+        var parsed: [(record: LocatedRecord, text: [UInt8])] = []
         var seenFiles = Set<String>()
         func checkOnce(_ file: String) {
             // The same file named twice (or a file inside a folder also named) is one file.
@@ -62,13 +62,7 @@ package struct RecordValidator: Sendable {
                 report.validRecords.append(entry.record)
                 continue
             }
-            let range = entry.record.byteRange
-            let text = entry.isJSONL ? Array(entry.text[range]) : entry.text
-            for violation in violations {
-                let (line, column) = JSONLocator.position(of: violation.path, in: text)
-                report.problems.append(
-                    RecordProblem(path: entry.record.path, line: entry.record.line + line - 1, column: column, reason: violation.description))
-            }
+            report.problems.append(contentsOf: violations.map { RecordProblem($0, of: entry.record, in: entry.text) })
         }
         report.problems.sort { ($0.path, $0.line, $0.column, $0.reason) < ($1.path, $1.line, $1.column, $1.reason) }
         return report
@@ -76,7 +70,7 @@ package struct RecordValidator: Sendable {
 
     /// Parses one file; records with a valid identity go to `records` for the duplicate
     /// and schema checks across all files.
-    private func check(file path: String, into report: inout ValidationReport, records: inout [(record: LocatedRecord, text: [UInt8], isJSONL: Bool)]) {
+    private func check(file path: String, into report: inout ValidationReport, records: inout [(record: LocatedRecord, text: [UInt8])]) {
         guard let format = RecordFileFormat(path: path) else {
             report.problems.append(RecordProblem(path: path, line: 1, column: 1, reason: "not a record file; record files end in .json or .jsonl"))
             return
@@ -92,7 +86,7 @@ package struct RecordValidator: Sendable {
         }
         let parsed = RecordFileParser.parse(path: path, bytes: bytes, format: format, maxRecordBytes: maxRecordBytes)
         report.problems.append(contentsOf: parsed.problems)
-        for located in parsed.records { records.append((located, bytes, format == .jsonl)) }
+        for located in parsed.records { records.append((located, bytes)) }
     }
 
     private func realPath(_ path: String) -> String? {

@@ -71,7 +71,7 @@ extension RootScanner {
                         ScannedRecord(key: located.record.key, fields: located.record.fields, path: path, modified: Double(modifiedNanos) / 1e9))
                 } else {
                     result.protected.insert(located.record.key)
-                    problems += violations.map { RecordProblem(path: located.path, line: located.line, column: 1, reason: $0.description) }
+                    problems += violations.map { RecordProblem($0, of: located, in: bytes) }
                 }
             }
             if problems.isEmpty {

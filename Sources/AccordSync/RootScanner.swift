@@ -130,9 +130,7 @@ package struct RootScanner: Sendable {
                     } else {
                         result.protected.insert(key)
                         brokenFiles[file.relativePath] = keys
-                        for violation in violations {
-                            result.problems.append(RecordProblem(path: located.path, line: located.line, column: 1, reason: violation.description))
-                        }
+                        result.problems.append(contentsOf: violations)
                     }
                 }
                 if batch.count >= batchSize {
@@ -164,7 +162,8 @@ package struct RootScanner: Sendable {
         var failure: String?
         var digest = ContentDigest(of: [])
         var parsed = ParsedRecordFile()
-        var violations: [[SchemaViolation]] = []
+        /// Per record, its schema violations placed in the file.
+        var violations: [[RecordProblem]] = []
     }
 
     /// Reads, hashes, parses and validates `files` on every core (nil for a file that
@@ -189,7 +188,8 @@ package struct RootScanner: Sendable {
                 failure: error.tooLargeSize.map { RecordFileParser.tooLargeReason(format, size: $0, maxRecordBytes: maxRecordBytes) } ?? error.reason)
         }
         let parsed = RecordFileParser.parse(path: file.relativePath, bytes: bytes, format: format, maxRecordBytes: maxRecordBytes)
-        return ExaminedFile(digest: ContentDigest(of: bytes), parsed: parsed, violations: parsed.records.map { schemas.validate($0.record) })
+        let violations = parsed.records.map { located in schemas.validate(located.record).map { RecordProblem($0, of: located, in: bytes) } }
+        return ExaminedFile(digest: ContentDigest(of: bytes), parsed: parsed, violations: violations)
     }
 
     /// A file the index knew but this walk did not read is a deletion only if nothing

@@ -111,6 +111,24 @@ struct RootScannerTests {
         #expect(second.index["a.json"] == first.index["a.json"], "the last good entry is kept")
     }
 
+    @Test func anInvalidValueIsReportedWhereValidatePointsNotAtTheRecordsFirstLine() throws {
+        let folder = try TemporaryFolder()
+        // The bad value (published is not a date) sits on line 5 of the .json file and
+        // on the second line of the .jsonl file, well into it.
+        try folder.write(
+            "bad.json", "{\n  \"kind\": \"news\",\n  \"id\": \"bad\",\n  \"headline\": \"h\",\n  \"published\": \"soon\",\n  \"source\": \"s\"\n}\n")
+        try folder.write(
+            "set.jsonl", good + "\n" + good.replacingOccurrences(of: "\"a\"", with: "\"c\"").replacingOccurrences(of: "2021-01-28", with: "later") + "\n")
+        let validated = RecordValidator(schemas: schemas, ignore: IgnoreRules(), maxRecordBytes: 1 << 20).validate(paths: [folder.path])
+            .problems.map { RecordProblem(path: String($0.path.dropFirst(folder.path.count + 1)), line: $0.line, column: $0.column, reason: $0.reason) }
+        #expect(validated.map(\.line) == [5, 2] && validated.allSatisfy { $0.column > 1 }, "\(validated)")
+        // The full scan and the scan of named files (inotify's path) say the same.
+        let full = scanner(folder.path).scan(previous: RootIndex()).problems.sorted { $0.path < $1.path }
+        #expect(full == validated)
+        let named = try #require(scanner(folder.path).scanFiles(["bad.json", "set.jsonl"], previous: RootIndex()))
+        #expect(named.problems.values.flatMap { $0 }.sorted { $0.path < $1.path } == validated)
+    }
+
     @Test func invalidAndDuplicateRecordsAreProtectedNotScanned() throws {
         let folder = try TemporaryFolder()
         try folder.write("bad.json", #"{"kind": "news", "id": "bad", "headline": "h"}"#)
