@@ -2,7 +2,6 @@ import AccordCLI
 import AccordCore
 import AccordHTTP
 import ArgumentParser
-import TOMLKit
 
 #if canImport(Glibc)
     import Glibc
@@ -23,29 +22,7 @@ struct ControlOptions: ParsableArguments {
     func socketPath() throws -> String {
         if let socket { return socket }
         if let value = getenv("ACCORD_SOCKET"), !String(cString: value).isEmpty { return String(cString: value) }
-        let explicit = config ?? getenv("ACCORD_CONFIG").map { String(cString: $0) }
-        let path = explicit ?? "/etc/accord/accordd.toml"
-        guard let text = try? String(decoding: readAll(path), as: UTF8.self) else {
-            if explicit != nil { throw CommandStatus.usage("accordctl: cannot read the daemon config \(path); pass --socket PATH instead") }
-            return Self.defaultSocket
-        }
-        guard let table = try? TOMLTable(string: text) else {
-            throw CommandStatus.usage("accordctl: \(path) is not valid TOML; pass --socket PATH instead")
-        }
-        return table["control"]?.table?["socket"]?.string ?? Self.defaultSocket
-    }
-
-    private func readAll(_ path: String) throws -> [UInt8] {
-        guard let file = fopen(path, "r") else { throw CommandStatus.failed() }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, file)
-            if count <= 0 { break }
-            bytes += buffer[0..<count]
-        }
-        return bytes
+        return try DaemonConfigFile.table(explicit: config)?.table["control"]?.table?["socket"]?.string ?? Self.defaultSocket
     }
 }
 
@@ -87,34 +64,28 @@ struct ControlClient {
             request.isLongPoll = waits
             response = try await client.send(request)
         } catch {
-            throw CommandStatus(code: 3, message: "accordctl: cannot reach accordd at \(socketPath): \(reason(error)); \(hint)")
+            var code: Int?
+            var message = "\(error)"
+            switch error {
+            case .transport(let curlCode, let curlMessage): (code, message) = (curlCode, curlMessage)
+            case .timedOut(let timeoutMessage): message = timeoutMessage
+            default: break
+            }
+            let diagnosis = SocketDiagnosis.examine(socketPath, curlCode: code, curlMessage: message)
+            throw CommandStatus(code: 3, message: "accordctl: cannot reach accordd at \(socketPath): \(diagnosis.explanation(socket: socketPath))")
         }
         let json = (try? JSONParser.parse(response.body))?.objectValue ?? JSONObject()
         return Reply(status: response.status, json: json, text: response.text)
     }
 
     /// The problem's detail, as one line for stderr, with the exit code 1 (or 2 for a
-    /// request the daemon found malformed).
+    /// request the daemon found malformed). A record or conflict that is not there is
+    /// an operation that failed (1), not a mistake in the command line.
     func failure(_ reply: Reply) -> CommandStatus {
         let detail = reply.json["detail"]?.stringValue ?? reply.text.trimming(" \n")
-        return CommandStatus(code: reply.status == 400 || reply.status == 404 ? 2 : 1, message: "accordctl: \(detail)")
+        return CommandStatus(code: reply.status == 400 ? 2 : 1, message: "accordctl: \(detail)")
     }
 
-    private var hint: String {
-        var info = stat()
-        if stat(socketPath, &info) != 0 {
-            return "is accordd running? (systemctl status accordd), or pass --socket PATH"
-        }
-        if access(socketPath, R_OK | W_OK) != 0 {
-            return "permission denied: join the socket's group (usually accord) or use sudo"
-        }
-        return "is accordd running? (systemctl status accordd)"
-    }
-
-    private func reason(_ error: any Error) -> String {
-        if case .transport(_, let message) = error as? HTTPClientError { return message }
-        return "\(error)"
-    }
 }
 
 /// Terminal helpers: human output fits 80 columns on a terminal.

@@ -22,8 +22,11 @@ struct ValidateCommand: ParsableCommand {
     @Argument(help: "Record files (.json, .jsonl) or folders.")
     var paths: [String]
 
-    @Option(help: "Schema folder (default: /etc/accord/schemas, else config/schemas of the checkout).")
+    @Option(help: "Schema folder (default: schemas from the daemon config, else /etc/accord/schemas, else config/schemas of the checkout).")
     var schemas: String?
+
+    @Option(help: "The daemon config to take schemas from (default: $ACCORD_CONFIG, then /etc/accord/accordd.toml).")
+    var config: String?
 
     @Option(help: "Largest record accepted, in bytes.")
     var maxRecordBytes: Int = RecordFileParser.defaultMaxRecordBytes
@@ -64,11 +67,16 @@ struct ValidateCommand: ParsableCommand {
         let directory: String
         if let schemas {
             directory = schemas
+        } else if let daemon = try DaemonConfigFile.table(explicit: config), let configured = daemon.table["schemas"]?.string {
+            // What the daemon validates with, so both agree on what is valid.
+            directory = configured
         } else {
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
             let cwd = getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "."
             guard let found = SchemaDirectory.defaultDirectory(workingDirectory: cwd) else {
-                throw CommandStatus.usage("accordctl: no schema folder found (looked in \(SchemaDirectory.installed) and config/schemas); pass --schemas DIR")
+                throw CommandStatus.usage(
+                    "accordctl: no schema folder found (no schemas in the daemon config, nothing in \(SchemaDirectory.installed) or config/schemas); pass --schemas DIR"
+                )
             }
             directory = found
         }

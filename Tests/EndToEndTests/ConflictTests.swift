@@ -57,7 +57,8 @@ import Testing
         try cluster.settle()
         #expect(try await cluster.hubRecords()["agreement/hns"]?["status"] as? String == "agreed")
         #expect(try await b.ctl(["conflicts"]).out.contains("no open conflicts"))
-        #expect(try await b.ctl(["resolve", "agreement/hns", "--keep", "local"]).code == 2)
+        // No conflict left: an operation that failed (1), not a usage error (2).
+        #expect(try await b.ctl(["resolve", "agreement/hns", "--keep", "local"]).code == 1)
 
         // --keep remote: the hub's value lands in b's file.
         #expect(try await b.ctl(["pause"]).code == 0)
