@@ -4,7 +4,10 @@
 set -euo pipefail
 # iproute2 and nftables: the network-fault tests make their own namespaces and links.
 # nginx-light: a test runs the README's reverse-proxy example with real nginx.
-packages=(libcurl4-openssl-dev libsqlite3-dev python3 systemd curl openssl iproute2 nftables nginx-light)
+# acl: the default-ACL tests. dpkg-dev, debootstrap and systemd-container: the Debian
+# package is built and booted in a minimal Debian under systemd (scripts/boot-test.sh).
+packages=(libcurl4-openssl-dev libsqlite3-dev python3 systemd curl openssl iproute2 nftables nginx-light acl
+    binutils dpkg-dev debootstrap systemd-container)
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update

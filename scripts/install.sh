@@ -9,8 +9,9 @@
 #   BUILD=1    build missing binaries with `swift build -c release` first
 #
 # Configs and schemas always go to /etc/accord, where the binaries look by default.
-# Units and the sysusers file go to $PREFIX/lib/{systemd/system,sysusers.d} when PREFIX
-# is /usr or /usr/local (systemd searches both), else to /etc/{systemd/system,sysusers.d}.
+# Units and the sysusers.d and tmpfiles.d files go to $PREFIX/lib/{systemd/system,
+# sysusers.d,tmpfiles.d} when PREFIX is /usr or /usr/local (systemd searches both),
+# else to /etc/{systemd/system,sysusers.d,tmpfiles.d}.
 # Run for real as root, it also creates the accord user (systemd-sysusers), the shared
 # records folder, and reloads systemd when systemd is running.
 set -euo pipefail
@@ -28,8 +29,8 @@ binaries=(accordd accordctl accordhub)
 PREFIX=${PREFIX%/}
 
 case $PREFIX in
-    /usr | /usr/local) unitdir=$PREFIX/lib/systemd/system sysusersdir=$PREFIX/lib/sysusers.d ;;
-    *) unitdir=/etc/systemd/system sysusersdir=/etc/sysusers.d ;;
+    /usr | /usr/local) unitdir=$PREFIX/lib/systemd/system sysusersdir=$PREFIX/lib/sysusers.d tmpfilesdir=$PREFIX/lib/tmpfiles.d ;;
+    *) unitdir=/etc/systemd/system sysusersdir=/etc/sysusers.d tmpfilesdir=/etc/tmpfiles.d ;;
 esac
 
 # Building takes minutes and needs the toolchain, so it happens only when asked.
@@ -77,6 +78,8 @@ for unit in accordd.service accordhub.service; do
     put "$tmp/$unit" "$DESTDIR$unitdir/$unit" 0644
 done
 put systemd/accord.sysusers.conf "$DESTDIR$sysusersdir/accord.conf" 0644
+# The shared records folder (2770 accord:accord), as the .deb makes it.
+put packaging/accord.tmpfiles "$DESTDIR$tmpfilesdir/accord.conf" 0644
 
 # The rest changes the running system: only for a real install, as root.
 [[ -z $DESTDIR && $EUID -eq 0 ]] || exit 0
@@ -106,3 +109,5 @@ if [[ -d /run/systemd/system ]]; then
     systemctl daemon-reload
     echo "reloaded   systemd; start with: systemctl enable --now accordd (and accordhub)"
 fi
+echo "note       members of the group accord share /var/lib/accord/records: they need umask 002"
+echo "           (or a default ACL on the folder) so the files and folders they create stay group-writable"

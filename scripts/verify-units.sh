@@ -41,9 +41,18 @@ DESTDIR=$root PREFIX=/usr/local BUILD_DIR=$bins scripts/install.sh >/dev/null
 units=$(find "$root" -name 'accord*.service')
 [[ -n $units ]] || fail "install.sh staged no units"
 
-# Commands the units take from the system (ExecReload=/bin/kill) must be in the stage too.
-for cmd in $(sed -n 's/^Exec[A-Za-z]*=[-@:+!]*\([^ ]*\).*/\1/p' $units | sort -u); do
-    [[ -e $root$cmd || ! -e $cmd ]] || install -D "$cmd" "$root$cmd"
+# Commands the units take from the system (ExecReload=/bin/sh) must exist on every
+# Debian system, so they must come from an Essential package: /bin/kill, from procps,
+# does not (status=203/EXEC on a minimal system). Only those are staged; anything else
+# stays missing and verify reports it.
+command -v dpkg-query >/dev/null || fail "dpkg-query not found; run on Debian or Ubuntu"
+for cmd in $(sed -n 's/^Exec[A-Za-z]*=[-@:+!|]*\([^ ]*\).*/\1/p' $units | sort -u); do
+    [[ -e $root$cmd ]] && continue
+    pkg=$(dpkg -S "$cmd" 2>/dev/null | sed -n 's/^\([^ :]*\)\(:[^ ]*\)\{0,1\}: .*/\1/p' | head -1)
+    [[ -n $pkg ]] || fail "$cmd (in an Exec line) belongs to no installed package; use a command from an Essential package, e.g. /bin/sh"
+    [[ $(dpkg-query -W -f='${Essential}' "$pkg") == yes ]] ||
+        fail "$cmd (in an Exec line) comes from $pkg, which is not Essential and may be missing (status=203/EXEC); use /bin/sh -c '...' or another Essential command"
+    install -D "$cmd" "$root$cmd"
 done
 
 status=0
