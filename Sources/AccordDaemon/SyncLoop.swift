@@ -53,6 +53,8 @@ actor SyncLoop {
     private var allowDeletesAsked = false
     private var startedOnce = false
     private var loggedProblems: Set<String> = []
+    /// The unapplied hub changes already said in the journal ("key: cause").
+    private var loggedUnapplied: Set<String> = []
     private var lastStatus = ""
     private var lastHold: String?
 
@@ -191,6 +193,7 @@ actor SyncLoop {
                 startedOnce = true
             }
             await exchange(into: &report, firstSeen: due.firstSeen, manual: manual != nil)
+            await logUnapplied()
         }
         manualReport.add(report)
         if let manual { manualDone = manual }
@@ -282,6 +285,16 @@ actor SyncLoop {
         let lines = Set(problems.map(\.description))
         for line in lines.subtracting(loggedProblems).sorted() { logger.warning("invalid, not synced: \(line)") }
         loggedProblems = replacing ? lines : loggedProblems.union(lines)
+    }
+
+    /// Hub changes that cannot be written to the root (a folder the daemon may not
+    /// write, a full disk) wait and are retried by themselves; each one's cause goes to
+    /// the journal once, as a warning, not only to the event log.
+    private func logUnapplied() async {
+        guard let (waiting, _) = try? await engine.unappliedChanges(limit: 50) else { return }
+        let lines = Set(waiting.map { "\($0.key): \($0.lastError)" })
+        for line in lines.subtracting(loggedUnapplied).sorted() { logger.warning("hub change not written to the root, retried later: \(line)") }
+        loggedUnapplied = lines
     }
 
     private func publishStatus() {

@@ -274,6 +274,28 @@ func hubRecordCount(_ hub: HubLauncher) async throws -> Int {
         #expect(stat(a.root + "/agreement", &info) == 0 && info.st_mode & 0o7777 == 0o775, "folder mode \(String(info.st_mode & 0o7777, radix: 8))")
     }
 
+    @Test func aPullThatCannotBeWrittenIsWarnedOnceAndRetriedOnceFixed() async throws {
+        let hub = try HubLauncher()
+        let a = try DaemonLauncher(hubPort: hub.port)
+        // A plain file where the pull needs its folder: the write fails, even for root.
+        try a.write("agreement", "not a folder\n")
+        let put = try await hub.client.request(
+            "PUT", "/v1/records/agreement/blocked", headers: ["If-None-Match": "*"],
+            json: #"{"title": "b", "parties": ["a", "b"], "status": "negotiating"}"#)
+        #expect(put.status == 201)
+        func warnings() -> [Substring] {
+            a.process.standardError.split(separator: "\n").filter { $0.contains("not written to the root") && $0.contains("agreement/blocked") }
+        }
+        #expect(await eventually(timeout: 20) { !warnings().isEmpty }, "the journal must say why: \(a.process.standardError)")
+        #expect(warnings().allSatisfy { $0.hasPrefix("<4>") }, "a warning: \(warnings())")
+        // Tried again (a manual sync retries at once), failing the same way: not said again.
+        _ = try await a.ctl(["sync", "--wait", "--timeout", "20"])
+        #expect(warnings().count == 1, "\(warnings())")
+        // Fixed: a later try of its own (backoff at most 1 s here) writes it.
+        try FileManager.default.removeItem(atPath: a.root + "/agreement")
+        #expect(await eventually(timeout: 20) { a.read("agreement/blocked.json")?.contains("negotiating") == true })
+    }
+
     @Test func theHubTellsSystemdItIsReady() throws {
         let folder = try TemporaryFolder()
         let listener = try DatagramListener(path: folder.child("notify.sock"))
