@@ -22,3 +22,11 @@ scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 swift format lint --strict -r Sources Tests
 # The hub against its API document: no 5xx, every response as documented.
 scripts/schemathesis.sh .build/debug/accordhub config/schemas
+# The Debian package (a --static-swift-stdlib release build), installed into a minimal
+# Debian 12 and booted there under systemd as a team would use it. Needs root.
+if [[ $EUID -eq 0 ]]; then
+    deb=$(scripts/build-deb.sh | tail -1)
+    scripts/boot-test.sh "$deb"
+else
+    echo "test.sh: the boot test needs root (systemd-nspawn); skipped"
+fi
