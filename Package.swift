@@ -133,10 +133,10 @@ let package = Package(
             name: "AccordHubTests",
             dependencies: [
                 "AccordCore", "AccordFiles", "AccordHub", "AccordTestSupport", "accordhub",
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .testTarget(name: "AccordctlTests", dependencies: ["accordctl"]),
+        .testTarget(name: "AccordctlTests", dependencies: ["accordctl", "AccordTestSupport"]),
         .testTarget(
             name: "AccordDaemonTests",
             dependencies: [

@@ -77,15 +77,8 @@ package enum LoopbackSocket {
     /// Established TCP connections to `port` on loopback, from `ss`: how a test knows a
     /// client's request has reached a server before it acts.
     package static func establishedConnections(port: Int) throws -> Int {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/ss")
-        process.arguments = ["-Htn", "state", "established", "( dport = :\(port) )"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").count
+        let run = try ProgramRun.succeed("/usr/bin/ss", ["-Htn", "state", "established", "( dport = :\(port) )"])
+        return run.stdout.split(separator: "\n").count
     }
 
     /// Accepts connections on `listener` and hands each to `handle`, until the listener

@@ -113,17 +113,7 @@ package final class NetworkLab: @unchecked Sendable {
     }
 
     private static func execute(_ command: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw TestSupportError("\(command.joined(separator: " ")) failed: \(text)")
-        }
+        let run = try ProgramRun.run(command[0], Array(command.dropFirst()))
+        guard run.status == 0 else { throw TestSupportError("\(command.joined(separator: " ")) failed: \(run.stderr)") }
     }
 }

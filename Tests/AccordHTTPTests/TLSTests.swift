@@ -30,15 +30,7 @@ struct TLSTests {
         }
 
         private func run(_ arguments: [String]) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            process.arguments = arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: folder.path)
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw TestSupportError("openssl \(arguments.first ?? "") failed") }
+            try ProgramRun.succeed("/usr/bin/openssl", arguments, in: folder.path)
         }
     }
 

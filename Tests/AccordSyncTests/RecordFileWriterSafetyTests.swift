@@ -81,15 +81,8 @@ struct RecordFileWriterSafetyTests {
     }
 
     static func run(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let run = try ProgramRun.run(path, arguments)
+        return (run.status, run.stdout)
     }
 
     @Test func aReplacedFileKeepsItsBitsButNeverSetuidOrSetgid() throws {
