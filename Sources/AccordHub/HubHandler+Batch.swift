@@ -135,7 +135,7 @@ extension HubHandler {
                         method: method, path: "/v1/records/\(key.kind)/\(key.id)", ifMatch: ifMatchHeader, ifNoneMatch: ifNoneMatchHeader, body: body)
                 )
             }
-            return .write(WriteRequest(key: key, precondition: condition, change: change, idempotency: idempotency))
+            return .write(WriteRequest(key: key, precondition: condition, change: change, idempotency: idempotency, author: tokenName))
         } catch let error as WireError {
             return .refused(status: error.status, title: error.title, detail: error.detail, errors: error.errors)
         } catch {

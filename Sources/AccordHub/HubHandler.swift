@@ -248,7 +248,7 @@ package final class HubHandler: Sendable {
         guard admitWrites(1) else { throw Self.queueFull }
         defer { finishWrites(1) }
         let outcome = try await storage.write(
-            WriteRequest(key: key, precondition: condition, change: change, idempotency: idempotency),
+            WriteRequest(key: key, precondition: condition, change: change, idempotency: idempotency, author: request.tokenName),
             respond: HubHandler.response(for:))
         switch outcome {
         case .created(let stored), .updated(let stored), .deleted(let stored):

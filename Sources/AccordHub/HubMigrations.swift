@@ -44,6 +44,11 @@ enum HubMigrations {
                     CREATE INDEX idempotency_by_age ON idempotency (created_at);
                     """)
         }
+        // Who wrote each revision (the token's name; NULL on an open hub and for the
+        // revisions of databases written before this migration).
+        migrator.registerMigration("0002-revision-authors") { db in
+            try db.execute(sql: "ALTER TABLE revisions ADD COLUMN author TEXT")
+        }
         return migrator
     }
 }

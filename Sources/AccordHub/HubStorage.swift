@@ -45,6 +45,9 @@ package struct RevisionEntry: Sendable, Equatable {
     package var fieldsJSON: String
     /// Seconds since 1970.
     package var createdAt: Double
+    /// The name of the token that wrote it; nil on an open hub and for revisions
+    /// written before the hub kept authors.
+    package var author: String?
 }
 
 /// What a write asks for: the precondition and the new state.
@@ -67,12 +70,17 @@ package struct WriteRequest: Sendable {
     package var change: Change
     /// With the fingerprint of the whole request, for replays.
     package var idempotency: (key: String, fingerprint: String)?
+    /// The writing token's name, kept with the revision (CONTRACT 8.2).
+    package var author: String?
 
-    package init(key: RecordKey, precondition: Precondition, change: Change, idempotency: (key: String, fingerprint: String)? = nil) {
+    package init(
+        key: RecordKey, precondition: Precondition, change: Change, idempotency: (key: String, fingerprint: String)? = nil, author: String? = nil
+    ) {
         self.key = key
         self.precondition = precondition
         self.change = change
         self.idempotency = idempotency
+        self.author = author
     }
 }
 

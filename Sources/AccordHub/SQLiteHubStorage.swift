@@ -118,8 +118,8 @@ package final class SQLiteHubStorage: HubStorage {
             deleted = true
         }
         let rev = RevisionID.next(after: current?.rev, deleted: deleted, fieldsJSON: fieldsJSON)
-        try db.cachedStatement(sql: "INSERT INTO revisions (kind, id, rev, deleted, fields, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [request.key.kind, request.key.id, rev, deleted, fieldsJSON, Timestamp.now()])
+        try db.cachedStatement(sql: "INSERT INTO revisions (kind, id, rev, deleted, fields, created_at, author) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [request.key.kind, request.key.id, rev, deleted, fieldsJSON, Timestamp.now(), request.author])
         let seq = db.lastInsertedRowID
         try db.cachedStatement(
             sql: """
@@ -188,10 +188,14 @@ package final class SQLiteHubStorage: HubStorage {
         try await pool.read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT rev, seq, deleted, fields, created_at FROM revisions WHERE kind = ? AND id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                sql: """
+                    SELECT rev, seq, deleted, fields, created_at, author FROM revisions
+                    WHERE kind = ? AND id = ? AND seq < ? ORDER BY seq DESC LIMIT ?
+                    """,
                 arguments: [key.kind, key.id, before ?? Int64.max, limit]
             ).map { row in
-                RevisionEntry(rev: row["rev"], seq: row["seq"], deleted: row["deleted"], fieldsJSON: row["fields"], createdAt: row["created_at"])
+                RevisionEntry(
+                    rev: row["rev"], seq: row["seq"], deleted: row["deleted"], fieldsJSON: row["fields"], createdAt: row["created_at"], author: row["author"])
             }
         }
     }

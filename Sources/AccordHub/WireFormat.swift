@@ -33,7 +33,7 @@ enum WireFormat {
         for (index, entry) in entries.enumerated() {
             if index > 0 { out += ", " }
             out += "{\"rev\": \(quoted(entry.rev)), \"seq\": \(entry.seq), \"deleted\": \(entry.deleted), "
-            out += "\"created\": \(quoted(Timestamp.rfc3339(entry.createdAt))), "
+            out += "\"created\": \(quoted(Timestamp.rfc3339(entry.createdAt))), \"author\": \(entry.author.map(quoted) ?? "null"), "
             out += "\"fields\": \(entry.deleted ? "null" : entry.fieldsJSON)}"
         }
         out += "], \"next_before\": \(nextBefore.map(String.init) ?? "null")}"
