@@ -47,8 +47,19 @@ mkdir -p "$demo"
 : >"$demo/pids"
 trap 'stop_all; exit 0' INT TERM
 
+# alice and bob each have a token of their own, so the hub's history says who changed
+# what (accordctl history). The hub keeps only the tokens' SHA-256.
+: >"$demo/hub.toml"
+for name in alice bob; do
+    mkdir -p "$demo/$name"
+    printf '%s\n' "$name-demo-token" >"$demo/$name/token"
+    chmod 600 "$demo/$name/token"
+    printf '[[tokens]]\nname = "%s"\nsha256 = "%s"\naccess = "rw"\n' "$name" \
+        "$(printf %s "$name-demo-token" | "$bin/accordhub" hash-token)" >>"$demo/hub.toml"
+done
 # The hub picks a free port and prints it.
-"$bin/accordhub" --listen 127.0.0.1:0 --open --db "$demo/hub.db" --schemas "$PWD/config/schemas" >"$demo/hub.out" 2>"$demo/hub.log" &
+"$bin/accordhub" --config "$demo/hub.toml" --listen 127.0.0.1:0 --db "$demo/hub.db" --schemas "$PWD/config/schemas" \
+    >"$demo/hub.out" 2>"$demo/hub.log" &
 echo "hub $!" >>"$demo/pids"
 for _ in $(seq 100); do grep -q "listening on" "$demo/hub.out" 2>/dev/null && break; sleep 0.1; done
 hub_url=$(grep -o 'http://[0-9.:]*' "$demo/hub.out" | head -1)
@@ -62,6 +73,7 @@ root = "$demo/$name/records"
 remote = "$hub_url"
 schemas = "$PWD/config/schemas"
 state = "$demo/$name/state.db"
+token_file = "$demo/$name/token"
 
 [control]
 socket = "$demo/$name/control.sock"
@@ -96,6 +108,7 @@ demo/bob/accordd.log. accordctl is .build/debug/accordctl (export PATH="$bin:\$P
 3. See what happened:
      $ctl_a status
      $ctl_b log
+     $ctl_a history agreement/us-japan-hns-fy2021
      curl -s --unix-socket demo/alice/control.sock http://accordd/metrics
 
 Ctrl-C stops everything (or: scripts/demo.sh stop).
@@ -122,5 +135,10 @@ sed -i 's/"status": "[a-z_]*"/"status": "expired"/' "$demo/bob/records/$record"
 "$ctl" --socket "$demo/bob/control.sock" sync --wait >/dev/null
 wait_for "grep -q '\"status\": \"expired\"' '$demo/alice/records/$record'" || fail "bob's resolution did not reach alice"
 "$ctl" --socket "$demo/alice/control.sock" log -n 3
+# The hub's history names who changed the status, newest first: bob's resolution.
+history=$("$ctl" --socket "$demo/alice/control.sock" history agreement/us-japan-hns-fy2021 -n 3) || fail "history failed"
+echo "$history"
+echo "$history" | sed -n 2p | grep -q ' bob$' || fail "the newest revision is not credited to bob"
+echo "$history" | grep -q 'status: signed -> expired' || fail "history does not show bob's change of status"
 stop_all
 echo "demo self-test: passed"

@@ -60,6 +60,18 @@ struct ControlHandler: Sendable {
                 return try await resolve(kind: route[2], id: route[3], body: request.body)
             case ("GET", let route) where route.count == 5 && route[0] == "v1" && route[1] == "records" && route[4] == "diff":
                 return try await diff(kind: route[2], id: route[3])
+            case (let method, let route)
+            where route.count == 5 && route[0] == "v1" && route[1] == "records" && ["history", "show", "revert"].contains(route[4]):
+                guard RecordKey.isValidKind(route[2]), RecordKey.isValidID(route[3]) else {
+                    return .problem(400, "Bad record name", "\(route[2])/\(route[3]) is not a valid KIND/ID")
+                }
+                let key = RecordKey(kind: route[2], id: route[3])
+                switch (method, route[4]) {
+                case ("GET", "history"): return try await history(key, request)
+                case ("GET", "show"): return try await show(key, request)
+                case ("POST", "revert"): return try await revert(key, request)
+                default: return .problem(405, "Method not allowed", "\(method) is not allowed on \(request.path)")
+                }
             case ("GET", ["v1", "events"]): return try await events(request)
             case ("GET", ["metrics"]): return try await renderMetrics()
             case (_, ["v1", "status"]), (_, ["v1", "sync"]), (_, ["v1", "pause"]), (_, ["v1", "resume"]), (_, ["v1", "conflicts"]),

@@ -15,7 +15,7 @@ struct Accordctl: AsyncParsableCommand {
         version: AccordVersion.string,
         subcommands: [
             StatusCommand.self, SyncCommand.self, PauseCommand.self, ResumeCommand.self, ConflictsCommand.self, ResolveCommand.self,
-            DiffCommand.self, LogCommand.self, ValidateCommand.self,
+            DiffCommand.self, LogCommand.self, HistoryCommand.self, ShowCommand.self, RevertCommand.self, ValidateCommand.self,
         ]
     )
 

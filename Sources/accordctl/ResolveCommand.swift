@@ -20,11 +20,11 @@ struct ResolveCommand: AsyncParsableCommand {
     var keep: String
 
     func validate() throws {
-        guard RecordKey(record) != nil else { throw ValidationError("\(record) is not KIND/ID (for example agreement/us-japan-hns-fy2021)") }
+        _ = try RecordArgument.key(record)
     }
 
     func run() async throws {
-        let key = RecordKey(record)!
+        let key = try RecordArgument.key(record)
         var body: JSONObject
         switch keep {
         case "local", "remote":
