@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 
 /// A program started for a test with posix_spawn, with a clean signal mask (a child
@@ -34,6 +35,9 @@ package final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // Nothing else of this process: a test's sockets must close when the test closes
+        // them, not live on in a hub or daemon another test started meanwhile.
+        accord_spawn_close_from(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

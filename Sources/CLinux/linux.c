@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <malloc.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -31,4 +32,8 @@ long accord_raise_open_file_limit(void) {
         if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
     }
     return (long)limit.rlim_cur;
+}
+
+int accord_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
 }

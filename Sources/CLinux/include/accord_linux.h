@@ -3,6 +3,8 @@
 
 // Linux calls that Swift's Glibc module does not expose (they sit behind _GNU_SOURCE).
 
+#include <spawn.h>
+
 /// syncfs(2): flushes the file system holding `fd` in one call, instead of one fsync
 /// per file. Returns 0, or -1 with errno set.
 int accord_syncfs(int fd);
@@ -26,5 +28,10 @@ void accord_malloc_arena_max(int count);
 /// limit is 1024, below a hub's max_connections plus its database files). Returns the
 /// soft limit now in force.
 long accord_raise_open_file_limit(void);
+
+/// posix_spawn_file_actions_addclosefrom_np: the child closes every descriptor from
+/// `from` up, so it holds no copy of the parent's sockets (a test that closes its end
+/// of a connection must see the connection end, whatever it spawned meanwhile).
+int accord_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 
 #endif
