@@ -22,8 +22,14 @@ package final class DelayProxy: @unchecked Sendable {
 
     deinit { stop() }
 
+    /// Once only: `deinit` calls it again, and a second close could hit a descriptor
+    /// number another thread has since been given.
     package func stop() {
-        lock.withLock { stopped = true }
+        let first = lock.withLock {
+            defer { stopped = true }
+            return !stopped
+        }
+        guard first else { return }
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
     }
