@@ -23,6 +23,11 @@ package final class SQLiteHubStorage: HubStorage {
         // GRDB sets NORMAL on the writer when it opens the pool; FULL makes every commit
         // reach the disk before the hub answers, not just the process's page cache.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        // A database a newer hub has migrated is refused, not served with a schema this
+        // hub does not know (CONTRACT 8.5); GRDB would skip the unknown migrations.
+        if try pool.read({ db in try HubMigrations.migrator.hasBeenSuperseded(db) }) {
+            throw NewerDatabaseError(path: path)
+        }
         try HubMigrations.migrator.migrate(pool)
         let opened = try pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM revisions") ?? 0 }
         let feed = FeedIndex(floor: opened)

@@ -108,6 +108,8 @@ struct ServeCommand: AsyncParsableCommand {
             storage = try SQLiteHubStorage(path: settings.db)
         } catch let error as DatabaseLockError {
             throw CommandStatus.failed("accordhub: \(error)")
+        } catch let error as NewerDatabaseError {
+            throw CommandStatus.failed("accordhub: \(error)")
         } catch {
             throw CommandStatus.failed("accordhub: cannot open the database \(settings.db): \(error); check the path and its folder's permissions")
         }

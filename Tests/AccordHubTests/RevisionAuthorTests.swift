@@ -78,4 +78,14 @@ import Testing
         #expect(stored.seq == 2)
         #expect(try await storage.revisions(key, before: nil, limit: 10).map(\.author) == ["alice", nil])
     }
+
+    @Test func aDatabaseFromANewerHubIsRefused() async throws {
+        let folder = try TemporaryFolder()
+        let path = folder.child("hub.db")
+        let queue = try DatabaseQueue(path: path)
+        try HubMigrations.migrator.migrate(queue)
+        try await queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('9999-from-the-future')") }
+        try queue.close()
+        #expect(throws: NewerDatabaseError.self) { try SQLiteHubStorage(path: path) }
+    }
 }
