@@ -17,7 +17,14 @@
 #
 # Needs: debootstrap, systemd-container (systemd-nspawn), util-linux (nsenter).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# Paths the caller gave are resolved before moving to the repository root.
+self=$(readlink -f "$0")
+if [[ -n ${1:-} && -z ${BOOT_TEST_WORK:-} ]]; then
+    given=$1
+    shift
+    set -- "$(readlink -f "$given")" "$@"
+fi
+cd "$(dirname "$self")/.."
 
 die() { echo "boot-test.sh: $*" >&2; exit 2; }
 now() { date +%s.%N; }
@@ -47,7 +54,7 @@ if [[ -z ${BOOT_TEST_WORK:-} ]]; then
     trap teardown_outer EXIT
     trap 'exit 130' INT TERM
     status=0
-    BOOT_TEST_WORK=$work timeout -k 20 "$budget" "$0" "$@" || status=$?
+    BOOT_TEST_WORK=$work timeout -k 20 "$budget" "$self" "$@" || status=$?
     [[ $status -ne 124 && $status -ne 137 ]] || echo "boot-test.sh: FAIL: over the time budget of $budget s (BOOT_TEST_BUDGET)" >&2
     exit "$status"
 fi

@@ -123,4 +123,4 @@ mkdir -p "$OUT_DIR"
 deb=$OUT_DIR/accord_${version}_amd64.deb
 dpkg-deb --build --root-owner-group "$stage" "$deb" >/dev/null || die "dpkg-deb --build failed"
 echo "build-deb.sh: $(dpkg-deb -f "$deb" Package Version Depends | tr '\n' ' ')"
-echo "$deb"
+readlink -f "$deb"

@@ -17,13 +17,20 @@ extension ControlHandler {
         case .invalid(let text): return .problem(400, "Bad limit", "limit must be a whole number from 1 to \(Self.maxHistory), not \"\(text.prefix(40))\"")
         }
         let hub = await loop.read { await $0.hub }
-        // One more than shown, so the oldest shown has its predecessor to diff against.
         let page: (revisions: [RemoteRevision], nextBefore: Int64?)?
-        do { page = try await hub.revisions(key, limit: limit + 1) } catch { return Self.unreachable(error) }
+        // The oldest shown is diffed against the revision before it, from the next page.
+        var predecessor: RemoteRevision?
+        do {
+            page = try await hub.revisions(key, limit: limit)
+            if let before = page?.nextBefore { predecessor = try await hub.revisions(key, before: before, limit: 1)?.revisions.first }
+        } catch {
+            return Self.hubFailure(error)
+        }
         guard let page else { return .problem(404, "Unknown record", "the hub has no record \(key)") }
+        let revisions = page.revisions + (predecessor.map { [$0] } ?? [])
         var entries: [JSONValue] = []
-        for (index, revision) in page.revisions.prefix(limit).enumerated() {
-            let older = page.revisions.indices.contains(index + 1) ? page.revisions[index + 1].fields : nil
+        for (index, revision) in page.revisions.enumerated() {
+            let older = revisions.indices.contains(index + 1) ? revisions[index + 1].fields : nil
             let changes = FieldDiff.diff(older ?? JSONObject(), revision.fields ?? JSONObject())
             entries.append(
                 .object([
@@ -36,8 +43,7 @@ extension ControlHandler {
                     ),
                 ]))
         }
-        let more = page.revisions.count > limit || page.nextBefore != nil
-        return .json(200, ["record": .string(key.description), "revisions": .array(entries), "more": .bool(more)])
+        return .json(200, ["record": .string(key.description), "revisions": .array(entries), "more": .bool(page.nextBefore != nil)])
     }
 
     func show(_ key: RecordKey, _ request: ControlRequest) async throws -> ControlResponse {
@@ -63,7 +69,7 @@ extension ControlHandler {
                     "fields": current.liveFields.map { .object($0) } ?? .null,
                 ])
         } catch {
-            return Self.unreachable(error)
+            return Self.hubFailure(error)
         }
     }
 
@@ -73,7 +79,7 @@ extension ControlHandler {
         }
         let hub = await loop.read { await $0.hub }
         let revision: RemoteRevision?
-        do { revision = try await hub.revision(key, rev: rev) } catch { return Self.unreachable(error) }
+        do { revision = try await hub.revision(key, rev: rev) } catch { return Self.hubFailure(error) }
         guard let revision else {
             return .problem(404, "Unknown revision", "the hub has no revision \(rev) of \(key); see accordctl history \(key)")
         }
@@ -92,8 +98,12 @@ extension ControlHandler {
         }
     }
 
-    /// The hub could not be asked: a failure (503), not a usage error.
-    static func unreachable(_ error: any Error) -> ControlResponse {
-        .problem(503, "Hub unreachable", "cannot ask the hub: \(error); try again when it is back")
+    /// The hub could not be asked (503), or refused the question (502, with its reason):
+    /// failures, not usage errors.
+    static func hubFailure(_ error: any Error) -> ControlResponse {
+        if case .rejected(let status, let detail)? = error as? HubError {
+            return .problem(502, "Hub refused", "the hub answered \(status): \(detail)")
+        }
+        return .problem(503, "Hub unreachable", "cannot ask the hub: \(error); try again when it is back")
     }
 }

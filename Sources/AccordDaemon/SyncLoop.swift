@@ -293,7 +293,10 @@ actor SyncLoop {
     private func logUnapplied() async {
         guard let (waiting, _) = try? await engine.unappliedChanges(limit: 50) else { return }
         let lines = Set(waiting.map { "\($0.key): \($0.lastError)" })
-        for line in lines.subtracting(loggedUnapplied).sorted() { logger.warning("hub change not written to the root, retried later: \(line)") }
+        let fresh = lines.subtracting(loggedUnapplied).sorted()
+        // A whole folder refused must not flood the journal: a few, then a count.
+        for line in fresh.prefix(5) { logger.warning("hub change not written to the root, retried later: \(line)") }
+        if fresh.count > 5 { logger.warning("and \(fresh.count - 5) more hub changes not written to the root; accordctl status lists them") }
         loggedUnapplied = lines
     }
 

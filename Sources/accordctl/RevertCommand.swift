@@ -27,7 +27,8 @@ struct RevertCommand: AsyncParsableCommand {
     func run() async throws {
         let key = try RecordArgument.key(record)
         let client = try ControlClient(control)
-        let reply = try await client.send("POST", "/v1/records/\(key.kind)/\(key.id)/revert", body: ["to": .string(to)])
+        // The daemon runs it between two sync steps, and a step may be a long pull.
+        let reply = try await client.send("POST", "/v1/records/\(key.kind)/\(key.id)/revert", body: ["to": .string(to)], timeout: 300)
         guard reply.status == 200 else { throw client.failure(reply) }
         CommandRunner.printOutput("\(key): \(reply.json["reverted"]?.inline ?? "reverted"); it syncs as a new revision")
     }

@@ -18,26 +18,13 @@ struct ShowCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try RecordArgument.key(record)
-        // Revs are opaque but plain (3-9f2c…): anything else is a typing mistake.
-        if let rev, rev.isEmpty || !rev.utf8.allSatisfy(Self.isRevisionByte) {
-            throw ValidationError("--rev \(rev) is not a revision; copy one from accordctl history")
-        }
-    }
-
-    /// Letters, digits, `-`, `_` and `.`: safe in a query without escaping.
-    static func isRevisionByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
-        case UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."): true
-        default: false
-        }
     }
 
     func run() async throws {
         let key = try RecordArgument.key(record)
         let client = try ControlClient(control)
         var path = "/v1/records/\(key.kind)/\(key.id)/show"
-        if let rev { path += "?rev=" + rev }
+        if let rev { path += "?rev=" + PercentDecoding.encodeQueryValue(rev) }
         let reply = try await client.send("GET", path)
         guard reply.status == 200 else { throw client.failure(reply) }
         if json { return Terminal.printJSON(reply.json) }

@@ -55,6 +55,33 @@ import Testing
         let newest = try JSONParser.parse(Array(after.out.utf8)).objectValue?["revisions"]?.arrayValue?.first?.objectValue
         #expect(newest?["rev"]?.stringValue?.hasPrefix("3-") == true && newest?["author"] == .string("alice"), "\(after.out)")
 
+        // A replica behind the hub reverts against the hub's version, not its own: paused,
+        // it misses bob's next edit, and revision 2 still comes back whole.
+        #expect(try await daemon.ctl(["pause"]).code == 0)
+        let third = try #require(try await hub.client.request("GET", "/v1/records/agreement/hns", headers: bob).header("etag"))
+        let signed = try await hub.client.request(
+            "PUT", "/v1/records/agreement/hns", headers: bob.merging(["If-Match": third]) { a, _ in a },
+            json: #"{"title": "HNS", "parties": ["United States", "Japan"], "status": "signed"}"#)
+        #expect(signed.status == 200)
+        let rev2 = try #require(lines[bobLine].split(separator: " ").first.map(String.init))
+        let behind = try await daemon.ctl(["revert", "agreement/hns", "--to", rev2])
+        #expect(behind.code == 0, "\(behind.err)")
+        #expect(try await daemon.ctl(["resume"]).code == 0)
+        #expect(try await daemon.ctl(["sync", "--wait", "--timeout", "20"]).code == 0)
+        #expect(try await hubStatusAs(hub, bob) == "agreed")
+        #expect(try await daemon.ctl(["conflicts"]).out.contains("no open conflicts"))
+
+        // Local changes the hub has not seen are never thrown away by a revert.
+        #expect(try await daemon.ctl(["pause"]).code == 0)
+        try daemon.write("agreement/hns.json", agreementText("hns", status: "extended"))
+        let refused = try await daemon.ctl(["revert", "agreement/hns", "--to", rev1])
+        #expect(refused.code == 1 && refused.err.contains("local changes"), "\(refused.err)")
+        #expect(daemon.read("agreement/hns.json")?.contains("extended") == true)
+        #expect(try await daemon.ctl(["resume"]).code == 0)
+
+        // The longest page works (the predecessor of its oldest comes from the next page).
+        #expect(try await daemon.ctl(["history", "agreement/hns", "-n", "100"]).code == 0)
+
         // What cannot be done says why: an unknown record, an unknown revision.
         #expect(try await daemon.ctl(["history", "agreement/nothing"]).code == 1)
         let unknown = try await daemon.ctl(["revert", "agreement/hns", "--to", "7-ffffffffffffffff"])
