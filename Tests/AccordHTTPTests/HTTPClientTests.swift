@@ -28,7 +28,10 @@ struct HTTPClientTests {
     }
 
     @Test func reusesConnections() async throws {
-        let hub = try HubLauncher()
+        // A long idle timeout: a machine that stalls for the default 30 s between two
+        // requests would see the hub close the idle connection, rightly.
+        let folder = try TemporaryFolder()
+        let hub = try HubLauncher(arguments: ["--config", try folder.write("hub.toml", "open = true\nidle_timeout_s = 600\n")], folder: folder)
         let client = HTTPClient()
         defer { client.shutdown() }
         let url = "http://127.0.0.1:\(hub.port)/v1/health"
