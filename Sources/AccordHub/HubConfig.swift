@@ -10,6 +10,8 @@ package struct HubConfig: Sendable {
     package var schemas = "/etc/accord/schemas"
     package var maxBodyBytes = 1_048_576
     package var tokens: [TokenTable.Entry] = []
+    /// `[[datasets]]`: the named datasets besides `default` (which always exists).
+    package var datasets: [DatasetConfig] = []
     /// Serve with no tokens (loopback only, CONTRACT 8.4); `--open` sets it too.
     package var open = false
     package var limits = HubLimits()
@@ -37,7 +39,7 @@ package struct HubConfig: Sendable {
             table,
             allowed: [
                 "listen", "db", "schemas", "max_body_bytes", "tokens", "open", "idle_timeout_s", "max_connections", "max_long_polls", "max_queued_writes",
-                "tls", "log",
+                "tls", "log", "datasets",
             ],
             in: "")
         if let open = try reader.bool(table, "open") { config.open = open }
@@ -91,7 +93,7 @@ package struct HubConfig: Sendable {
             for (index, element) in array.enumerated() {
                 let place = "tokens[\(index)]"
                 guard let entry = element.table else { throw ConfigError("\(file): \(place) must be a table") }
-                try reader.rejectUnknown(entry, allowed: ["name", "sha256", "access"], in: "\(place).")
+                try reader.rejectUnknown(entry, allowed: ["name", "sha256", "access", "datasets"], in: "\(place).")
                 guard let name = try reader.string(entry, "name", in: "\(place).") else { throw ConfigError("\(file): \(place).name is missing") }
                 guard let digest = try reader.string(entry, "sha256", in: "\(place).") else {
                     throw ConfigError("\(file): \(place).sha256 is missing; put the hex SHA-256 of the token there (accordhub hash-token)")
@@ -99,13 +101,68 @@ package struct HubConfig: Sendable {
                 guard digest.count == 64, digest.allSatisfy(\.isHexDigit) else {
                     throw ConfigError("\(file): \(place).sha256 must be 64 hex digits (the SHA-256 of the token, never the token itself)")
                 }
-                let accessText = try reader.string(entry, "access", in: "\(place).") ?? "rw"
-                guard let access = TokenTable.Access(rawValue: accessText) else {
-                    throw ConfigError("\(file): \(place).access = \"\(accessText)\" must be \"rw\" or \"ro\"")
+                config.tokens.append(TokenTable.Entry(name: name, sha256: digest, grant: try grant(entry, place: place, reader: reader, file: file)))
+            }
+        }
+        if let datasets = table["datasets"] {
+            guard let array = datasets.array else {
+                throw ConfigError("\(file): datasets must be an array of tables ([[datasets]]), not \(ConfigReader.typeName(datasets))")
+            }
+            for (index, element) in array.enumerated() {
+                let place = "datasets[\(index)]"
+                guard let entry = element.table else { throw ConfigError("\(file): \(place) must be a table") }
+                try reader.rejectUnknown(entry, allowed: ["name", "schemas"], in: "\(place).")
+                guard let name = try reader.string(entry, "name", in: "\(place).") else { throw ConfigError("\(file): \(place).name is missing") }
+                guard DatasetConfig.isValidName(name) else {
+                    throw ConfigError("\(file): \(place).name = \"\(name)\" must match \(DatasetConfig.namePattern) (lower-case letters, digits, - and _)")
                 }
-                config.tokens.append(TokenTable.Entry(name: name, sha256: digest, access: access))
+                guard !config.datasets.contains(where: { $0.name == name }) else {
+                    throw ConfigError("\(file): \(place).name = \"\(name)\" is declared twice; give each dataset one [[datasets]] entry")
+                }
+                config.datasets.append(DatasetConfig(name: name, schemas: try reader.string(entry, "schemas", in: "\(place).")))
+            }
+        }
+        // A grant of a dataset that is not declared is a typo that would hide data.
+        let known = Set(config.datasetNames)
+        for (index, token) in config.tokens.enumerated() {
+            guard case .only(let grants) = token.grant else { continue }
+            if let unknown = grants.keys.sorted().first(where: { !known.contains($0) }) {
+                throw ConfigError(
+                    "\(file): tokens[\(index)].datasets names \"\(unknown)\", which is not a dataset of this hub; declare it with [[datasets]] name = \"\(unknown)\""
+                )
             }
         }
         return config
+    }
+
+    /// Every dataset the hub serves: `default` first, then the declared ones.
+    package var datasetNames: [String] {
+        [DatasetConfig.defaultName] + datasets.map(\.name).filter { $0 != DatasetConfig.defaultName }
+    }
+
+    /// A token's `access = "rw"|"ro"` (every dataset) or `datasets = { name = "rw"|"ro" }`.
+    private static func grant(_ entry: TOMLTable, place: String, reader: ConfigReader, file: String) throws(ConfigError) -> TokenTable.Grant {
+        func access(_ text: String, _ key: String) throws(ConfigError) -> TokenTable.Access {
+            guard let access = TokenTable.Access(rawValue: text) else {
+                throw ConfigError("\(file): \(place).\(key) = \"\(text)\" must be \"rw\" or \"ro\"")
+            }
+            return access
+        }
+        let accessText = try reader.string(entry, "access", in: "\(place).")
+        guard let datasets = entry["datasets"] else { return .every(try access(accessText ?? "rw", "access")) }
+        guard accessText == nil else {
+            throw ConfigError("\(file): \(place) has both access and datasets; use access for every dataset or datasets = { name = \"rw\" } for some")
+        }
+        guard let table = datasets.table else {
+            throw ConfigError("\(file): \(place).datasets must be a table like { hns = \"rw\", press = \"ro\" }, not \(ConfigReader.typeName(datasets))")
+        }
+        var grants: [String: TokenTable.Access] = [:]
+        for key in table.keys.sorted() {
+            guard let text = table[key]?.string else {
+                throw ConfigError("\(file): \(place).datasets.\(key) must be \"rw\" or \"ro\"")
+            }
+            grants[key] = try access(text, "datasets.\(key)")
+        }
+        return .only(grants)
     }
 }

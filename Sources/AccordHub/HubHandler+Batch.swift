@@ -13,7 +13,7 @@ extension HubHandler {
         case refused(status: Int, title: String, detail: String, errors: [String])
     }
 
-    func batch(_ request: HubRequest) async throws -> HubResponse {
+    func batch(_ request: HubRequest, _ dataset: HubDataset) async throws -> HubResponse {
         guard request.body.count <= maxBodyBytes else {
             throw WireError(status: 413, title: "Body too large", detail: "the body is \(request.body.count) bytes; this hub takes at most \(maxBodyBytes)")
         }
@@ -31,7 +31,7 @@ extension HubHandler {
         guard writes.count <= Self.maxBatchWrites else {
             throw WireError(status: 413, title: "Batch too large", detail: "a batch takes at most \(Self.maxBatchWrites) writes, not \(writes.count)")
         }
-        let planned = writes.map { plan($0, tokenName: request.tokenName) }
+        let planned = writes.map { plan($0, tokenName: request.tokenName, schemas: dataset.schemas) }
         let admitted = planned.count
         guard admitWrites(admitted) else { throw Self.queueFull }
         defer { finishWrites(admitted) }
@@ -42,7 +42,7 @@ extension HubHandler {
         // replays it (or is refused), as sequential single requests would.
         var entered: Set<String> = []
         var refused: Set<String> = []
-        defer { for key in entered { gate.leave(key) } }
+        defer { for key in entered { dataset.gate.leave(key) } }
         var requests: [WriteRequest] = []
         var slots: [Int?] = []
         var busy: Set<Int> = []
@@ -52,7 +52,7 @@ extension HubHandler {
                 continue
             }
             if let key = write.idempotency?.key, !entered.contains(key) {
-                guard !refused.contains(key), gate.enter(key) else {
+                guard !refused.contains(key), dataset.gate.enter(key) else {
                     refused.insert(key)
                     busy.insert(index)
                     slots.append(nil)
@@ -63,8 +63,8 @@ extension HubHandler {
             slots.append(requests.count)
             requests.append(write)
         }
-        let outcomes = try await storage.writeBatch(requests, respond: HubHandler.response(for:))
-        if let newest = outcomes.compactMap(\.written).map(\.seq).max() { notifier.published(newest) }
+        let outcomes = try await dataset.storage.writeBatch(requests, respond: HubHandler.response(for:))
+        if let newest = outcomes.compactMap(\.written).map(\.seq).max() { dataset.notifier.published(newest) }
         var results: [String] = []
         for (index, item) in planned.enumerated() {
             if busy.contains(index) {
@@ -83,7 +83,7 @@ extension HubHandler {
     }
 
     /// Checks one write of a batch as the single request would be checked.
-    private func plan(_ value: JSONValue, tokenName: String?) -> Planned {
+    private func plan(_ value: JSONValue, tokenName: String?, schemas: SchemaSet) -> Planned {
         guard let write = value.objectValue else { return .refused(status: 400, title: "Not a write", detail: "each write must be an object", errors: []) }
         guard let kind = write["kind"]?.stringValue, let id = write["id"]?.stringValue else {
             return .refused(status: 400, title: "Not a write", detail: "a write needs \"kind\" and \"id\"", errors: [])
@@ -109,7 +109,7 @@ extension HubHandler {
             var body: [UInt8] = []
             switch (write["fields"], write["delete"]) {
             case (.object(let fields)?, nil):
-                let checked = try validated(fields, key: key)
+                let checked = try validated(fields, key: key, schemas: schemas)
                 change = .put(fieldsJSON: JSONWriter.line(.object(checked)))
                 // The body Accord's client sends for the same single PUT, so a key
                 // first tried alone and retried in a batch (or the other way) replays.

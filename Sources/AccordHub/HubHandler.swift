@@ -6,8 +6,10 @@ import Synchronization
 /// from any HTTP library: routing, auth, preconditions, validation, idempotency and
 /// the changes feed. The server shell only moves bytes in and out.
 package final class HubHandler: Sendable {
-    let storage: any HubStorage
-    let schemas: SchemaSet
+    /// Every dataset served, by name; `default` is always among them.
+    let datasets: [String: HubDataset]
+    /// The same, `default` first, then in the config's order.
+    package let datasetList: [HubDataset]
     /// Replaced whole by a reload (SIGHUP); requests in flight keep the table they read.
     private let tokenTable: Mutex<TokenTable>
     package var tokens: TokenTable { tokenTable.withLock { $0 } }
@@ -15,8 +17,6 @@ package final class HubHandler: Sendable {
     let limits: HubLimits
     /// Long-polls waiting now, and writes admitted and not yet answered.
     private let load = Mutex((longPolls: 0, writes: 0))
-    let notifier = ChangeNotifier()
-    let gate = IdempotencyGate()
     let logger: Logger
     private let ready = Mutex(false)
 
@@ -28,15 +28,24 @@ package final class HubHandler: Sendable {
     /// Revisions per page: the default and the most (CONTRACT 8.2).
     package static let maxRevisionPage = 100
 
-    package init(
-        storage: any HubStorage, schemas: SchemaSet, tokens: TokenTable, maxBodyBytes: Int, limits: HubLimits = HubLimits(), logger: Logger
-    ) {
-        self.storage = storage
-        self.schemas = schemas
+    /// `datasets` must hold `default`.
+    package init(datasets: [HubDataset], tokens: TokenTable, maxBodyBytes: Int, limits: HubLimits = HubLimits(), logger: Logger) {
+        Swift.precondition(datasets.contains { $0.name == DatasetConfig.defaultName }, "a hub always serves the dataset default")
+        datasetList = datasets
+        self.datasets = Dictionary(datasets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.tokenTable = Mutex(tokens)
         self.maxBodyBytes = maxBodyBytes
         self.limits = limits
         self.logger = logger
+    }
+
+    /// A hub with the dataset `default` only.
+    package convenience init(
+        storage: any HubStorage, schemas: SchemaSet, tokens: TokenTable, maxBodyBytes: Int, limits: HubLimits = HubLimits(), logger: Logger
+    ) {
+        self.init(
+            datasets: [HubDataset(name: DatasetConfig.defaultName, storage: storage, schemas: schemas)], tokens: tokens, maxBodyBytes: maxBodyBytes,
+            limits: limits, logger: logger)
     }
 
     /// What can be decided from the method, path and headers alone (authentication,
@@ -54,25 +63,44 @@ package final class HubHandler: Sendable {
 
     /// Readiness for `/v1/health`: true once storage is open, false again while draining.
     package func setReady(_ value: Bool) async throws {
-        if value { notifier.published(try await storage.lastSeq()) }
+        if value {
+            for dataset in datasetList { dataset.notifier.published(try await dataset.storage.lastSeq()) }
+        }
         ready.withLock { $0 = value }
     }
 
     /// Shutting down: health reports 503 and every long-poll returns now.
     package func drain() async {
         ready.withLock { $0 = false }
-        notifier.drain()
+        for dataset in datasetList { dataset.notifier.drain() }
+    }
+
+    /// The path's segments after `/v1`, decoded; nil outside the API.
+    static func routeSegments(_ path: String) -> [String]? {
+        // Split first, then decode: an encoded slash (%2F) stays inside its segment.
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { PercentDecoding.decode(String($0)) }
+        guard segments.first == "v1" else { return nil }
+        return Array(segments.dropFirst())
+    }
+
+    /// The dataset a route addresses and the route inside it: `/v1/datasets/{d}/...` or,
+    /// unprefixed, `default` (CONTRACT 8.1); nil for the list `/v1/datasets` itself.
+    static func datasetRoute(_ route: [String]) -> (dataset: String, rest: [String])? {
+        guard route.first == "datasets" else { return (DatasetConfig.defaultName, route) }
+        guard route.count >= 2 else { return nil }
+        return (route[1], Array(route.dropFirst(2)))
+    }
+
+    /// The same answer for a dataset that does not exist and one the token may not see,
+    /// so a token learns nothing about the datasets it was not given.
+    static func datasetNotFound(_ name: String) -> HubResponse {
+        .problem(404, "Dataset not found", "no dataset \"\(name)\" that this token may see; GET /v1/datasets lists those it may")
     }
 
     package func handle(_ request: HubRequest) async -> HubResponse {
-        // Split first, then decode: an encoded slash (%2F) stays inside its segment.
-        let segments = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map {
-            PercentDecoding.decode(String($0))
-        }
-        guard segments.first == "v1" else {
+        guard let route = Self.routeSegments(request.path) else {
             return .problem(404, "Not found", "no such resource \(request.path); the API lives under /v1/")
         }
-        let route = Array(segments.dropFirst())
         if route == ["health"] {
             guard request.method == "GET" || request.method == "HEAD" else { return methodNotAllowed(request, allowed: "GET, HEAD") }
             return ready.withLock { $0 }
@@ -83,29 +111,36 @@ package final class HubHandler: Sendable {
         let authorization = request.authorization ?? authorize(request)
         if case .refused(let response) = authorization { return response }
         request.authorization = authorization
+        guard let (name, route) = Self.datasetRoute(route) else {
+            guard request.method == "GET" || request.method == "HEAD" else { return methodNotAllowed(request, allowed: "GET, HEAD") }
+            return listDatasets(request)
+        }
+        // authorize() answered 404 already for a dataset the token may not see.
+        guard let dataset = datasets[name] else { return Self.datasetNotFound(name) }
         do {
             switch route.count {
             case 1 where route[0] == "batch":
                 guard request.method == "POST" else { return methodNotAllowed(request, allowed: "POST") }
-                return try await batch(request)
+                return try await batch(request, dataset)
             case 1 where route[0] == "changes":
                 guard request.method == "GET" || request.method == "HEAD" else { return methodNotAllowed(request, allowed: "GET, HEAD") }
-                return try await changes(request)
+                return try await changes(request, dataset)
             case 3 where route[0] == "records":
                 let key = try recordKey(route[1], route[2])
                 switch request.method {
-                case "GET", "HEAD": return try await get(key)
+                case "GET", "HEAD": return try await get(key, dataset)
                 case "PUT":
                     let condition = try precondition(request)
-                    return try await write(request, key: key, condition: condition, change: .put(fieldsJSON: try fieldsJSON(request, key: key)))
+                    return try await write(
+                        request, dataset, key: key, condition: condition, change: .put(fieldsJSON: try fieldsJSON(request, dataset, key: key)))
                 case "DELETE":
-                    return try await write(request, key: key, condition: try precondition(request), change: .delete)
+                    return try await write(request, dataset, key: key, condition: try precondition(request), change: .delete)
                 default: return methodNotAllowed(request, allowed: "GET, HEAD, PUT, DELETE")
                 }
             case 4 where route[0] == "records" && route[3] == "revisions":
                 let key = try recordKey(route[1], route[2])
                 guard request.method == "GET" || request.method == "HEAD" else { return methodNotAllowed(request, allowed: "GET, HEAD") }
-                return try await revisions(key, request)
+                return try await revisions(key, request, dataset)
             default:
                 return .problem(404, "Not found", "no such resource \(request.path)")
             }
@@ -125,9 +160,20 @@ package final class HubHandler: Sendable {
         case refused(HubResponse)
     }
 
+    /// The token, then the dataset: 401 without a known token, 404 for a dataset it may
+    /// not see (whether or not it exists), 403 for a read-only token writing.
     private func authorize(_ request: HubRequest) -> Authorization {
         let tokens = self.tokens
-        if tokens.isOpen { return .allowed(tokenName: nil) }
+        let target = Self.routeSegments(request.path).flatMap(Self.datasetRoute)?.dataset
+        func reach(_ access: TokenTable.Access?, tokenName: String?) -> Authorization {
+            guard let target else { return .allowed(tokenName: tokenName) }  // /v1/datasets, or outside /v1
+            guard datasets[target] != nil, let access else { return .refused(Self.datasetNotFound(target)) }
+            if access == .readOnly, request.method != "GET", request.method != "HEAD" {
+                return .refused(.problem(403, "Forbidden", "token \"\(tokenName ?? "")\" is read-only on dataset \(target); writes need rw access"))
+            }
+            return .allowed(tokenName: tokenName)
+        }
+        if tokens.isOpen { return reach(.readWrite, tokenName: nil) }
         let challenge = [("WWW-Authenticate", "Bearer realm=\"accord\"")]
         guard let header = request.header("authorization"), header.lowercased().hasPrefix("bearer ") else {
             return .refused(.problem(401, "Unauthorized", "send Authorization: Bearer TOKEN", headers: challenge))
@@ -136,10 +182,22 @@ package final class HubHandler: Sendable {
         guard let entry = tokens.entry(forToken: token) else {
             return .refused(.problem(401, "Unauthorized", "the bearer token is not known to this hub", headers: challenge))
         }
-        if entry.access == .readOnly, request.method != "GET", request.method != "HEAD" {
-            return .refused(.problem(403, "Forbidden", "token \"\(entry.name)\" is read-only; writes need an rw token"))
+        return reach(target.flatMap(entry.access(to:)), tokenName: entry.name)
+    }
+
+    /// `GET /v1/datasets`: the datasets this token may see, with its access to each.
+    private func listDatasets(_ request: HubRequest) -> HubResponse {
+        let entry = request.header("authorization").flatMap { header -> TokenTable.Entry? in
+            guard header.lowercased().hasPrefix("bearer ") else { return nil }
+            return tokens.entry(forToken: String(header.dropFirst("bearer ".count)).trimming(" \t"))
         }
-        return .allowed(tokenName: entry.name)
+        var visible: [JSONValue] = []
+        for dataset in datasetList {
+            let access = tokens.isOpen ? .readWrite : entry?.access(to: dataset.name)
+            guard let access else { continue }
+            visible.append(.object(["name": .string(dataset.name), "access": .string(access.rawValue)]))
+        }
+        return .json(200, JSONWriter.line(.object(["datasets": .array(visible)])))
     }
 
     /// An idempotency key as stored: scoped to the token that sent it (CONTRACT 8.4), so
@@ -179,23 +237,23 @@ package final class HubHandler: Sendable {
         return RecordKey(kind: kind, id: id)
     }
 
-    private func get(_ key: RecordKey) async throws -> HubResponse {
-        guard let stored = try await storage.record(key) else {
+    private func get(_ key: RecordKey, _ dataset: HubDataset) async throws -> HubResponse {
+        guard let stored = try await dataset.storage.record(key) else {
             return .problem(404, "Not found", "no record \(key)")
         }
         return .json(stored.deleted ? 410 : 200, WireFormat.record(stored), etag: stored.rev)
     }
 
-    private func fieldsJSON(_ request: HubRequest, key: RecordKey) throws(WireError) -> String {
+    private func fieldsJSON(_ request: HubRequest, _ dataset: HubDataset, key: RecordKey) throws(WireError) -> String {
         guard request.body.count <= maxBodyBytes else {
             throw WireError(status: 413, title: "Body too large", detail: "the body is \(request.body.count) bytes; this hub takes at most \(maxBodyBytes)")
         }
-        return JSONWriter.line(.object(try validated(try WireFormat.fields(fromBody: request.body, key: key), key: key)))
+        return JSONWriter.line(.object(try validated(try WireFormat.fields(fromBody: request.body, key: key), key: key, schemas: dataset.schemas)))
     }
 
     /// A record's fields as the hub accepts them: at most 64 levels deep, valid against
     /// the kind's schema (422 otherwise).
-    func validated(_ fields: JSONObject, key: RecordKey) throws(WireError) -> JSONObject {
+    func validated(_ fields: JSONObject, key: RecordKey, schemas: SchemaSet) throws(WireError) -> JSONObject {
         if JSONValue.object(fields).depth > Record.maxDepth {
             throw WireError(
                 status: 422, title: "Record too deep",
@@ -224,7 +282,9 @@ package final class HubHandler: Sendable {
         throw WireError(status: 428, title: "Precondition required", detail: "send If-Match: REV to update or delete, If-None-Match: * to create")
     }
 
-    private func write(_ request: HubRequest, key: RecordKey, condition: WriteRequest.Precondition, change: WriteRequest.Change) async throws -> HubResponse {
+    private func write(
+        _ request: HubRequest, _ dataset: HubDataset, key: RecordKey, condition: WriteRequest.Precondition, change: WriteRequest.Change
+    ) async throws -> HubResponse {
         if change == .delete, condition == .ifNoneMatch {
             throw WireError(status: 400, title: "Unsupported precondition", detail: "DELETE takes If-Match: REV")
         }
@@ -235,24 +295,26 @@ package final class HubHandler: Sendable {
             }
             idempotency = (
                 Self.scopedKey(idempotencyKey, tokenName: request.tokenName),
+                // The route inside the dataset, so both forms of a `default` path agree.
                 Self.fingerprint(
-                    method: request.method, path: request.path, ifMatch: request.header("if-match") ?? "", ifNoneMatch: request.header("if-none-match") ?? "",
+                    method: request.method, path: "/v1/records/\(key.kind)/\(key.id)", ifMatch: request.header("if-match") ?? "",
+                    ifNoneMatch: request.header("if-none-match") ?? "",
                     body: request.body)
             )
-            guard let idempotency, gate.enter(idempotency.key) else {
+            guard let idempotency, dataset.gate.enter(idempotency.key) else {
                 return .problem(
                     409, "Request in progress", "a request with this Idempotency-Key is still being processed; retry shortly", headers: [("Retry-After", "1")])
             }
         }
-        defer { if let idempotency { gate.leave(idempotency.key) } }
+        defer { if let idempotency { dataset.gate.leave(idempotency.key) } }
         guard admitWrites(1) else { throw Self.queueFull }
         defer { finishWrites(1) }
-        let outcome = try await storage.write(
+        let outcome = try await dataset.storage.write(
             WriteRequest(key: key, precondition: condition, change: change, idempotency: idempotency, author: request.tokenName),
             respond: HubHandler.response(for:))
         switch outcome {
         case .created(let stored), .updated(let stored), .deleted(let stored):
-            notifier.published(stored.seq)
+            dataset.notifier.published(stored.seq)
         default:
             break
         }
@@ -291,10 +353,10 @@ package final class HubHandler: Sendable {
     }
 
     /// `GET .../revisions?limit=N&before=SEQ`, newest first (CONTRACT 8.2).
-    private func revisions(_ key: RecordKey, _ request: HubRequest) async throws -> HubResponse {
+    private func revisions(_ key: RecordKey, _ request: HubRequest, _ dataset: HubDataset) async throws -> HubResponse {
         let limit = Int(try integer(request.query["limit"], name: "limit", default: Int64(Self.maxRevisionPage), range: 1...Int64(Self.maxRevisionPage)))
         let before = try request.query["before"].map { _ in try integer(request.query["before"], name: "before", default: 0, range: 1...Int64.max) }
-        var entries = try await storage.revisions(key, before: before, limit: limit + 1)
+        var entries = try await dataset.storage.revisions(key, before: before, limit: limit + 1)
         if entries.isEmpty, before == nil { return .problem(404, "Not found", "no record \(key)") }
         let more = entries.count > limit
         if more { entries.removeLast() }
@@ -303,7 +365,8 @@ package final class HubHandler: Sendable {
 
     // MARK: Changes feed
 
-    private func changes(_ request: HubRequest) async throws -> HubResponse {
+    private func changes(_ request: HubRequest, _ dataset: HubDataset) async throws -> HubResponse {
+        let storage = dataset.storage
         let since = try integer(request.query["since"], name: "since", default: 0, range: 0...Int64.max)
         let limit = Int(try integer(request.query["limit"], name: "limit", default: Int64(Self.defaultLimit), range: 1...Int64(Self.maxLimit)))
         let wait = Int(try integer(request.query["wait"], name: "wait", default: 0, range: 0...Int64.max))
@@ -322,7 +385,7 @@ package final class HubHandler: Sendable {
                     status: 503, title: "Too many long-polls", detail: "the hub holds its most long-polls (max_long_polls); retry after the delay",
                     headers: [("Retry-After", "2")])
             }
-            await notifier.wait(after: since, timeout: .seconds(min(wait, Self.maxWaitSeconds)))
+            await dataset.notifier.wait(after: since, timeout: .seconds(min(wait, Self.maxWaitSeconds)))
             // The slot is given back as soon as the wait ends (cannot throw), before the
             // read that follows: a long-poll whose client hung up frees it at once.
             load.withLock { $0.longPolls -= 1 }

@@ -87,7 +87,7 @@ package struct HubServer: Sendable {
         // Services shut down in reverse order: the drain runs first, so long-polls return
         // before the server waits for its in-flight requests.
         var services: [any Service] = [
-            server, IdempotencyJanitor(storage: handler.storage, logger: logger), DrainOnShutdown(handler: handler),
+            server, IdempotencyJanitor(storages: handler.datasetList.map(\.storage), logger: logger), DrainOnShutdown(handler: handler),
             HangupService {
                 guard let files = await onHangup(), let reload = reloadable.withLock({ $0 }) else { return }
                 do {
@@ -173,17 +173,19 @@ struct DrainOnShutdown: Service {
 /// Forgets idempotency keys after 48 hours (the contract promises at least 24), once
 /// at start and then hourly, so the table does not grow without bound.
 struct IdempotencyJanitor: Service {
-    let storage: any HubStorage
+    let storages: [any HubStorage]
     let logger: Logger
     static let keepSeconds: Double = 48 * 3600
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                do {
-                    try await storage.purgeIdempotencyKeys(olderThan: Self.keepSeconds)
-                } catch {
-                    logger.warning("could not purge old idempotency keys: \(error)")
+                for storage in storages {
+                    do {
+                        try await storage.purgeIdempotencyKeys(olderThan: Self.keepSeconds)
+                    } catch {
+                        logger.warning("could not purge old idempotency keys: \(error)")
+                    }
                 }
                 try await Task.sleep(for: .seconds(3600))
             }

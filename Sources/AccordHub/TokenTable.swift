@@ -7,15 +7,35 @@ package struct TokenTable: Sendable {
         case readOnly = "ro"
     }
 
+    /// What a token may see (CONTRACT 8.1): every dataset with one access, or the named
+    /// datasets only, each with its own.
+    package enum Grant: Sendable, Equatable {
+        case every(Access)
+        case only([String: Access])
+    }
+
     package struct Entry: Sendable, Equatable {
         package var name: String
         package var sha256: String
-        package var access: Access
+        package var grant: Grant
 
-        package init(name: String, sha256: String, access: Access) {
+        package init(name: String, sha256: String, grant: Grant) {
             self.name = name
             self.sha256 = sha256.lowercased()
-            self.access = access
+            self.grant = grant
+        }
+
+        /// A token with the same access to every dataset.
+        package init(name: String, sha256: String, access: Access) {
+            self.init(name: name, sha256: sha256, grant: .every(access))
+        }
+
+        /// The token's access to `dataset`; nil when it may not see it.
+        package func access(to dataset: String) -> Access? {
+            switch grant {
+            case .every(let access): access
+            case .only(let datasets): datasets[dataset]
+            }
         }
     }
 

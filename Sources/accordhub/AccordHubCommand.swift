@@ -94,25 +94,10 @@ struct ServeCommand: AsyncParsableCommand {
                 throw CommandStatus.failed("accordhub: \(error)")
             }
         }
-        let schemaSet: SchemaSet
-        do {
-            schemaSet = try SchemaDirectory.load(settings.schemas)
-        } catch {
-            throw CommandStatus.failed("accordhub: \(error.message)")
-        }
         if settings.db.hasPrefix("postgres://") || settings.db.hasPrefix("postgresql://") {
             throw CommandStatus.failed("accordhub: db = \(settings.db): PostgreSQL storage is not available in this version; use a SQLite file path")
         }
-        let storage: SQLiteHubStorage
-        do {
-            storage = try SQLiteHubStorage(path: settings.db)
-        } catch let error as DatabaseLockError {
-            throw CommandStatus.failed("accordhub: \(error)")
-        } catch let error as NewerDatabaseError {
-            throw CommandStatus.failed("accordhub: \(error)")
-        } catch {
-            throw CommandStatus.failed("accordhub: cannot open the database \(settings.db): \(error); check the path and its folder's permissions")
-        }
+        let datasets = try openDatasets(settings)
         // One line per message with its journald priority (or JSON): journald files
         // each at its level and adds the time itself.
         JournalLogHandler.shared.withLock { $0 = (level, JournalLogHandler.Format(rawValue: settings.logFormat) ?? .text) }
@@ -120,11 +105,11 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "accordhub")
         logger.logLevel = level
         let handler = HubHandler(
-            storage: storage, schemas: schemaSet, tokens: TokenTable(settings.tokens), maxBodyBytes: settings.maxBodyBytes,
+            datasets: datasets, tokens: TokenTable(settings.tokens), maxBodyBytes: settings.maxBodyBytes,
             limits: settings.limits, logger: logger)
         let server = HubServer(handler: handler, address: settings.listen, tls: settings.tls, logger: logger)
         let scheme = settings.tls == nil ? "http" : "https"
-        let (announcer, database, tokenCount) = (logger, settings.db, settings.tokens.count)
+        let (announcer, database, tokenCount, datasetNames) = (logger, settings.db, settings.tokens.count, settings.datasetNames)
         do {
             let configPath = config
             let commandLineLevel = logLevel
@@ -133,7 +118,11 @@ struct ServeCommand: AsyncParsableCommand {
                     // One unbuffered line on stdout that scripts and tests can wait for
                     // (not into the journal: the notice below says it there).
                     if !JournalStream.isConnected(1) { CommandRunner.printOutput("accordhub listening on \(scheme)://\(bound)") }
-                    announcer.notice("listening", metadata: ["address": "\(bound)", "db": "\(database)", "tokens": "\(tokenCount)"])
+                    announcer.notice(
+                        "listening",
+                        metadata: [
+                            "address": "\(bound)", "db": "\(database)", "tokens": "\(tokenCount)", "datasets": "\(datasetNames.joined(separator: ","))",
+                        ])
                 },
                 onHangup: {
                     guard let configPath else {
@@ -150,6 +139,9 @@ struct ServeCommand: AsyncParsableCommand {
                             return nil
                         }
                         handler.replaceTokens(TokenTable(fresh.tokens))
+                        if fresh.datasetNames != datasetNames {
+                            announcer.warning("the datasets in \(configPath) changed; restart the hub to serve \(fresh.datasetNames.joined(separator: ", "))")
+                        }
                         if commandLineLevel == nil, let freshLevel = JournalLogHandler.level(named: fresh.logLevel) {
                             JournalLogHandler.shared.withLock { $0 = (freshLevel, JournalLogHandler.Format(rawValue: fresh.logFormat) ?? .text) }
                         }
@@ -164,6 +156,42 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandStatus.failed("accordhub: cannot serve on \(settings.listen): \(error)")
         }
         logger.notice("stopped")
+    }
+
+    /// Each dataset's storage and schemas: `default` in the `db` file, the others in
+    /// `<db>.datasets/` (created here).
+    private func openDatasets(_ settings: HubConfig) throws -> [HubDataset] {
+        var opened: [HubDataset] = []
+        for name in settings.datasetNames {
+            let declared = settings.datasets.first { $0.name == name }
+            let schemaFolder = declared?.schemas ?? settings.schemas
+            let schemaSet: SchemaSet
+            do {
+                schemaSet = try SchemaDirectory.load(schemaFolder)
+            } catch {
+                throw CommandStatus.failed("accordhub: dataset \(name): \(error.message)")
+            }
+            let path = DatasetFiles.path(db: settings.db, dataset: name)
+            if name != DatasetConfig.defaultName {
+                let folder = DatasetFiles.folder(db: settings.db)
+                if mkdir(folder, 0o777) != 0, errno != EEXIST {
+                    throw CommandStatus.failed(
+                        "accordhub: cannot create \(folder) for the dataset files: \(String(cString: strerror(errno))); check the permissions of the db's folder"
+                    )
+                }
+            }
+            do {
+                opened.append(HubDataset(name: name, storage: try SQLiteHubStorage(path: path), schemas: schemaSet))
+            } catch let error as DatabaseLockError {
+                throw CommandStatus.failed("accordhub: \(error)")
+            } catch let error as NewerDatabaseError {
+                throw CommandStatus.failed("accordhub: \(error)")
+            } catch {
+                throw CommandStatus.failed(
+                    "accordhub: cannot open the database \(path) of dataset \(name): \(error); check the path and its folder's permissions")
+            }
+        }
+        return opened
     }
 
     private func loadConfig() throws -> HubConfig {

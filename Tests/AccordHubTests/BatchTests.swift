@@ -110,8 +110,8 @@ struct BatchTests {
         }
     }
 
-    @Test func aBatchCarriesRevsCurrentsAndProblems() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func aBatchCarriesRevsCurrentsAndProblems(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         let rev = try await hub.create(agreementPath, agreementBody)
         let body = #"""
             {"writes": [
@@ -135,11 +135,11 @@ struct BatchTests {
         #expect(try await hub.storage.lastSeq() == 3)
     }
 
-    @Test func aBatchIsBoundedAndReadOnlyTokensMayNotSendOne() async throws {
-        let hub = try await HubFixture(tokens: [TokenTable.Entry(name: "reader", sha256: ContentHash.hex("r"), access: .readOnly)])
+    @Test(arguments: HubFixture.datasets) func aBatchIsBoundedAndReadOnlyTokensMayNotSendOne(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset, tokens: [TokenTable.Entry(name: "reader", sha256: ContentHash.hex("r"), access: .readOnly)])
         let refused = await hub.send("POST", "/v1/batch", headers: ["Authorization": "Bearer r"], body: #"{"writes": []}"#)
         #expect(refused.status == 403)
-        let open = try await HubFixture()
+        let open = try await HubFixture(dataset: dataset)
         let writes = (0...HubHandler.maxBatchWrites).map { #"{"kind": "agreement", "id": "r\#($0)", "if_none_match": "*", "fields": {}}"# }
         let tooMany = await open.send("POST", "/v1/batch", body: #"{"writes": ["# + writes.joined(separator: ",") + "]}")
         #expect(tooMany.status == 413)
@@ -147,8 +147,8 @@ struct BatchTests {
         #expect(await open.send("GET", "/v1/batch").status == 405)
     }
 
-    @Test func changesCarryFieldsAndStopBefore4MiB() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func changesCarryFieldsAndStopBefore4MiB(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         let big = String(repeating: "x", count: 900_000)
         for index in 0..<6 {
             try await hub.create("/v1/records/agreement/big\(index)", #"{"title": "\#(big)", "parties": ["a", "b"], "status": "agreed"}"#)

@@ -37,8 +37,8 @@ import Testing
         #expect(index.page(since: 300, limit: 10) == [])
     }
 
-    @Test func theHubAnswersFromMemoryWhatTheDatabaseWould() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func theHubAnswersFromMemoryWhatTheDatabaseWould(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         var random = SplitMix(state: 7)
         var revs: [String: String] = [:]
         for _ in 0..<300 {

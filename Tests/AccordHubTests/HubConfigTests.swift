@@ -25,6 +25,46 @@ struct HubConfigTests {
         #expect(config.tokens == [TokenTable.Entry(name: "alice", sha256: ContentHash.hex("t"), access: .readOnly)])
     }
 
+    @Test func datasetsAndGrantsPerDataset() throws {
+        let config = try HubConfig.parse(
+            """
+            [[datasets]]
+            name = "hns"
+            schemas = "/srv/hns-schemas"
+            [[datasets]]
+            name = "press"
+
+            [[tokens]]
+            name = "negotiator"
+            sha256 = "\(ContentHash.hex("n"))"
+            datasets = { hns = "rw", press = "ro" }
+            """, file: "hub.toml")
+        #expect(config.datasetNames == ["default", "hns", "press"])
+        #expect(config.datasets.first?.schemas == "/srv/hns-schemas" && config.datasets.last?.schemas == nil)
+        let grant = try #require(config.tokens.first)
+        #expect(grant.access(to: "hns") == .readWrite && grant.access(to: "press") == .readOnly && grant.access(to: "default") == nil)
+    }
+
+    @Test(
+        "bad datasets and grants name the key",
+        arguments: [
+            ("[[datasets]]\nname = \"HNS\"", "datasets[0].name"),
+            ("[[datasets]]\nname = \"a\"\n[[datasets]]\nname = \"a\"", "declared twice"),
+            ("[[tokens]]\nname = \"x\"\nsha256 = \"\(ContentHash.hex("x"))\"\ndatasets = { hns = \"rw\" }", "\"hns\", which is not a dataset"),
+            (
+                "[[datasets]]\nname = \"hns\"\n[[tokens]]\nname = \"x\"\nsha256 = \"\(ContentHash.hex("x"))\"\naccess = \"rw\"\ndatasets = { hns = \"rw\" }",
+                "both access and datasets"
+            ),
+            ("[[datasets]]\nname = \"hns\"\n[[tokens]]\nname = \"x\"\nsha256 = \"\(ContentHash.hex("x"))\"\ndatasets = { hns = \"write\" }", "datasets.hns"),
+        ])
+    func badDatasets(_ text: String, _ expected: String) {
+        #expect {
+            try HubConfig.parse(text, file: "hub.toml")
+        } throws: { error in
+            "\(error)".contains(expected)
+        }
+    }
+
     @Test(
         "listen addresses",
         arguments: [

@@ -5,20 +5,44 @@ import Logging
 
 @testable import AccordHub
 
-/// A hub handler on a real SQLite file in a temporary folder, driven without HTTP.
+/// A hub handler on real SQLite files in a temporary folder, driven without HTTP. It
+/// serves `default` and the named dataset `hns`; `dataset` picks the one the fixture's
+/// paths address, so a protocol test runs once on each (CONTRACT 8.1): `/v1/...` paths
+/// given to `send` go to `/v1/datasets/hns/...` for the named one.
 struct HubFixture {
+    /// The datasets every protocol test runs on.
+    static let datasets = ["default", "hns"]
+
     let folder: TemporaryFolder
+    let dataset: String
+    /// The addressed dataset's storage.
     let storage: SQLiteHubStorage
     let handler: HubHandler
 
-    init(tokens: [TokenTable.Entry] = [], maxBodyBytes: Int = 1 << 20, limits: HubLimits = HubLimits()) async throws {
+    init(dataset: String = "default", tokens: [TokenTable.Entry] = [], maxBodyBytes: Int = 1 << 20, limits: HubLimits = HubLimits()) async throws {
         folder = try TemporaryFolder()
-        storage = try SQLiteHubStorage(path: folder.child("hub.db"))
+        self.dataset = dataset
         let schemas = try SchemaDirectory.load(BuiltProducts.repositoryRoot + "/config/schemas")
-        handler = HubHandler(
-            storage: storage, schemas: schemas, tokens: TokenTable(tokens), maxBodyBytes: maxBodyBytes, limits: limits,
-            logger: Logger(label: "test"))
+        var served: [HubDataset] = []
+        for name in Set(Self.datasets + [dataset]).sorted() {
+            let path = name == "default" ? folder.child("hub.db") : folder.child("\(name).db")
+            served.append(HubDataset(name: name, storage: try SQLiteHubStorage(path: path), schemas: schemas))
+        }
+        guard let storage = served.first(where: { $0.name == dataset })?.storage as? SQLiteHubStorage else {
+            throw TestSupportError("no storage for dataset \(dataset)")
+        }
+        self.storage = storage
+        handler = HubHandler(datasets: served, tokens: TokenTable(tokens), maxBodyBytes: maxBodyBytes, limits: limits, logger: Logger(label: "test"))
         try await handler.setReady(true)
+    }
+
+    /// The addressed dataset's long-poll wake-ups.
+    var notifier: ChangeNotifier { handler.datasets[dataset]!.notifier }
+
+    /// `path` as this fixture's dataset serves it.
+    func route(_ path: String) -> String {
+        guard dataset != "default", path.hasPrefix("/v1/"), path != "/v1/health", !path.hasPrefix("/v1/datasets") else { return path }
+        return "/v1/datasets/\(dataset)/" + path.dropFirst("/v1/".count)
     }
 
     func send(
@@ -28,7 +52,7 @@ struct HubFixture {
     {
         var lowered: [String: String] = [:]
         for (key, value) in headers { lowered[key.lowercased()] = value }
-        return await handler.handle(HubRequest(method: method, path: path, query: query, headers: lowered, body: Array((body ?? "").utf8)))
+        return await handler.handle(HubRequest(method: method, path: route(path), query: query, headers: lowered, body: Array((body ?? "").utf8)))
     }
 
     /// Creates a record and returns its rev.

@@ -7,8 +7,8 @@ import Testing
 
 @Suite("Hub protocol, in process on real SQLite")
 struct HubHandlerTests {
-    @Test func createReadUpdateWithPreconditions() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func createReadUpdateWithPreconditions(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         #expect(await hub.send("GET", agreementPath).status == 404)
         let created = await hub.send("PUT", agreementPath, headers: ["If-None-Match": "*"], body: agreementBody)
         #expect(created.status == 201)
@@ -42,8 +42,8 @@ struct HubHandlerTests {
         #expect(third.status == 200)
     }
 
-    @Test func writesWithoutAPreconditionAre428() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func writesWithoutAPreconditionAre428(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         #expect(await hub.send("PUT", agreementPath, body: agreementBody).status == 428)
         #expect(await hub.send("PUT", agreementPath, body: "{}").status == 428, "the precondition is checked before the body")
         try await hub.create(agreementPath, agreementBody)
@@ -52,23 +52,23 @@ struct HubHandlerTests {
         #expect(delete.header("Content-Type") == "application/problem+json")
     }
 
-    @Test func aFailedUpdateOfNothingIsAProblemDocument() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func aFailedUpdateOfNothingIsAProblemDocument(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         let response = await hub.send("PUT", agreementPath, headers: ["If-Match": "\"1-x\""], body: agreementBody)
         #expect(response.status == 412)
         #expect(response.header("Content-Type") == "application/problem+json")
         #expect(response.header("ETag") == nil)
     }
 
-    @Test func anEncodedSlashStaysInsideItsSegment() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func anEncodedSlashStaysInsideItsSegment(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         try await hub.create(agreementPath, agreementBody)
         #expect(await hub.send("GET", agreementPath.replacingOccurrences(of: "agreement/", with: "agreement%2F")).status == 404)
         #expect(await hub.send("GET", agreementPath + "%2Frevisions").status == 400)
     }
 
-    @Test func writingTheSameFieldsMakesNoRevision() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func writingTheSameFieldsMakesNoRevision(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         let rev = try await hub.create(agreementPath, agreementBody)
         let same = await hub.send("PUT", agreementPath, headers: ["If-Match": rev], body: agreementBody)
         #expect(same.status == 200)
@@ -77,8 +77,8 @@ struct HubHandlerTests {
         #expect(history["revisions"]?.arrayValue?.count == 1)
     }
 
-    @Test func tombstonesAnd410AndRecreation() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func tombstonesAnd410AndRecreation(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         let rev = try await hub.create(agreementPath, agreementBody)
         #expect(await hub.send("DELETE", agreementPath, headers: ["If-Match": "\"9-bad\""]).status == 412)
         let deleted = await hub.send("DELETE", agreementPath, headers: ["If-Match": "\"\(rev)\""])
@@ -103,8 +103,8 @@ struct HubHandlerTests {
         #expect(await hub.send("DELETE", "/v1/records/agreement/never", headers: ["If-Match": "\"1-x\""]).status == 404)
     }
 
-    @Test func revisionsAreNewestFirstWithTheirFields() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func revisionsAreNewestFirstWithTheirFields(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         var rev = try await hub.create(agreementPath, agreementBody)
         for status in ["agreed", "signed"] {
             let response = await hub.send(
@@ -132,8 +132,8 @@ struct HubHandlerTests {
         #expect(try await hub.storage.lastSeq() == 0)
     }
 
-    @Test func schemaViolationsAre422WithPaths() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func schemaViolationsAre422WithPaths(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         let response = await hub.send(
             "PUT", agreementPath, headers: ["If-None-Match": "*"],
             body: #"{"title": "t", "parties": ["US"], "status": "pending", "value": {"amount": -1}}"#)
@@ -166,22 +166,22 @@ struct HubHandlerTests {
         #expect(response.header("Content-Type") == "application/problem+json")
     }
 
-    @Test func wireFormBodiesAreAccepted() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func wireFormBodiesAreAccepted(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         let response = await hub.send(
             "PUT", agreementPath, headers: ["If-None-Match": "*"],
             body: #"{"kind": "agreement", "id": "us-japan-hns-fy2021", "rev": "7-zz", "fields": {"title": "t", "parties": ["a", "b"], "status": "agreed"}}"#)
         #expect(response.status == 201)
     }
 
-    @Test func bodiesOverTheLimitAre413() async throws {
-        let hub = try await HubFixture(maxBodyBytes: 100)
+    @Test(arguments: HubFixture.datasets) func bodiesOverTheLimitAre413(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset, maxBodyBytes: 100)
         let response = await hub.send("PUT", agreementPath, headers: ["If-None-Match": "*"], body: agreementBody + String(repeating: " ", count: 100))
         #expect(response.status == 413)
     }
 
-    @Test func changesFeedPagesBySeq() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func changesFeedPagesBySeq(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         for index in 0..<5 { try await hub.create("/v1/records/agreement/a\(index)", agreementBody) }
         let first = try #require(json(await hub.send("GET", "/v1/changes", query: ["since": "0", "limit": "2"])))
         let firstChanges = try #require(first["changes"]?.arrayValue)
@@ -213,14 +213,14 @@ struct HubHandlerTests {
         #expect(await hub.send("GET", "/v1/changes", query: query).status == 400)
     }
 
-    @Test func longPollIsWokenByAWrite() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func longPollIsWokenByAWrite(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         let clock = ContinuousClock()
         let start = clock.now
         async let polled = hub.send("GET", "/v1/changes", query: ["since": "0", "wait": "60"])
         // The write happens once the poll is parked (or before: either way it must see it).
         let deadline = clock.now.advanced(by: .seconds(5))
-        while hub.handler.notifier.waiterCount == 0, clock.now < deadline { await Task.yield() }
+        while hub.notifier.waiterCount == 0, clock.now < deadline { await Task.yield() }
         try await hub.create(agreementPath, agreementBody)
         let response = await polled
         let elapsed = clock.now - start
@@ -229,8 +229,8 @@ struct HubHandlerTests {
         #expect(elapsed < .seconds(40), "woken by the write, not by the 60 s timeout (took \(elapsed))")
     }
 
-    @Test func anEmptyPageNeverSkipsAConcurrentWrite() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func anEmptyPageNeverSkipsAConcurrentWrite(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         try await hub.create("/v1/records/agreement/a0", agreementBody)
         // Writers and a poller race; every seq the poller moves past must have been delivered.
         let writers = Task {
@@ -251,25 +251,25 @@ struct HubHandlerTests {
         #expect(seen == Set(1...151))
     }
 
-    @Test func longPollTimesOutEmpty() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func longPollTimesOutEmpty(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         let response = await hub.send("GET", "/v1/changes", query: ["since": "0", "wait": "1"])
         #expect(response.status == 200)
         #expect(json(response)?["changes"]?.arrayValue?.isEmpty == true)
     }
 
-    @Test func drainingReleasesLongPolls() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func drainingReleasesLongPolls(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         async let polled = hub.send("GET", "/v1/changes", query: ["since": "0", "wait": "60"])
         let deadline = ContinuousClock.now.advanced(by: .seconds(5))
-        while hub.handler.notifier.waiterCount == 0, ContinuousClock.now < deadline { await Task.yield() }
+        while hub.notifier.waiterCount == 0, ContinuousClock.now < deadline { await Task.yield() }
         await hub.handler.drain()
         #expect(await polled.status == 200)
         #expect(await hub.send("GET", "/v1/health").status == 503)
     }
 
-    @Test func idempotentReplay() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func idempotentReplay(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         let headers = ["If-None-Match": "*", "Idempotency-Key": "op-1"]
         let first = await hub.send("PUT", agreementPath, headers: headers, body: agreementBody)
         let second = await hub.send("PUT", agreementPath, headers: headers, body: agreementBody)
@@ -284,8 +284,8 @@ struct HubHandlerTests {
         #expect(other.bodyText.contains("Idempotency-Key"))
     }
 
-    @Test func oldIdempotencyKeysArePurged() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func oldIdempotencyKeysArePurged(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         let headers = ["If-None-Match": "*", "Idempotency-Key": "op-old"]
         #expect(await hub.send("PUT", agreementPath, headers: headers, body: agreementBody).status == 201)
         try await hub.storage.purgeIdempotencyKeys(olderThan: 3600)
@@ -303,8 +303,8 @@ struct HubHandlerTests {
         #expect(gate.enter("k"))
     }
 
-    @Test func sixteenConcurrentWritersOneWinner() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func sixteenConcurrentWritersOneWinner(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         let rev = try await hub.create(agreementPath, agreementBody)
         let statuses = await withTaskGroup(of: Int.self) { group in
             for writer in 0..<16 {
@@ -320,11 +320,13 @@ struct HubHandlerTests {
         #expect(statuses.filter { $0 == 412 }.count == 15)
     }
 
-    @Test func bearerTokens() async throws {
-        let hub = try await HubFixture(tokens: [
-            TokenTable.Entry(name: "alice", sha256: ContentHash.hex("alice-secret"), access: .readWrite),
-            TokenTable.Entry(name: "bob", sha256: ContentHash.hex("bob-secret"), access: .readOnly),
-        ])
+    @Test(arguments: HubFixture.datasets) func bearerTokens(dataset: String) async throws {
+        let hub = try await HubFixture(
+            dataset: dataset,
+            tokens: [
+                TokenTable.Entry(name: "alice", sha256: ContentHash.hex("alice-secret"), access: .readWrite),
+                TokenTable.Entry(name: "bob", sha256: ContentHash.hex("bob-secret"), access: .readOnly),
+            ])
         #expect(await hub.send("GET", "/v1/health").status == 200, "health needs no token")
         let anonymous = await hub.send("GET", agreementPath)
         #expect(anonymous.status == 401)
@@ -337,8 +339,8 @@ struct HubHandlerTests {
         #expect(write.status == 201)
     }
 
-    @Test func unknownRoutesAndMethods() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func unknownRoutesAndMethods(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         #expect(await hub.send("GET", "/v2/records").status == 404)
         #expect(await hub.send("GET", "/v1/nothing").status == 404)
         let post = await hub.send("POST", agreementPath, body: agreementBody)
@@ -369,8 +371,8 @@ struct HubBodyFormTests {
             + "}"
     }
 
-    @Test func aRecordNests64LevelsAndNoMore() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func aRecordNests64LevelsAndNoMore(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         let deepest = await hub.send("PUT", agreementPath, headers: ["If-None-Match": "*"], body: nested(63))
         #expect(deepest.status == 201, "\(deepest.bodyText)")
         // Its wire form, one level deeper, is what every client reads.
@@ -384,8 +386,8 @@ struct HubBodyFormTests {
         #expect(wrapped.status == 422)
     }
 
-    @Test func aBareRecordMayHaveAFieldNamedFields() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func aBareRecordMayHaveAFieldNamedFields(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         let bare = #"{"title": "t", "parties": ["a", "b"], "status": "agreed", "fields": {"note": 1}}"#
         #expect(await hub.send("PUT", agreementPath, headers: ["If-None-Match": "*"], body: bare).status == 201)
         let read = try #require(json(await hub.send("GET", agreementPath)))

@@ -223,8 +223,8 @@ import Testing
 }
 
 @Suite struct RevisionPagingTests {
-    @Test func revisionsArePagedNewestFirst() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func revisionsArePagedNewestFirst(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         var rev = try await hub.create(agreementPath, agreementBody)
         for index in 0..<6 {
             let body = agreementBody.replacingOccurrences(of: "HNS FY2021", with: "HNS step \(index)")
@@ -256,10 +256,10 @@ import Testing
         #expect(await hub.send("GET", agreementPath + "/revisions", query: ["limit": "101"]).status == 400)
     }
 
-    @Test func theWriteQueueAdmitsUpToItsBound() async throws {
+    @Test(arguments: HubFixture.datasets) func theWriteQueueAdmitsUpToItsBound(dataset: String) async throws {
         var limits = HubLimits()
         limits.maxQueuedWrites = 3
-        let hub = try await HubFixture(limits: limits)
+        let hub = try await HubFixture(dataset: dataset, limits: limits)
         #expect(hub.handler.admitWrites(2))
         #expect(hub.handler.admitWrites(1))
         #expect(!hub.handler.admitWrites(1), "full: the next write gets 503")

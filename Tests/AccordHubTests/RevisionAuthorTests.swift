@@ -18,8 +18,8 @@ import Testing
         return revisions.map { $0.objectValue?["author"] }
     }
 
-    @Test func eachRevisionNamesTheTokenThatWroteIt() async throws {
-        let hub = try await HubFixture(tokens: Self.tokens)
+    @Test(arguments: HubFixture.datasets) func eachRevisionNamesTheTokenThatWroteIt(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset, tokens: Self.tokens)
         let created = await hub.send(
             "PUT", agreementPath, headers: ["Authorization": "Bearer alice-token", "If-None-Match": "*"], body: agreementBody)
         #expect(created.status == 201)
@@ -37,8 +37,8 @@ import Testing
         #expect(try await Self.authors(hub, token: "bob-token") == [.string("alice"), .string("bob"), .string("alice")])
     }
 
-    @Test func anOpenHubRecordsNoAuthor() async throws {
-        let hub = try await HubFixture()
+    @Test(arguments: HubFixture.datasets) func anOpenHubRecordsNoAuthor(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
         try await hub.create(agreementPath, agreementBody)
         #expect(try await Self.authors(hub, token: "unused") == [.null])
     }
