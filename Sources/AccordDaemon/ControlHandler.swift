@@ -34,6 +34,8 @@ struct ControlHandler: Sendable {
     let loop: SyncLoop
     let metrics: DaemonMetrics
     let hubURL: String
+    /// The hub's dataset this root syncs with, for `status`.
+    var dataset = DatasetName.defaultName
     let waitingSyncs = Occupancy(limit: maxWaitingSyncs)
 
     /// `sync --wait` requests held at once.
@@ -95,6 +97,7 @@ struct ControlHandler: Sendable {
             "state": .string(snapshot.state),
             "paused": .bool(snapshot.paused),
             "hub": .string(hubURL),
+            "dataset": .string(dataset),
             "hub_reachable": .bool(snapshot.hubReachable),
             "root": .string(snapshot.root),
             "pending": .number(JSONNumber(snapshot.pending)),

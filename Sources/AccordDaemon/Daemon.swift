@@ -48,12 +48,13 @@ package enum Daemon {
                 description: "accordd: cannot open the state database \(config.state): \(error); check that its folder exists and is writable",
                 isConfigError: false)
         }
+        try bindDataset(store, config)
         let settings = try makeSettings(config)
         let http = HTTPClient(options: httpOptions(config))
         defer { http.shutdown() }
         // One clock for the whole daemon: the engine, the loop and the inbox agree on time.
         let clock = WallClock()
-        let hub = HubClient(baseURL: config.remote, token: try readToken(config), http: http, clock: clock)
+        let hub = HubClient(baseURL: config.remote, dataset: config.dataset, token: try readToken(config), http: http, clock: clock)
         let engine: SyncEngine
         do {
             engine = try SyncEngine(settings: settings, store: store, hub: hub, clock: clock)
@@ -94,7 +95,7 @@ package enum Daemon {
             engine: engine, inbox: inbox, doorbell: doorbell, metrics: metrics, watcher: watcher,
             rescanInterval: Double(config.rescanIntervalSeconds), notifier: notifier, logger: logger, clock: clock)
         await loop.restorePause()
-        let handler = ControlHandler(loop: loop, metrics: metrics, hubURL: config.remote)
+        let handler = ControlHandler(loop: loop, metrics: metrics, hubURL: config.remote, dataset: config.dataset)
         watcher?.start()
         defer { watcher?.stop() }
 
@@ -112,6 +113,21 @@ package enum Daemon {
         notifier.notify("STOPPING=1")
         logger.info("stopped; pending changes stay in the outbox for the next start")
         withExtendedLifetime(stateLock) {}
+    }
+
+    /// Records the dataset in a fresh state; refuses a state that synced another.
+    static func bindDataset(_ store: StateStore, _ config: DaemonConfig) throws {
+        let decision: DatasetBinding
+        do {
+            decision = DatasetBinding.decide(
+                recorded: try store.setting(DatasetBinding.settingName), hasSynced: try store.hasSynced(), configured: config.dataset)
+            if decision == .record { try store.setSetting(DatasetBinding.settingName, config.dataset) }
+        } catch {
+            throw DaemonStartError(description: "accordd: cannot read the state database \(config.state): \(error)", isConfigError: false)
+        }
+        if case .refuse(let recorded) = decision {
+            throw DaemonStartError(description: DatasetBinding.refusal(recorded: recorded, configured: config.dataset, config: config), isConfigError: true)
+        }
     }
 
     static func makeSettings(_ config: DaemonConfig) throws -> SyncSettings {
@@ -183,7 +199,7 @@ struct ReloadOnHangup: Service {
                 do {
                     let fresh = try DaemonConfigLoader.load(running.file)
                     let settings = try Daemon.makeSettings(fresh)
-                    let hub = HubClient(baseURL: running.remote, token: try Daemon.readToken(fresh), http: http)
+                    let hub = HubClient(baseURL: running.remote, dataset: running.dataset, token: try Daemon.readToken(fresh), http: http)
                     try await loop.reconfigure(settings, hub: hub)
                     watcher?.setIgnore(settings.ignore)
                     inbox.setDebounce(milliseconds: fresh.debounceMilliseconds)
@@ -210,6 +226,7 @@ struct ReloadOnHangup: Service {
         var names: [String] = []
         if old.root != new.root { names.append("root") }
         if old.remote != new.remote { names.append("remote") }
+        if old.dataset != new.dataset { names.append("dataset") }
         if old.state != new.state { names.append("state") }
         if old.controlSocket != new.controlSocket { names.append("control.socket") }
         if old.metricsListen != new.metricsListen { names.append("metrics.listen") }

@@ -9,6 +9,8 @@ package struct DaemonConfig: Sendable, Equatable {
     package var file: String
     package var root = "/var/lib/accord/records"
     package var remote = "http://127.0.0.1:8480"
+    /// The hub's dataset this root syncs with (CONTRACT 8.1); one root, one dataset.
+    package var dataset = DatasetName.defaultName
     package var tokenFile = ""
     package var schemas = "/etc/accord/schemas"
     package var state = "/var/lib/accord/state.db"
@@ -43,7 +45,7 @@ package struct DaemonConfig: Sendable, Equatable {
 /// (and a reload) with one line naming the key and the file.
 package enum DaemonConfigLoader {
     static let topKeys: Set<String> = [
-        "root", "remote", "token_file", "schemas", "state", "debounce_ms", "rescan_interval_s", "conflict_policy", "max_record_bytes",
+        "root", "remote", "dataset", "token_file", "schemas", "state", "debounce_ms", "rescan_interval_s", "conflict_policy", "max_record_bytes",
         "max_delete_percent", "ignore", "file_mode", "dir_mode", "retry", "control", "tls", "metrics", "log",
     ]
 
@@ -71,6 +73,7 @@ package enum DaemonConfigLoader {
         var config = DaemonConfig(file: file)
         if let value = try reader.string(table, "root") { config.root = value }
         if let value = try reader.string(table, "remote") { config.remote = value }
+        if let value = try reader.string(table, "dataset") { config.dataset = value }
         if let value = try reader.string(table, "token_file") { config.tokenFile = value }
         if let value = try reader.string(table, "schemas") { config.schemas = value }
         if let value = try reader.string(table, "state") { config.state = value }
@@ -145,6 +148,8 @@ package enum DaemonConfigLoader {
         try require(!config.root.isEmpty, "root must name the folder to sync")
         try require(
             config.remote.hasPrefix("http://") || config.remote.hasPrefix("https://"), "remote must be an http:// or https:// URL, not \"\(config.remote)\"")
+        try require(
+            DatasetName.isValid(config.dataset), "dataset \"\(config.dataset)\" must match \(DatasetName.pattern) (lower-case letters, digits, - and _)")
         try require(!config.state.isEmpty, "state must name the state database file")
         try require((0...60_000).contains(config.debounceMilliseconds), "debounce_ms must be between 0 and 60000, not \(config.debounceMilliseconds)")
         try require(config.rescanIntervalSeconds >= 1, "rescan_interval_s must be at least 1, not \(config.rescanIntervalSeconds)")

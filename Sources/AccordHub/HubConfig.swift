@@ -113,8 +113,8 @@ package struct HubConfig: Sendable {
                 guard let entry = element.table else { throw ConfigError("\(file): \(place) must be a table") }
                 try reader.rejectUnknown(entry, allowed: ["name", "schemas"], in: "\(place).")
                 guard let name = try reader.string(entry, "name", in: "\(place).") else { throw ConfigError("\(file): \(place).name is missing") }
-                guard DatasetConfig.isValidName(name) else {
-                    throw ConfigError("\(file): \(place).name = \"\(name)\" must match \(DatasetConfig.namePattern) (lower-case letters, digits, - and _)")
+                guard DatasetName.isValid(name) else {
+                    throw ConfigError("\(file): \(place).name = \"\(name)\" must match \(DatasetName.pattern) (lower-case letters, digits, - and _)")
                 }
                 guard !config.datasets.contains(where: { $0.name == name }) else {
                     throw ConfigError("\(file): \(place).name = \"\(name)\" is declared twice; give each dataset one [[datasets]] entry")

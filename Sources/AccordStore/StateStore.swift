@@ -258,6 +258,18 @@ package final class StateStore: Sendable {
 
     // MARK: Settings
 
+    /// Whether this replica ever agreed a record with a hub or queued one for it.
+    package func hasSynced() throws -> Bool {
+        try pool.read { db in
+            try Bool.fetchOne(
+                db,
+                sql:
+                    "SELECT EXISTS (SELECT 1 FROM bases) OR EXISTS (SELECT 1 FROM outbox) OR EXISTS (SELECT 1 FROM settings WHERE name = 'cursor' AND value != '0')"
+            )
+                ?? false
+        }
+    }
+
     package func cursor() throws -> Int64 {
         try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'cursor'").flatMap { Int64($0) } ?? 0 }
     }

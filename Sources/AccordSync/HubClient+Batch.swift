@@ -16,7 +16,7 @@ extension HubClient {
             writes.append(.object(write))
         }
         let body = Array(JSONWriter.line(.object(["writes": .array(writes)])).utf8)
-        let response = try await send("POST", "/v1/batch", headers: [("Content-Type", "application/json")], body: body)
+        let response = try await send("POST", apiPrefix + "/batch", headers: [("Content-Type", "application/json")], body: body)
         guard response.status == 200 else { throw Self.failure(response) }
         guard let results = (try? JSONParser.parse(response.body, options: Self.parseOptions))?.objectValue?["results"]?.arrayValue,
             results.count == operations.count

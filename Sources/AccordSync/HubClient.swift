@@ -61,13 +61,20 @@ package enum HubWriteResult: Sendable, Equatable {
 /// Protocol v1 from the client side (CONTRACT section 3), over `HTTPClient`.
 package final class HubClient: Sendable {
     package let baseURL: String
+    /// The hub's dataset (CONTRACT 8.1).
+    package let dataset: String
+    /// `/v1` for `default` (so an older hub without datasets is served as before),
+    /// `/v1/datasets/{dataset}` for the others.
+    let apiPrefix: String
     private let http: HTTPClient
     private let token: String?
     /// For a `Retry-After` given as a date.
     private let clock: any SyncClock
 
-    package init(baseURL: String, token: String?, http: HTTPClient, clock: any SyncClock = WallClock()) {
+    package init(baseURL: String, dataset: String = DatasetName.defaultName, token: String?, http: HTTPClient, clock: any SyncClock = WallClock()) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.dataset = dataset
+        apiPrefix = dataset == DatasetName.defaultName ? "/v1" : "/v1/datasets/\(dataset)"
         self.token = token
         self.http = http
         self.clock = clock
@@ -121,7 +128,7 @@ package final class HubClient: Sendable {
         changes: [RemoteChange], lastSeq: Int64
     ) {
         let response = try await send(
-            "GET", "/v1/changes?since=\(since)&limit=\(limit)&wait=\(waitSeconds)" + (fields ? "&fields=1" : ""),
+            "GET", apiPrefix + "/changes?since=\(since)&limit=\(limit)&wait=\(waitSeconds)" + (fields ? "&fields=1" : ""),
             timeout: Double(waitSeconds) + Self.longPollGraceSeconds, longPoll: waitSeconds > 0)
         guard response.status == 200 else { throw Self.failure(response) }
         guard let object = (try? JSONParser.parse(response.body, options: Self.parseOptions))?.objectValue, let list = object["changes"]?.arrayValue,
@@ -162,7 +169,7 @@ package final class HubClient: Sendable {
     /// clear reason) instead of stopping the feed.
     static let parseOptions = JSONParser.Options(maxDepth: 256)
 
-    func recordPath(_ key: RecordKey) -> String { "/v1/records/\(key.kind)/\(key.id)" }
+    func recordPath(_ key: RecordKey) -> String { apiPrefix + "/records/\(key.kind)/\(key.id)" }
 
     func send(
         _ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil, timeout: Double? = nil, longPoll: Bool = false
@@ -173,6 +180,13 @@ package final class HubClient: Sendable {
             var request = HTTPRequest(method: method, url: baseURL + path, headers: all, body: body, timeoutSeconds: timeout)
             request.isLongPoll = longPoll
             let response = try await http.send(request)
+            // A dataset the token may not see is not a missing record: nothing may be
+            // taken as deleted or absent; the work waits until the grant is fixed.
+            if response.status == 404, (try? JSONParser.parse(response.body))?.objectValue?["title"] == .string("Dataset not found") {
+                throw HubError.retryable(
+                    reason: "the hub has no dataset \"\(dataset)\" this token may see; check dataset in the config and the token's datasets on the hub",
+                    retryAfter: nil)
+            }
             if RetryPolicy.decision(forStatus: response.status) == .retry {
                 let after = response.header("retry-after").flatMap { RetryPolicy.retryAfterSeconds($0, now: clock.now()) }
                 if response.status == 401 || response.status == 403 {

@@ -21,6 +21,7 @@ struct StatusCommand: AsyncParsableCommand {
         var lines = [
             "state:      \(status["state"]?.inline ?? "?")",
             "hub:        \(status["hub"]?.inline ?? "?") (\(reachable ? "reachable" : "unreachable"))",
+            "dataset:    \(status["dataset"]?.stringValue ?? "default")",
             "root:       \(status["root"]?.inline ?? "?") (\(status["records"]?.intValue ?? 0) records in \(status["files"]?.intValue ?? 0) files)",
             "pending:    \(status["pending"]?.intValue ?? 0) changes to push",
             "last sync:  \(status["last_sync"]?.stringValue ?? "never")",

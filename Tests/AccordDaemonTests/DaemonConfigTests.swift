@@ -22,7 +22,7 @@ import Testing
     @Test func anEmptyFileGivesTheContractsDefaults() throws {
         let config = try parse("")
         #expect(config.root == "/var/lib/accord/records")
-        #expect(config.remote == "http://127.0.0.1:8480")
+        #expect(config.remote == "http://127.0.0.1:8480" && config.dataset == "default")
         #expect(config.state == "/var/lib/accord/state.db")
         #expect(config.debounceMilliseconds == 5 && config.rescanIntervalSeconds == 3600)
         #expect(config.conflictPolicy == .merge && config.maxDeletePercent == 50 && config.maxRecordBytes == 1_048_576)
@@ -43,6 +43,7 @@ import Testing
             """
             root = "/r"
             remote = "https://hub.example:8443"
+            dataset = "press-2026"
             token_file = "/t"
             schemas = "/s"
             state = "/st.db"
@@ -68,6 +69,7 @@ import Testing
             format = "json"
             """)
         #expect(config.root == "/r" && config.remote == "https://hub.example:8443" && config.tokenFile == "/t")
+        #expect(config.dataset == "press-2026")
         #expect(config.debounceMilliseconds == 20 && config.conflictPolicy == .preferRemote && config.ignore == ["drafts/**", "*.bak"])
         #expect(config.retryBaseDelayMilliseconds == 5 && config.controlSocket == "/c.sock" && config.tlsClientKey == "/k.pem")
         #expect(config.metricsListen == "127.0.0.1:9480" && config.logLevel == "debug" && config.logFormat == "json")
@@ -84,6 +86,9 @@ import Testing
         ("retry = 5", "[retry] must be a table"),
         ("conflict_policy = \"mine\"", "conflict_policy \"mine\" is not one of"),
         ("max_delete_percent = 150", "max_delete_percent must be between 0 and 100"),
+        ("dataset = \"Press\"", "dataset \"Press\" must match ^[a-z0-9][a-z0-9_-]{0,63}$"),
+        ("dataset = \"a/b\"", "dataset \"a/b\" must match"),
+        ("dataset = \"\"", "dataset \"\" must match"),
         ("remote = \"ftp://x\"", "remote must be an http:// or https:// URL"),
         ("[log]\nlevel = \"loud\"", "log.level \"loud\" is not one of"),
         ("[log]\nformat = \"xml\"", "log.format \"xml\" is not text or json"),
