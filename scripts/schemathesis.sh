@@ -54,8 +54,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# The hub prints "accordhub listening on http://127.0.0.1:PORT" once it is bound.
-"$hub_bin" --listen 127.0.0.1:0 --open --db "$work/hub.db" --schemas "$schemas_dir" >"$work/hub.out" 2>"$work/hub.err" &
+# An open hub with the dataset press beside default, so that both the unprefixed routes
+# and /v1/datasets/{dataset}/... reach real records. The hub prints "accordhub
+# listening on http://127.0.0.1:PORT" once it is bound.
+printf 'open = true\n\n[[datasets]]\nname = "press"\n' >"$work/hub.toml"
+"$hub_bin" --config "$work/hub.toml" --listen 127.0.0.1:0 --db "$work/hub.db" --schemas "$schemas_dir" >"$work/hub.out" 2>"$work/hub.err" &
 hub_pid=$!
 base_url=""
 for _ in $(seq 300); do
@@ -75,6 +78,9 @@ echo "schemathesis.sh: accordhub $("$hub_bin" --version 2>/dev/null || echo '?')
 #   (chosen by a hash of the id, so runs stay reproducible) are turned into a valid
 #   `news` record that keeps the generated extra fields. Creates, updates, deletes,
 #   tombstones and the stateful links then get exercised too.
+# - A generated `{dataset}` almost never names one the hub has, so three in four of the
+#   positive cases (by a hash of the generated name) go to `press`; the rest probe the
+#   404 of a dataset that does not exist.
 cat >"$work/hooks.py" <<'PY'
 import zlib
 
@@ -116,12 +122,23 @@ def _steer_put(case):
         case.body = {"kind": "news", "id": ident, **extra}
 
 
+def _steer_dataset(case):
+    meta = case.meta
+    params = case.path_parameters or {}
+    if meta is None or not meta.generation.mode.is_positive or "dataset" not in params:
+        return
+    if zlib.crc32(str(params["dataset"]).encode()) % 4 != 0:
+        case.path_parameters = {**params, "dataset": "press"}
+
+
 @schemathesis.hook
 def map_case(context, case):
     operation = case.operation
-    if operation.path == "/v1/changes":
+    path = operation.path.replace("/v1/datasets/{dataset}/", "/v1/")
+    _steer_dataset(case)
+    if path == "/v1/changes":
         _clamp_wait(case)
-    elif operation.path == "/v1/records/{kind}/{id}" and str(operation.method).upper() == "PUT":
+    elif path == "/v1/records/{kind}/{id}" and str(operation.method).upper() == "PUT":
         _steer_put(case)
     return case
 PY
