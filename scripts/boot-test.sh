@@ -400,6 +400,16 @@ watchdog_restarts() {
     in_ct journalctl -u accordd -b --no-pager -o cat | grep -i watchdog | tail -2
 }
 
+# Every start so far (boot, reloads, the watchdog's restart) and every accordctl run
+# by the members: no thread refused its priority (our work runs at nice 0; the units
+# and accordctl keep libdispatch's own log off).
+no_priority_refusals() {
+    local lines
+    lines=$(in_ct journalctl -b --no-pager -o cat | grep -c 'Failed to set thread priority' || true)
+    [[ $lines -eq 0 ]] || { echo "$lines 'Failed to set thread priority' lines in this boot's journal"; return 1; }
+    echo "no 'Failed to set thread priority' in this boot's journal ($(in_ct systemctl show -p NRestarts accordd))"
+}
+
 bad_config_in_journal() {
     local since out
     in_ct cp /etc/accord/accordd.toml /etc/accord/accordd.toml.boot-test
@@ -478,6 +488,7 @@ check "accordctl status works for a member" member_ctl
 check "accordctl status refused for a non-member, naming the socket and permission" non_member_refused
 check "systemctl reload applies a config change" reload_applies
 check "the watchdog restarts a SIGSTOPped daemon" watchdog_restarts
+check "no thread priority refused in the journal (libdispatch)" no_priority_refusals
 check "journalctl -p warning shows a bad config's reason" bad_config_in_journal
 check "systemd-analyze security accordd <= 1.4" security_exposure
 check "systemctl stop of both is clean" clean_stop

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 
 #if canImport(Glibc)
     import Glibc
@@ -44,6 +45,19 @@ package enum CommandRunner {
             finish(type, error)
         }
         exit(0)
+    }
+
+    /// Runs an async root command from a synchronous `main`, in a task of medium
+    /// priority, and never returns (the command exits). Why: on Linux the Swift
+    /// runtime gives the main thread the priority userInitiated, so an async `main`
+    /// and every task it starts would ask libdispatch for worker threads at nice -2.
+    /// A service running unprivileged may not lower its nice value (EACCES), and
+    /// libdispatch then logs "Failed to set thread priority" to the journal at each
+    /// start. Medium is nice 0, what the process has anyway. Nothing awaits the task,
+    /// so nothing escalates it back.
+    package static func mainAtDefaultPriority<Command: AsyncParsableCommand>(_ type: Command.Type, arguments: [String]? = nil) -> Never {
+        Task.detached(priority: .medium) { await main(type, arguments: arguments) }
+        dispatchMain()
     }
 
     private static func finish<Command: ParsableCommand>(_ type: Command.Type, _ error: any Error) -> Never {

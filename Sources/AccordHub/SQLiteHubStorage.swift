@@ -19,6 +19,9 @@ package final class SQLiteHubStorage: HubStorage {
         lock = try DatabaseLock(database: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        // GRDB's default is userInitiated, whose libdispatch threads ask for nice -2,
+        // which an unprivileged service may not take (see CommandRunner).
+        configuration.qos = .default
         pool = try DatabasePool(path: path, configuration: configuration)
         // GRDB sets NORMAL on the writer when it opens the pool; FULL makes every commit
         // reach the disk before the hub answers, not just the process's page cache.

@@ -13,6 +13,9 @@ package final class StateStore: Sendable {
     package init(path: String, maxEvents: Int = 10_000) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        // GRDB's default is userInitiated, whose libdispatch threads ask for nice -2,
+        // which an unprivileged service may not take (see CommandRunner).
+        configuration.qos = .default
         // One daemon reads little at a time: two readers with a page cache of 1 MiB
         // each, not SQLite's 2 MiB for each of GRDB's five.
         configuration.maximumReaderCount = 2

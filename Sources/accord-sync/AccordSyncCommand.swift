@@ -8,7 +8,6 @@ import ArgumentParser
 
 /// `accord-sync`: one sync of a root with a hub, without the daemon. A tool for
 /// development, tests (kill it mid-push and start it again) and scripted one-off syncs.
-@main
 struct AccordSyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accord-sync",
@@ -33,10 +32,6 @@ struct AccordSyncCommand: AsyncParsableCommand {
 
     @Option(help: "A file holding the bearer token.")
     var tokenFile: String?
-
-    static func main() async {
-        await CommandRunner.main(AccordSyncCommand.self)
-    }
 
     func run() async throws {
         guard let conflictPolicy = ConflictPolicy(rawValue: policy) else {

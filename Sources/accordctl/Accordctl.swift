@@ -3,7 +3,6 @@ import AccordCore
 import ArgumentParser
 
 /// `accordctl`: controls a running `accordd`, plus offline tools.
-@main
 struct Accordctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accordctl",
@@ -18,10 +17,6 @@ struct Accordctl: AsyncParsableCommand {
             DiffCommand.self, LogCommand.self, HistoryCommand.self, ShowCommand.self, RevertCommand.self, ValidateCommand.self,
         ]
     )
-
-    static func main() async {
-        await CommandRunner.main(Accordctl.self, arguments: movingSharedOptions(Array(CommandLine.arguments.dropFirst())))
-    }
 
     /// `accordctl --socket PATH status` reads naturally, but the option belongs to the
     /// subcommand: options given before the verb are moved after it.

@@ -9,7 +9,6 @@ import ArgumentParser
 #endif
 
 /// `accordd`: the sync daemon. Runs in the foreground; systemd runs it.
-@main
 struct AccorddCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accordd",
@@ -23,10 +22,6 @@ struct AccorddCommand: AsyncParsableCommand {
 
     @Flag(help: "Check the config and exit.")
     var checkConfig = false
-
-    static func main() async {
-        await CommandRunner.main(AccorddCommand.self)
-    }
 
     func run() async throws {
         var environment: [String: String] = [:]

@@ -13,7 +13,6 @@ import Logging
 #endif
 
 /// `accordhub`: the reference hub, the remote endpoint a team runs.
-@main
 struct AccordHubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accordhub",
@@ -22,10 +21,6 @@ struct AccordHubCommand: AsyncParsableCommand {
         subcommands: [ServeCommand.self, HashTokenCommand.self],
         defaultSubcommand: ServeCommand.self
     )
-
-    static func main() async {
-        await CommandRunner.main(AccordHubCommand.self)
-    }
 }
 
 struct ServeCommand: AsyncParsableCommand {
