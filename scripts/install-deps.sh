@@ -6,8 +6,9 @@ set -euo pipefail
 # nginx-light: a test runs the README's reverse-proxy example with real nginx.
 # acl: the default-ACL tests. dpkg-dev, debootstrap and systemd-container: the Debian
 # package is built and booted in a minimal Debian under systemd (scripts/boot-test.sh).
+# postgresql: the hub's tests run a second time on a throw-away PostgreSQL cluster.
 packages=(libcurl4-openssl-dev libsqlite3-dev python3 systemd curl openssl iproute2 nftables nginx-light acl
-    binutils dpkg-dev debootstrap systemd-container)
+    binutils dpkg-dev debootstrap systemd-container postgresql)
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update

@@ -10,6 +10,12 @@ package final class HubDataset: Sendable {
     let notifier = ChangeNotifier()
     let gate = IdempotencyGate()
 
+    /// A commit made elsewhere (another hub on the same PostgreSQL database): wakes
+    /// this hub's long-polls behind `seq`.
+    package func published(_ seq: Int64) {
+        notifier.published(seq)
+    }
+
     package init(name: String, storage: any HubStorage, schemas: SchemaSet) {
         self.name = name
         self.storage = storage

@@ -122,7 +122,8 @@ extension WriteOutcome {
 
 /// Where the hub keeps records, their history and the changes feed. Every method is
 /// atomic; a write that returns has been made durable (it survives `kill -9`).
-/// SQLite is the default; a PostgreSQL implementation is planned.
+/// `SQLiteHubStorage` keeps a dataset in one file for one hub; `PostgresHubStorage`
+/// keeps it in a PostgreSQL database that several hubs serve at once.
 package protocol HubStorage: Sendable {
     func record(_ key: RecordKey) async throws -> StoredRecord?
 

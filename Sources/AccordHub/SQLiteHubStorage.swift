@@ -95,50 +95,24 @@ package final class SQLiteHubStorage: HubStorage {
         return outcome
     }
 
-    /// The precondition check and the write, inside the caller's transaction.
+    /// The write as `WritePlan` decides it, inside the caller's transaction.
     private static func applyChange(_ db: Database, _ request: WriteRequest) throws -> WriteOutcome {
-        let current = try current(db, request.key)
-        let live = current.flatMap { $0.deleted ? nil : $0 }
-        switch request.precondition {
-        case .ifNoneMatch:
-            if let live { return .preconditionFailed(live) }
-        case .ifMatchAny:
-            guard live != nil else {
-                if current == nil, request.change == .delete { return .notFound }
-                return .preconditionFailed(current)
-            }
-        case .ifMatch(let revs):
-            guard let current else { return request.change == .delete ? .notFound : .preconditionFailed(nil) }
-            guard revs.contains(current.rev) else { return .preconditionFailed(current) }
+        switch WritePlan.decide(request, current: try current(db, request.key)) {
+        case .answer(let outcome):
+            return outcome
+        case .store(let rev, let deleted, let fieldsJSON, let created):
+            try db.cachedStatement(sql: "INSERT INTO revisions (kind, id, rev, deleted, fields, created_at, author) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                .execute(arguments: [request.key.kind, request.key.id, rev, deleted, fieldsJSON, Timestamp.now(), request.author])
+            let seq = db.lastInsertedRowID
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO records (kind, id, rev, seq, deleted, fields) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (kind, id) DO UPDATE SET rev = excluded.rev, seq = excluded.seq,
+                        deleted = excluded.deleted, fields = excluded.fields
+                    """
+            ).execute(arguments: [request.key.kind, request.key.id, rev, seq, deleted, fieldsJSON])
+            return WritePlan.outcome(StoredRecord(key: request.key, rev: rev, seq: seq, deleted: deleted, fieldsJSON: fieldsJSON), created: created)
         }
-        let fieldsJSON: String
-        let deleted: Bool
-        switch request.change {
-        case .put(let json):
-            // Writing what is already there makes no new revision.
-            if let live, live.fieldsJSON == json { return .updated(live) }
-            fieldsJSON = json
-            deleted = false
-        case .delete:
-            // Deleting a tombstone (its rev matched) changes nothing.
-            if let current, current.deleted { return .deleted(current) }
-            fieldsJSON = "{}"
-            deleted = true
-        }
-        let rev = RevisionID.next(after: current?.rev, deleted: deleted, fieldsJSON: fieldsJSON)
-        try db.cachedStatement(sql: "INSERT INTO revisions (kind, id, rev, deleted, fields, created_at, author) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [request.key.kind, request.key.id, rev, deleted, fieldsJSON, Timestamp.now(), request.author])
-        let seq = db.lastInsertedRowID
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO records (kind, id, rev, seq, deleted, fields) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (kind, id) DO UPDATE SET rev = excluded.rev, seq = excluded.seq,
-                    deleted = excluded.deleted, fields = excluded.fields
-                """
-        ).execute(arguments: [request.key.kind, request.key.id, rev, seq, deleted, fieldsJSON])
-        let stored = StoredRecord(key: request.key, rev: rev, seq: seq, deleted: deleted, fieldsJSON: fieldsJSON)
-        if deleted { return .deleted(stored) }
-        return live == nil ? .created(stored) : .updated(stored)
     }
 
     private static func current(_ db: Database, _ key: RecordKey) throws -> StoredRecord? {

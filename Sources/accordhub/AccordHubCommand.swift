@@ -16,9 +16,9 @@ import Logging
 struct AccordHubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accordhub",
-        abstract: "Serve the Accord hub protocol v1 on SQLite.",
+        abstract: "Serve the Accord hub protocol v1 on SQLite, or on PostgreSQL for several hubs.",
         version: AccordVersion.string,
-        subcommands: [ServeCommand.self, HashTokenCommand.self],
+        subcommands: [ServeCommand.self, MigrateCommand.self, HashTokenCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }
@@ -36,7 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one). Default 127.0.0.1:8480.")
     var listen: String?
 
-    @Option(help: "The SQLite database file.")
+    @Option(help: "The SQLite database file, or a PostgreSQL URL (postgres://USER@HOST:PORT/DB).")
     var db: String?
 
     @Option(help: "The schema folder (<kind>.schema.json files).")
@@ -89,22 +89,40 @@ struct ServeCommand: AsyncParsableCommand {
                 throw CommandStatus.failed("accordhub: \(error)")
             }
         }
-        if settings.db.hasPrefix("postgres://") || settings.db.hasPrefix("postgresql://") {
-            throw CommandStatus.failed("accordhub: db = \(settings.db): PostgreSQL storage is not available in this version; use a SQLite file path")
-        }
-        let datasets = try openDatasets(settings)
+        let postgresURL = try PostgresHubOpener.url(settings.db)
+        let datasets = postgresURL == nil ? try openDatasets(settings) : []
         // One line per message with its journald priority (or JSON): journald files
         // each at its level and adds the time itself.
         JournalLogHandler.shared.withLock { $0 = (level, JournalLogHandler.Format(rawValue: settings.logFormat) ?? .text) }
         LoggingSystem.bootstrap { JournalLogHandler(label: $0) }
         var logger = Logger(label: "accordhub")
         logger.logLevel = level
+        if let postgresURL {
+            try await servePostgres(postgresURL, settings, logger: logger)
+            return
+        }
+        try await serve(datasets, settings, logger: logger)
+    }
+
+    /// Serves datasets kept in PostgreSQL, woken by the commits of every hub on it.
+    private func servePostgres(_ url: PostgresURL, _ settings: HubConfig, logger: Logger) async throws {
+        let postgres = PostgresHub(url: url, logger: logger)
+        defer { postgres.shutdown() }
+        let datasets = try await PostgresHubOpener.open(postgres, settings)
+        let byName = Dictionary(uniqueKeysWithValues: datasets.map { ($0.name, $0) })
+        let watcher = Task { await postgres.watchCommits { name, seq in byName[name]?.published(seq) } }
+        defer { watcher.cancel() }
+        try await serve(datasets, settings, logger: logger)
+    }
+
+    private func serve(_ datasets: [HubDataset], _ settings: HubConfig, logger: Logger) async throws {
         let handler = HubHandler(
             datasets: datasets, tokens: TokenTable(settings.tokens), maxBodyBytes: settings.maxBodyBytes,
             limits: settings.limits, logger: logger)
         let server = HubServer(handler: handler, address: settings.listen, tls: settings.tls, logger: logger)
         let scheme = settings.tls == nil ? "http" : "https"
-        let (announcer, database, tokenCount, datasetNames) = (logger, settings.db, settings.tokens.count, settings.datasetNames)
+        let database = (try? PostgresHubOpener.url(settings.db))??.redacted ?? settings.db
+        let (announcer, tokenCount, datasetNames) = (logger, settings.tokens.count, settings.datasetNames)
         do {
             let configPath = config
             let commandLineLevel = logLevel

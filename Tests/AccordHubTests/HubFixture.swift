@@ -5,30 +5,54 @@ import Logging
 
 @testable import AccordHub
 
-/// A hub handler on real SQLite files in a temporary folder, driven without HTTP. It
-/// serves `default` and the named dataset `hns`; `dataset` picks the one the fixture's
-/// paths address, so a protocol test runs once on each (CONTRACT 8.1): `/v1/...` paths
-/// given to `send` go to `/v1/datasets/hns/...` for the named one.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A hub handler on real storage, driven without HTTP: SQLite files in a temporary
+/// folder, or, when `ACCORD_TEST_POSTGRES_URL` names a database, PostgreSQL (the hub's
+/// suite runs once on each; every fixture then has dataset keys of its own). It serves
+/// `default` and the named dataset `hns`; `dataset` picks the one the fixture's paths
+/// address, so a protocol test runs once on each (CONTRACT 8.1): `/v1/...` paths given
+/// to `send` go to `/v1/datasets/hns/...` for the named one.
 struct HubFixture {
     /// The datasets every protocol test runs on.
     static let datasets = ["default", "hns"]
 
+    /// The PostgreSQL the suite runs on, migrated once; nil for SQLite.
+    static let postgres: PostgresHub? = {
+        guard let text = getenv("ACCORD_TEST_POSTGRES_URL").map({ String(cString: $0) }), !text.isEmpty else { return nil }
+        guard let url = try? PostgresURL(parsing: text) else { fatalError("ACCORD_TEST_POSTGRES_URL is not a PostgreSQL URL: \(text)") }
+        return PostgresHub(url: url, logger: Logger(label: "test"))
+    }()
+    static let migrated = Task { try await postgres?.migrate() }
+    static var onPostgres: Bool { postgres != nil }
+
     let folder: TemporaryFolder
     let dataset: String
     /// The addressed dataset's storage.
-    let storage: SQLiteHubStorage
+    let storage: any HubStorage
+    /// The same, when it is SQLite (for what only SQLite has).
+    var sqlite: SQLiteHubStorage? { storage as? SQLiteHubStorage }
     let handler: HubHandler
 
     init(dataset: String = "default", tokens: [TokenTable.Entry] = [], maxBodyBytes: Int = 1 << 20, limits: HubLimits = HubLimits()) async throws {
         folder = try TemporaryFolder()
         self.dataset = dataset
         let schemas = try SchemaDirectory.load(BuiltProducts.repositoryRoot + "/config/schemas")
+        let run = "t\(UInt64.random(in: 0..<UInt64.max))"
+        try await Self.migrated.value
         var served: [HubDataset] = []
         for name in Set(Self.datasets + [dataset]).sorted() {
-            let path = name == "default" ? folder.child("hub.db") : folder.child("\(name).db")
-            served.append(HubDataset(name: name, storage: try SQLiteHubStorage(path: path), schemas: schemas))
+            let storage: any HubStorage
+            if let postgres = Self.postgres {
+                storage = try await postgres.storage(key: "\(run)-\(name)")
+            } else {
+                storage = try SQLiteHubStorage(path: name == "default" ? folder.child("hub.db") : folder.child("\(name).db"))
+            }
+            served.append(HubDataset(name: name, storage: storage, schemas: schemas))
         }
-        guard let storage = served.first(where: { $0.name == dataset })?.storage as? SQLiteHubStorage else {
+        guard let storage = served.first(where: { $0.name == dataset })?.storage else {
             throw TestSupportError("no storage for dataset \(dataset)")
         }
         self.storage = storage

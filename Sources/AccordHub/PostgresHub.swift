@@ -1,0 +1,106 @@
+import Logging
+import NIOSSL
+import PostgresNIO
+
+/// The hub's connection to PostgreSQL (CONTRACT 8.5): a pool of connections, the
+/// schema's migrations, a `PostgresHubStorage` per dataset, and the wake-ups of
+/// long-polls by writes made through other hubs.
+package final class PostgresHub: Sendable {
+    package let url: PostgresURL
+    let client: PostgresClient
+    private let runner: Task<Void, Never>
+    private let logger: Logger
+
+    package init(url: PostgresURL, logger: Logger) {
+        self.url = url
+        self.logger = logger
+        var configuration: PostgresClient.Configuration
+        if let socket = url.socketPath {
+            configuration = PostgresClient.Configuration(unixSocketPath: socket, username: url.user, password: url.password, database: url.database)
+        } else {
+            configuration = PostgresClient.Configuration(
+                host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: Self.tls(url.sslMode))
+        }
+        configuration.options.connectTimeout = .seconds(5)
+        // The pool's own messages (a lease asked for before `run()` has started, a
+        // connection re-made) are its business; errors still reach the journal.
+        var background = logger
+        background.logLevel = .error
+        let client = PostgresClient(configuration: configuration, backgroundLogger: background)
+        self.client = client
+        runner = Task { await client.run() }
+    }
+
+    /// libpq's modes: `prefer` and `allow` try TLS without checking the server;
+    /// `require` insists on it; `verify-ca` checks the chain; `verify-full` the name too.
+    static func tls(_ mode: PostgresURL.SSLMode) -> PostgresClient.Configuration.TLS {
+        var unchecked = TLSConfiguration.makeClientConfiguration()
+        unchecked.certificateVerification = .none
+        switch mode {
+        case .disable: return .disable
+        case .allow, .prefer: return .prefer(unchecked)
+        case .require: return .require(unchecked)
+        case .verifyCA:
+            var chain = TLSConfiguration.makeClientConfiguration()
+            chain.certificateVerification = .noHostnameVerification
+            return .require(chain)
+        case .verifyFull: return .require(TLSConfiguration.makeClientConfiguration())
+        }
+    }
+
+    /// Creates or upgrades the schema (`accordhub migrate`, and every hub's start).
+    @discardableResult
+    package func migrate() async throws -> (before: Int, after: Int) {
+        try await PostgresMigrations.migrate(client, database: url.redacted, logger: logger)
+    }
+
+    /// The storage of one dataset, under `key` in the tables (the dataset's name; tests
+    /// give each run its own).
+    package func storage(key: String) async throws -> PostgresHubStorage {
+        try await PostgresHubStorage(client: client, dataset: key, logger: logger)
+    }
+
+    /// Calls `published(key, seq)` whenever any hub commits to a dataset: at once
+    /// through LISTEN, and every `catchUp` from the counters, since a notification can
+    /// be lost while the listening connection is down. Runs until cancelled.
+    package func watchCommits(catchUp: Duration = .seconds(2), _ published: @escaping @Sendable (String, Int64) -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [client, logger] in
+                while !Task.isCancelled {
+                    do {
+                        try await client.withConnection { connection in
+                            try await connection.listen(on: PostgresHubStorage.channel) { notifications in
+                                for try await notification in notifications {
+                                    let parts = notification.payload.split(separator: " ")
+                                    if parts.count == 2, let seq = Int64(parts[1]) { published(String(parts[0]), seq) }
+                                }
+                            }
+                        }
+                    } catch {
+                        logger.debug("LISTEN ended; listening again", metadata: ["error": "\(error)"])
+                    }
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+            group.addTask { [client, logger] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: catchUp)
+                    do {
+                        for try await (name, seq) in try await client.query("SELECT name, last_seq FROM accord_datasets", logger: logger).decode(
+                            (String, Int64).self)
+                        {
+                            published(name, seq)
+                        }
+                    } catch {
+                        logger.debug("catch-up read failed", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+        }
+    }
+
+    /// Closes the pool's connections.
+    package func shutdown() {
+        runner.cancel()
+    }
+}

@@ -1,0 +1,64 @@
+import Logging
+import PostgresNIO
+
+/// The hub's schema on PostgreSQL, as numbered migrations (CONTRACT 8.5). Every
+/// dataset shares the tables, keyed by its name; `accord_datasets.last_seq` is the
+/// dataset's seq counter, whose row lock orders its writers (see `PostgresHubStorage`).
+enum PostgresMigrations {
+    /// Serialises hubs that migrate at once (`pg_advisory_xact_lock`).
+    static let lockKey: Int64 = 0x6163_636f_7264  // "accord"
+
+    static let all: [(version: Int, statements: [String])] = [
+        (
+            1,
+            [
+                "CREATE TABLE accord_datasets (name text PRIMARY KEY, last_seq bigint NOT NULL DEFAULT 0)",
+                """
+                CREATE TABLE accord_revisions (
+                    dataset text NOT NULL, seq bigint NOT NULL, kind text NOT NULL, id text NOT NULL, rev text NOT NULL,
+                    deleted boolean NOT NULL, fields text NOT NULL, created_at double precision NOT NULL, author text,
+                    PRIMARY KEY (dataset, seq))
+                """,
+                "CREATE INDEX accord_revisions_by_record ON accord_revisions (dataset, kind, id, seq)",
+                """
+                CREATE TABLE accord_records (
+                    dataset text NOT NULL, kind text NOT NULL, id text NOT NULL, rev text NOT NULL, seq bigint NOT NULL,
+                    deleted boolean NOT NULL, fields text NOT NULL,
+                    PRIMARY KEY (dataset, kind, id))
+                """,
+                "CREATE UNIQUE INDEX accord_records_by_seq ON accord_records (dataset, seq)",
+                """
+                CREATE TABLE accord_idempotency (
+                    dataset text NOT NULL, key text NOT NULL, fingerprint text NOT NULL, status bigint NOT NULL, etag text,
+                    body text NOT NULL, created_at double precision NOT NULL,
+                    PRIMARY KEY (dataset, key))
+                """,
+                "CREATE INDEX accord_idempotency_by_age ON accord_idempotency (created_at)",
+            ]
+        )
+    ]
+
+    static var latest: Int { all.last?.version ?? 0 }
+
+    /// Brings the schema to `latest` in one transaction; refuses a newer one.
+    /// Returns the versions before and after.
+    @discardableResult
+    static func migrate(_ client: PostgresClient, database: String, logger: Logger) async throws -> (before: Int, after: Int) {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS accord_schema (version bigint PRIMARY KEY, applied_at double precision NOT NULL)", logger: logger)
+            var current = 0
+            for try await version in try await connection.query("SELECT COALESCE(MAX(version), 0) FROM accord_schema", logger: logger).decode(Int.self) {
+                current = version
+            }
+            guard current <= latest else { throw NewerDatabaseError(path: database) }
+            for migration in all where migration.version > current {
+                for statement in migration.statements { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+                try await connection.query(
+                    "INSERT INTO accord_schema (version, applied_at) VALUES (\(migration.version), \(Timestamp.now()))", logger: logger)
+            }
+            return (current, latest)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Testing
+
+@testable import AccordHub
+
+/// `db = "postgres://…"` as libpq users write it (CONTRACT 8.5).
+@Suite struct PostgresURLTests {
+    @Test func aFullURL() throws {
+        let url = try PostgresURL(parsing: "postgres://accord:s%40cret@db.example:6543/team?sslmode=verify-full")
+        #expect(url.user == "accord" && url.password == "s@cret" && url.host == "db.example" && url.port == 6543)
+        #expect(url.database == "team" && url.sslMode == .verifyFull && url.socketPath == nil)
+        #expect(url.redacted == "postgres://accord@db.example:6543/team")
+    }
+
+    @Test func defaultsAndThePasswordFromTheEnvironment() throws {
+        let url = try PostgresURL(parsing: "postgresql://accord@127.0.0.1/accord", environment: ["PGPASSWORD": "pw"])
+        #expect(url.port == 5432 && url.sslMode == .prefer && url.password == "pw")
+        // A password in the URL wins.
+        #expect(try PostgresURL(parsing: "postgres://a:url@h/d", environment: ["PGPASSWORD": "env"]).password == "url")
+    }
+
+    @Test func aSocketFolder() throws {
+        let url = try PostgresURL(parsing: "postgres://postgres@/accord?host=/run/postgresql")
+        #expect(url.socketPath == "/run/postgresql/.s.PGSQL.5432")
+        #expect(url.redacted == "postgres://postgres@:5432/accord?host=/run/postgresql")
+    }
+
+    @Test func anIPv6Host() throws {
+        let url = try PostgresURL(parsing: "postgres://a@[::1]:5433/d")
+        #expect(url.host == "::1" && url.port == 5433)
+    }
+
+    @Test(arguments: [
+        ("/var/lib/accord/hub.db", "must start with postgres://"),
+        ("postgres://127.0.0.1/accord", "names no user"),
+        ("postgres://a@h:5432", "names no database"),
+        ("postgres://a@h:99999/d", "port \"99999\""),
+        ("postgres://a@h/d?sslmode=always", "sslmode \"always\" is not one of"),
+        ("postgres://a@h/d?timeout=3", "unknown parameter \"timeout\""),
+    ])
+    func badURLsSayWhatIsWrong(text: String, expected: String) {
+        #expect(throws: PostgresURLError.self) { try PostgresURL(parsing: text) }
+        do {
+            _ = try PostgresURL(parsing: text)
+        } catch {
+            #expect(error.description.contains(expected), "\(error)")
+        }
+    }
+
+    @Test func onlyPostgresSchemesNameIt() {
+        #expect(PostgresURL.names("postgres://a@h/d") && PostgresURL.names("postgresql://a@h/d"))
+        #expect(!PostgresURL.names("/var/lib/accord/hub.db") && !PostgresURL.names("hub.db"))
+    }
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# A throw-away PostgreSQL cluster for the tests (Debian's postgresql; run as root).
+#
+#   scripts/postgres-cluster.sh start DIR   initdb into DIR, start it on a free port on
+#                                           127.0.0.1 (socket in DIR), create the
+#                                           database accord; prints its URL
+#   scripts/postgres-cluster.sh stop DIR    stop it (the folder stays; remove it after)
+#
+# PostgreSQL refuses to run as root: the cluster belongs to the postgres user. Trust
+# authentication on loopback only; fsync stays on, as a hub relies on it.
+set -euo pipefail
+action=${1:-}
+dir=${2:-}
+die() { echo "postgres-cluster.sh: $*" >&2; exit 2; }
+[[ $action == start || $action == stop ]] && [[ -n $dir ]] || die "usage: postgres-cluster.sh start|stop DIR"
+bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[[ -x $bin/initdb ]] || die "no PostgreSQL server found under /usr/lib/postgresql; install it: apt-get install postgresql"
+as_postgres() { if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+if [[ $action == stop ]]; then
+    as_postgres "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    exit 0
+fi
+
+mkdir -p "$dir"
+[[ $EUID -eq 0 ]] && chown postgres: "$dir"
+as_postgres "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null ||
+    { cat "$dir/server.log" >&2; die "the server did not start"; }
+as_postgres "$bin/psql" -h "$dir" -p "$port" -U postgres -q -c "CREATE DATABASE accord" >/dev/null
+echo "postgres://postgres@127.0.0.1:$port/accord?sslmode=disable"
