@@ -3,7 +3,8 @@
 #
 #   scripts/postgres-cluster.sh start DIR   initdb into DIR, start it on a free port on
 #                                           127.0.0.1 (socket in DIR), create the
-#                                           database accord; prints its URL
+#                                           database accord; prints its URL. On a DIR
+#                                           started before: starts it again, same port
 #   scripts/postgres-cluster.sh stop DIR    stop it (the folder stays; remove it after)
 #
 # PostgreSQL refuses to run as root: the cluster belongs to the postgres user. Trust
@@ -22,12 +23,17 @@ if [[ $action == stop ]]; then
     exit 0
 fi
 
-mkdir -p "$dir"
-[[ $EUID -eq 0 ]] && chown postgres: "$dir"
-as_postgres "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+fresh=0
+if [[ ! -f $dir/port ]]; then
+    fresh=1
+    mkdir -p "$dir"
+    [[ $EUID -eq 0 ]] && chown postgres: "$dir"
+    as_postgres "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' >"$dir/port"
+fi
+port=$(cat "$dir/port")
 as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null ||
     { cat "$dir/server.log" >&2; die "the server did not start"; }
-as_postgres "$bin/psql" -h "$dir" -p "$port" -U postgres -q -c "CREATE DATABASE accord" >/dev/null
+((fresh)) && as_postgres "$bin/psql" -h "$dir" -p "$port" -U postgres -q -c "CREATE DATABASE accord" >/dev/null
 echo "postgres://postgres@127.0.0.1:$port/accord?sslmode=disable"

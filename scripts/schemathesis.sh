@@ -13,7 +13,8 @@
 # printed), SCHEMATHESIS_WORKERS (default 1: schemathesis is CPU-bound under the GIL,
 # and several worker threads can trip CPython's "AST constructor recursion depth
 # mismatch", gh-106905, on Python 3.11), SCHEMATHESIS_MAX_TIME (optional: keep fuzzing
-# until that many seconds are spent).
+# until that many seconds are spent), SCHEMATHESIS_DB (the hub's --db instead of a
+# throw-away SQLite file: a postgres:// URL runs the same checks on PostgreSQL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,7 +59,8 @@ trap 'exit 143' TERM
 # and /v1/datasets/{dataset}/... reach real records. The hub prints "accordhub
 # listening on http://127.0.0.1:PORT" once it is bound.
 printf 'open = true\n\n[[datasets]]\nname = "press"\n' >"$work/hub.toml"
-"$hub_bin" --config "$work/hub.toml" --listen 127.0.0.1:0 --db "$work/hub.db" --schemas "$schemas_dir" >"$work/hub.out" 2>"$work/hub.err" &
+"$hub_bin" --config "$work/hub.toml" --listen 127.0.0.1:0 --db "${SCHEMATHESIS_DB:-$work/hub.db}" --schemas "$schemas_dir" \
+    >"$work/hub.out" 2>"$work/hub.err" &
 hub_pid=$!
 base_url=""
 for _ in $(seq 300); do

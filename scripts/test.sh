@@ -22,6 +22,16 @@ scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 swift format lint --strict -r Sources Tests
 # The hub against its API document: no 5xx, every response as documented.
 scripts/schemathesis.sh .build/debug/accordhub config/schemas
+# The hub on PostgreSQL, on a throw-away cluster: its whole suite again, two hubs on
+# one database, and schemathesis.
+pg=$(mktemp -d "${TMPDIR:-/tmp}/accord-pg.XXXXXX")
+trap 'scripts/postgres-cluster.sh stop "$pg" >/dev/null 2>&1 || true; rm -rf "$pg"' EXIT
+pg_url=$(scripts/postgres-cluster.sh start "$pg")
+ACCORD_TEST_POSTGRES_URL=$pg_url swift test --skip-build --filter AccordHubTests
+# On its own: it stops and starts the cluster under a hub.
+ACCORD_TEST_POSTGRES_URL=$pg_url ACCORD_TEST_POSTGRES_DIR=$pg swift test --skip-build --filter PostgresRestartTests
+SCHEMATHESIS_DB=$pg_url scripts/schemathesis.sh .build/debug/accordhub config/schemas
+scripts/postgres-cluster.sh stop "$pg"
 # The Debian package (a --static-swift-stdlib release build), installed into a minimal
 # Debian 12 and booted there under systemd as a team would use it. Needs root.
 if [[ $EUID -eq 0 ]]; then

@@ -20,6 +20,9 @@ package final class PostgresHubStorage: HubStorage {
     private let logger: Logger
     /// The NOTIFY channel that tells other hubs' long-polls a dataset moved on.
     static let channel = "accord_changes"
+    /// How long a request may wait for the database before the hub answers 503 (a
+    /// lost server would otherwise hold it for a minute and more).
+    static let deadlineSeconds = 10.0
 
     /// Opens `dataset`, creating its counter row the first time.
     package init(client: PostgresClient, dataset: String, logger: Logger) async throws {
@@ -30,6 +33,10 @@ package final class PostgresHubStorage: HubStorage {
     }
 
     package func record(_ key: RecordKey) async throws -> StoredRecord? {
+        try await Deadline.run(seconds: Self.deadlineSeconds) { try await self.readRecord(key) }
+    }
+
+    private func readRecord(_ key: RecordKey) async throws -> StoredRecord? {
         let rows = try await client.query(
             "SELECT rev, seq, deleted, fields FROM accord_records WHERE dataset = \(dataset) AND kind = \(key.kind) AND id = \(key.id)", logger: logger)
         var found: StoredRecord?
@@ -47,6 +54,12 @@ package final class PostgresHubStorage: HubStorage {
     /// The writes in one transaction, in order, under the dataset's row lock.
     package func writeBatch(_ requests: [WriteRequest], respond: @escaping @Sendable (WriteOutcome) -> StoredResponse) async throws -> [WriteOutcome] {
         guard !requests.isEmpty else { return [] }
+        // Past the deadline the answer is 503 and the client retries with the same
+        // idempotency keys: a transaction that did commit then replays.
+        return try await Deadline.run(seconds: Self.deadlineSeconds) { try await self.commit(requests, respond: respond) }
+    }
+
+    private func commit(_ requests: [WriteRequest], respond: @escaping @Sendable (WriteOutcome) -> StoredResponse) async throws -> [WriteOutcome] {
         let (dataset, logger) = (self.dataset, self.logger)
         return try await client.withTransaction(logger: logger) { connection in
             var lastSeq: Int64 = 0
@@ -123,6 +136,10 @@ package final class PostgresHubStorage: HubStorage {
     }
 
     package func changes(since: Int64, limit: Int, fields: Bool) async throws -> [ChangeEntry] {
+        try await Deadline.run(seconds: Self.deadlineSeconds) { try await self.readChanges(since: since, limit: limit, fields: fields) }
+    }
+
+    private func readChanges(since: Int64, limit: Int, fields: Bool) async throws -> [ChangeEntry] {
         let rows = try await client.query(
             """
             SELECT seq, kind, id, rev, deleted, CASE WHEN \(fields) AND NOT deleted THEN fields END FROM accord_records
@@ -136,6 +153,10 @@ package final class PostgresHubStorage: HubStorage {
     }
 
     package func lastSeq() async throws -> Int64 {
+        try await Deadline.run(seconds: Self.deadlineSeconds) { try await self.readLastSeq() }
+    }
+
+    private func readLastSeq() async throws -> Int64 {
         var last: Int64 = 0
         for try await seq in try await client.query("SELECT last_seq FROM accord_datasets WHERE name = \(dataset)", logger: logger).decode(Int64.self) {
             last = seq
@@ -144,6 +165,10 @@ package final class PostgresHubStorage: HubStorage {
     }
 
     package func revisions(_ key: RecordKey, before: Int64?, limit: Int) async throws -> [RevisionEntry] {
+        try await Deadline.run(seconds: Self.deadlineSeconds) { try await self.readRevisions(key, before: before, limit: limit) }
+    }
+
+    private func readRevisions(_ key: RecordKey, before: Int64?, limit: Int) async throws -> [RevisionEntry] {
         let rows = try await client.query(
             """
             SELECT rev, seq, deleted, fields, created_at, author FROM accord_revisions

@@ -19,12 +19,13 @@ package final class HubLauncher: @unchecked Sendable {
     ///   - host: the address to listen on (loopback by default).
     ///   - wrapper: a command the hub runs under (`ip netns exec NS`).
     ///   - address: how the test reaches it (`host` by default).
+    ///   - database: the `--db` (a file in `folder` by default; or a PostgreSQL URL).
     package init(
         arguments: [String] = [], folder: TemporaryFolder? = nil, schemas: String? = nil, host: String = "127.0.0.1", wrapper: [String] = [],
-        address: String? = nil
+        address: String? = nil, database: String? = nil
     ) throws {
         self.folder = try folder ?? TemporaryFolder()
-        databasePath = self.folder.child("hub.db")
+        databasePath = database ?? self.folder.child("hub.db")
         extraArguments = arguments
         self.schemas = schemas ?? BuiltProducts.repositoryRoot + "/config/schemas"
         self.host = host

@@ -5,10 +5,6 @@ import Logging
 
 @testable import AccordHub
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// A hub handler on real storage, driven without HTTP: SQLite files in a temporary
 /// folder, or, when `ACCORD_TEST_POSTGRES_URL` names a database, PostgreSQL (the hub's
 /// suite runs once on each; every fixture then has dataset keys of its own). It serves
@@ -21,7 +17,7 @@ struct HubFixture {
 
     /// The PostgreSQL the suite runs on, migrated once; nil for SQLite.
     static let postgres: PostgresHub? = {
-        guard let text = getenv("ACCORD_TEST_POSTGRES_URL").map({ String(cString: $0) }), !text.isEmpty else { return nil }
+        guard let text = TestPostgres.url else { return nil }
         guard let url = try? PostgresURL(parsing: text) else { fatalError("ACCORD_TEST_POSTGRES_URL is not a PostgreSQL URL: \(text)") }
         return PostgresHub(url: url, logger: Logger(label: "test"))
     }()

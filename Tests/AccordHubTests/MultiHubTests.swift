@@ -1,0 +1,102 @@
+import AccordTestSupport
+import Foundation
+import Testing
+
+/// Two `accordhub` processes on one PostgreSQL database (CONTRACT 8.5): every guarantee
+/// holds across them. Runs when `ACCORD_TEST_POSTGRES_URL` names a database (the
+/// PostgreSQL pass of scripts/test.sh); each test has a dataset of its own.
+@Suite(.enabled(if: TestPostgres.url != nil, "needs ACCORD_TEST_POSTGRES_URL"))
+struct MultiHubTests {
+    let hubs: [HubLauncher]
+    /// This test's dataset's route prefix.
+    let prefix: String
+
+    init() throws {
+        let folder = try TemporaryFolder()
+        let dataset = "m\(UInt32.random(in: 0..<UInt32.max))"
+        let config = try folder.write("hub.toml", "open = true\n[[datasets]]\nname = \"\(dataset)\"\n")
+        let url = try #require(TestPostgres.url)
+        hubs = try (0..<2).map { _ in try HubLauncher(arguments: ["--config", config], folder: folder, database: url) }
+        prefix = "/v1/datasets/\(dataset)"
+    }
+
+    static let news = #"{"headline": "Treaty signed", "published": "2024-05-01", "source": "wire"}"#
+
+    func changes(_ hub: HubLauncher, since: Int64, limit: Int = 1000, wait: Int = 0) async throws -> (seqs: [Int64], last: Int64) {
+        let response = try await hub.client.request("GET", "\(prefix)/changes?since=\(since)&limit=\(limit)&wait=\(wait)", timeout: 60)
+        guard response.status == 200, let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
+            let last = (object["last_seq"] as? NSNumber)?.int64Value
+        else { throw TestSupportError("changes answered \(response.status)") }
+        let seqs = (object["changes"] as? [[String: Any]] ?? []).compactMap { ($0["seq"] as? NSNumber)?.int64Value }
+        return (seqs, last)
+    }
+
+    /// Hub one's long-poll ends with the write made through hub two, whether it was
+    /// parked when the write committed (woken by NOTIFY) or came after it.
+    @Test func aLongPollOnOneHubEndsWithAWriteThroughTheOther() async throws {
+        let (one, two) = (hubs[0], hubs[1])
+        async let polled = changes(one, since: 0, wait: 30)
+        let put = try await two.client.request("PUT", "\(prefix)/records/news/n1", headers: ["If-None-Match": "*"], json: Self.news)
+        #expect(put.status == 201)
+        let (seqs, last) = try await polled
+        #expect(seqs == [1] && last == 1, "hub one's long-poll returned \(seqs) (last \(last)) instead of the write made through hub two")
+    }
+
+    @Test func concurrentWritersOnOneRecordThroughBothHubsOneWinsPerRev() async throws {
+        let created = try await hubs[0].client.request("PUT", "\(prefix)/records/news/n1", headers: ["If-None-Match": "*"], json: Self.news)
+        let etag = try #require(created.header("ETag"))
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<16 {
+                group.addTask { [hubs, prefix] in
+                    let body = #"{"headline": "Edit \#(index)", "published": "2024-05-01", "source": "wire"}"#
+                    return try await hubs[index % 2].client.request("PUT", "\(prefix)/records/news/n1", headers: ["If-Match": etag], json: body).status
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses.filter { $0 == 200 }.count == 1 && statuses.filter { $0 == 412 }.count == 15, "\(statuses.sorted())")
+        // Both hubs agree on the winner.
+        let first = try await hubs[0].client.request("GET", "\(prefix)/records/news/n1")
+        let second = try await hubs[1].client.request("GET", "\(prefix)/records/news/n1")
+        #expect(first.header("ETag") == second.header("ETag") && first.header("ETag")?.hasPrefix("\"2-") == true)
+    }
+
+    @Test func anIdempotencyKeyReplaysThroughTheOtherHub() async throws {
+        let headers = ["If-None-Match": "*", "Idempotency-Key": "k-1"]
+        let first = try await hubs[0].client.request("PUT", "\(prefix)/records/news/n1", headers: headers, json: Self.news)
+        let second = try await hubs[1].client.request("PUT", "\(prefix)/records/news/n1", headers: headers, json: Self.news)
+        #expect(first.status == 201 && second.status == 201 && second.header("Idempotent-Replayed") == "true")
+        #expect(first.header("ETag") == second.header("ETag"))
+    }
+
+    /// The no-skip check: 32 writers create records through hub two while a poller on
+    /// hub one moves its cursor to the last seq of each page. A seq committed after a
+    /// higher one had been read would be behind the cursor and missed for ever.
+    @Test func aPollerOnOneHubSeesEverySeqWrittenThroughTheOther() async throws {
+        let (one, two) = (hubs[0], hubs[1])
+        let writers = 32
+        let perWriter = 8
+        let total = Int64(writers * perWriter)
+        async let written: Void = withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<writers {
+                group.addTask { [prefix] in
+                    for index in 0..<perWriter {
+                        let response = try await two.client.request(
+                            "PUT", "\(prefix)/records/news/w\(writer)-\(index)", headers: ["If-None-Match": "*"], json: Self.news)
+                        guard response.status == 201 else { throw TestSupportError("a write answered \(response.status)") }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        var seen: [Int64] = []
+        var cursor: Int64 = 0
+        while cursor < total {
+            let page = try await changes(one, since: cursor, limit: 7, wait: 5)
+            seen += page.seqs
+            if let last = page.seqs.last { cursor = last }
+        }
+        try await written
+        #expect(seen == Array(1...total), "the poller missed \(Set(1...total).subtracting(seen).sorted())")
+    }
+}
