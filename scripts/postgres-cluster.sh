@@ -6,6 +6,8 @@
 #                                           database accord; prints its URL. On a DIR
 #                                           started before: starts it again, same port
 #   scripts/postgres-cluster.sh stop DIR    stop it (the folder stays; remove it after)
+#   scripts/postgres-cluster.sh createdb DIR NAME
+#                                           a new empty database in it; prints its URL
 #
 # PostgreSQL refuses to run as root: the cluster belongs to the postgres user. Trust
 # authentication on loopback only; fsync stays on, as a hub relies on it.
@@ -13,11 +15,19 @@ set -euo pipefail
 action=${1:-}
 dir=${2:-}
 die() { echo "postgres-cluster.sh: $*" >&2; exit 2; }
-[[ $action == start || $action == stop ]] && [[ -n $dir ]] || die "usage: postgres-cluster.sh start|stop DIR"
+[[ $action == start || $action == stop || $action == createdb ]] && [[ -n $dir ]] || die "usage: postgres-cluster.sh start|stop DIR, or createdb DIR NAME"
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [[ -x $bin/initdb ]] || die "no PostgreSQL server found under /usr/lib/postgresql; install it: apt-get install postgresql"
 as_postgres() { if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
+if [[ $action == createdb ]]; then
+    name=${3:-}
+    [[ $name =~ ^[a-z][a-z0-9_]*$ ]] || die "createdb needs a database name of lower-case letters, digits and _"
+    port=$(cat "$dir/port")
+    as_postgres "$bin/psql" -h "$dir" -p "$port" -U postgres -q -c "CREATE DATABASE $name" >/dev/null
+    echo "postgres://postgres@127.0.0.1:$port/$name?sslmode=disable"
+    exit 0
+fi
 if [[ $action == stop ]]; then
     as_postgres "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
     exit 0

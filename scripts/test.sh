@@ -28,8 +28,8 @@ pg=$(mktemp -d "${TMPDIR:-/tmp}/accord-pg.XXXXXX")
 trap 'scripts/postgres-cluster.sh stop "$pg" >/dev/null 2>&1 || true; rm -rf "$pg"' EXIT
 pg_url=$(scripts/postgres-cluster.sh start "$pg")
 ACCORD_TEST_POSTGRES_URL=$pg_url swift test --skip-build --filter AccordHubTests
-# On its own: it stops and starts the cluster under a hub.
-ACCORD_TEST_POSTGRES_URL=$pg_url ACCORD_TEST_POSTGRES_DIR=$pg swift test --skip-build --filter PostgresRestartTests
+# On their own: one stops and starts the cluster under a hub, one makes a database.
+ACCORD_TEST_POSTGRES_URL=$pg_url ACCORD_TEST_POSTGRES_DIR=$pg swift test --skip-build --filter "PostgresRestartTests|PostgresMoveTests"
 SCHEMATHESIS_DB=$pg_url scripts/schemathesis.sh .build/debug/accordhub config/schemas
 scripts/postgres-cluster.sh stop "$pg"
 # The Debian package (a --static-swift-stdlib release build), installed into a minimal

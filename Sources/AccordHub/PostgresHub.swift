@@ -9,7 +9,7 @@ package final class PostgresHub: Sendable {
     package let url: PostgresURL
     let client: PostgresClient
     private let runner: Task<Void, Never>
-    private let logger: Logger
+    let logger: Logger
 
     package init(url: PostgresURL, logger: Logger) {
         self.url = url

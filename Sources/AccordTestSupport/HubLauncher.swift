@@ -20,9 +20,10 @@ package final class HubLauncher: @unchecked Sendable {
     ///   - wrapper: a command the hub runs under (`ip netns exec NS`).
     ///   - address: how the test reaches it (`host` by default).
     ///   - database: the `--db` (a file in `folder` by default; or a PostgreSQL URL).
+    ///   - port: the port to listen on (a free one by default).
     package init(
         arguments: [String] = [], folder: TemporaryFolder? = nil, schemas: String? = nil, host: String = "127.0.0.1", wrapper: [String] = [],
-        address: String? = nil, database: String? = nil
+        address: String? = nil, database: String? = nil, port: Int = 0
     ) throws {
         self.folder = try folder ?? TemporaryFolder()
         databasePath = database ?? self.folder.child("hub.db")
@@ -31,8 +32,8 @@ package final class HubLauncher: @unchecked Sendable {
         self.host = host
         self.wrapper = wrapper
         self.address = address ?? host
-        (process, port) = try Self.start(
-            folder: self.folder, database: databasePath, schemas: self.schemas, host: host, wrapper: wrapper, arguments: arguments)
+        (process, self.port) = try Self.start(
+            folder: self.folder, database: databasePath, schemas: self.schemas, host: host, wrapper: wrapper, arguments: arguments, port: port)
     }
 
     package var client: RawHTTPClient { RawHTTPClient(host: address, port: port) }

@@ -18,7 +18,7 @@ struct AccordHubCommand: AsyncParsableCommand {
         commandName: "accordhub",
         abstract: "Serve the Accord hub protocol v1 on SQLite, or on PostgreSQL for several hubs.",
         version: AccordVersion.string,
-        subcommands: [ServeCommand.self, MigrateCommand.self, HashTokenCommand.self],
+        subcommands: [ServeCommand.self, MigrateCommand.self, CopyCommand.self, HashTokenCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }

@@ -1,0 +1,75 @@
+import AccordCore
+import GRDB
+
+/// Reads a SQLite hub's dataset whole, in seq order, for `accordhub copy`: every
+/// revision with its author and time, each record's current version (tombstones
+/// too) and the idempotency keys. Takes the hub's lock, so the copy cannot run beside
+/// a hub still writing to the file.
+package final class SQLiteHubExport {
+    private let queue: DatabaseQueue
+    private let lock: DatabaseLock
+
+    package init(path: String) throws {
+        lock = try DatabaseLock(database: path)
+        var configuration = Configuration()
+        configuration.qos = .default
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+        if try queue.read({ db in try HubMigrations.migrator.hasBeenSuperseded(db) }) { throw NewerDatabaseError(path: path) }
+        // A file from an older hub gets the columns this one reads (as a hub's start would).
+        try HubMigrations.migrator.migrate(queue)
+    }
+
+    package struct Revision: Sendable {
+        package var seq: Int64
+        package var key: RecordKey
+        package var rev: String
+        package var deleted: Bool
+        package var fieldsJSON: String
+        package var createdAt: Double
+        package var author: String?
+    }
+
+    package struct Idempotency: Sendable {
+        package var key: String
+        package var fingerprint: String
+        package var status: Int
+        package var etag: String?
+        package var body: String
+        package var createdAt: Double
+    }
+
+    /// Up to `limit` revisions with a seq above `after`, in seq order.
+    package func revisions(after: Int64, limit: Int) throws -> [Revision] {
+        try queue.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT seq, kind, id, rev, deleted, fields, created_at, author FROM revisions WHERE seq > ? ORDER BY seq LIMIT ?",
+                arguments: [after, limit]
+            ).map { row in
+                Revision(
+                    seq: row["seq"], key: RecordKey(kind: row["kind"], id: row["id"]), rev: row["rev"], deleted: row["deleted"], fieldsJSON: row["fields"],
+                    createdAt: row["created_at"], author: row["author"])
+            }
+        }
+    }
+
+    /// Up to `limit` current versions with a seq above `after`, in seq order.
+    package func records(after: Int64, limit: Int) throws -> [StoredRecord] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT kind, id, rev, seq, deleted, fields FROM records WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [after, limit])
+                .map { row in
+                    StoredRecord(
+                        key: RecordKey(kind: row["kind"], id: row["id"]), rev: row["rev"], seq: row["seq"], deleted: row["deleted"], fieldsJSON: row["fields"])
+                }
+        }
+    }
+
+    package func idempotencyKeys() throws -> [Idempotency] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT key, fingerprint, status, etag, body, created_at FROM idempotency ORDER BY key").map { row in
+                Idempotency(
+                    key: row["key"], fingerprint: row["fingerprint"], status: row["status"], etag: row["etag"], body: row["body"],
+                    createdAt: row["created_at"])
+            }
+        }
+    }
+}

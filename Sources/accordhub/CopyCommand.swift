@@ -1,0 +1,68 @@
+import AccordCLI
+import AccordCore
+import AccordHub
+import ArgumentParser
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `accordhub copy --from SQLITE --to URL`: moves a SQLite hub to PostgreSQL (CONTRACT
+/// 8.5). Every dataset (`default` in the file, the others in `<db>.datasets/`) goes
+/// whole: revisions with their seqs, authors and times, tombstones, idempotency
+/// keys. Daemons then carry on from their cursors without pushing anything again.
+struct CopyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy",
+        abstract: "Copy a SQLite hub (every dataset) into an empty PostgreSQL database.",
+        discussion: "Stop the SQLite hub first (the copy takes its lock). The target is migrated first; a dataset that already has records there is refused."
+    )
+
+    @Option(help: "The SQLite hub's db file.")
+    var from: String
+
+    @Option(help: "The PostgreSQL URL: postgres://USER@HOST:PORT/DB.")
+    var to: String
+
+    func run() async throws {
+        guard let url = try PostgresHubOpener.url(to) else {
+            throw CommandStatus.usage("accordhub: copy --to needs a postgres:// URL, not \(to)")
+        }
+        guard access(from, R_OK) == 0 else {
+            throw CommandStatus.usage("accordhub: copy --from \(from): \(String(cString: strerror(errno))); give the SQLite hub's db file")
+        }
+        var logger = Logger(label: "accordhub")
+        logger.logLevel = .error
+        let postgres = PostgresHub(url: url, logger: logger)
+        defer { postgres.shutdown() }
+        try await PostgresHubOpener.migrate(postgres)
+        for (dataset, path) in [(DatasetName.defaultName, from)] + Self.namedDatasets(db: from) {
+            let counts: ImportCounts
+            do {
+                counts = try await postgres.importDataset(dataset, from: try SQLiteHubExport(path: path))
+            } catch let error as DatasetNotEmptyError {
+                throw CommandStatus.failed("accordhub: copy: \(error)")
+            } catch {
+                throw CommandStatus.failed("accordhub: copy of dataset \(dataset) from \(path) failed, nothing of it was copied: \(String(reflecting: error))")
+            }
+            CommandRunner.printOutput(
+                "\(dataset): \(counts.revisions) revisions, \(counts.records) records, \(counts.idempotencyKeys) idempotency keys, last seq \(counts.lastSeq)")
+        }
+    }
+
+    /// The named datasets' files beside the db, `<db>.datasets/NAME.db`, by name.
+    static func namedDatasets(db: String) -> [(String, String)] {
+        let folder = DatasetFiles.folder(db: db)
+        guard let directory = opendir(folder) else { return [] }
+        defer { closedir(directory) }
+        var found: [(String, String)] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasSuffix(".db") else { continue }
+            let dataset = String(name.dropLast(3))
+            if DatasetName.isValid(dataset), dataset != DatasetName.defaultName { found.append((dataset, folder + "/" + name)) }
+        }
+        return found.sorted { $0.0 < $1.0 }
+    }
+}
