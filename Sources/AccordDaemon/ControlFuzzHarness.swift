@@ -37,7 +37,7 @@ package final class ControlFuzzHarness: Sendable {
         let loop = SyncLoop(
             engine: engine, inbox: ChangeInbox(debounceMilliseconds: 5, doorbell: doorbell, logger: logger), doorbell: doorbell,
             metrics: DaemonMetrics(), watcher: nil, rescanInterval: 3600, notifier: SystemdNotifier(environment: [:]), logger: logger)
-        let handler = ControlHandler(loop: loop, metrics: DaemonMetrics(), hubURL: "http://127.0.0.1:1")
+        let handler = ControlHandler(loop: loop, metrics: DaemonMetrics())
         socketPath = folder + "/control.sock"
         var limits = ControlHTTPServer.Limits()
         limits.requestDeadline = .seconds(2)

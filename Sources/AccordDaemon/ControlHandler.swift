@@ -33,7 +33,6 @@ struct ControlResponse: Sendable {
 struct ControlHandler: Sendable {
     let loop: SyncLoop
     let metrics: DaemonMetrics
-    let hubURL: String
     /// The hub's dataset this root syncs with, for `status`.
     var dataset = DatasetName.defaultName
     let waitingSyncs = Occupancy(limit: maxWaitingSyncs)
@@ -96,7 +95,7 @@ struct ControlHandler: Sendable {
         let object: JSONObject = [
             "state": .string(snapshot.state),
             "paused": .bool(snapshot.paused),
-            "hub": .string(hubURL),
+            "hub": .string(snapshot.hub),
             "dataset": .string(dataset),
             "hub_reachable": .bool(snapshot.hubReachable),
             "root": .string(snapshot.root),

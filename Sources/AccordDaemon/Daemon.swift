@@ -54,7 +54,7 @@ package enum Daemon {
         defer { http.shutdown() }
         // One clock for the whole daemon: the engine, the loop and the inbox agree on time.
         let clock = WallClock()
-        let hub = HubClient(baseURL: config.remote, dataset: config.dataset, token: try readToken(config), http: http, clock: clock)
+        let hub = HubClient(baseURLs: config.remotes, dataset: config.dataset, token: try readToken(config), http: http, clock: clock)
         let engine: SyncEngine
         do {
             engine = try SyncEngine(settings: settings, store: store, hub: hub, clock: clock)
@@ -95,7 +95,7 @@ package enum Daemon {
             engine: engine, inbox: inbox, doorbell: doorbell, metrics: metrics, watcher: watcher,
             rescanInterval: Double(config.rescanIntervalSeconds), notifier: notifier, logger: logger, clock: clock)
         await loop.restorePause()
-        let handler = ControlHandler(loop: loop, metrics: metrics, hubURL: config.remote, dataset: config.dataset)
+        let handler = ControlHandler(loop: loop, metrics: metrics, dataset: config.dataset)
         watcher?.start()
         defer { watcher?.stop() }
 
@@ -108,7 +108,9 @@ package enum Daemon {
         if notifier.watchdogInterval != nil { services.append(Watchdog(notifier: notifier)) }
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(9)
-        logger.info("accordd \(AccordVersion.string): syncing \(config.root) with \(config.remote); control socket \(config.controlSocket)")
+        logger.info(
+            "accordd \(AccordVersion.string): syncing \(config.root) with \(config.remotes.joined(separator: ", then ")); control socket \(config.controlSocket)"
+        )
         try await ServiceGroup(configuration: configuration).run()
         notifier.notify("STOPPING=1")
         logger.info("stopped; pending changes stay in the outbox for the next start")
@@ -199,7 +201,7 @@ struct ReloadOnHangup: Service {
                 do {
                     let fresh = try DaemonConfigLoader.load(running.file)
                     let settings = try Daemon.makeSettings(fresh)
-                    let hub = HubClient(baseURL: running.remote, dataset: running.dataset, token: try Daemon.readToken(fresh), http: http)
+                    let hub = HubClient(baseURLs: running.remotes, dataset: running.dataset, token: try Daemon.readToken(fresh), http: http)
                     try await loop.reconfigure(settings, hub: hub)
                     watcher?.setIgnore(settings.ignore)
                     inbox.setDebounce(milliseconds: fresh.debounceMilliseconds)
@@ -225,7 +227,7 @@ struct ReloadOnHangup: Service {
     static func needRestart(_ old: DaemonConfig, _ new: DaemonConfig) -> [String] {
         var names: [String] = []
         if old.root != new.root { names.append("root") }
-        if old.remote != new.remote { names.append("remote") }
+        if old.remotes != new.remotes { names.append("remote") }
         if old.dataset != new.dataset { names.append("dataset") }
         if old.state != new.state { names.append("state") }
         if old.controlSocket != new.controlSocket { names.append("control.socket") }

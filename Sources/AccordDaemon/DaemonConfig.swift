@@ -8,7 +8,14 @@ import TOMLKit
 package struct DaemonConfig: Sendable, Equatable {
     package var file: String
     package var root = "/var/lib/accord/records"
-    package var remote = "http://127.0.0.1:8480"
+    /// The hub's base URLs, tried in order when one cannot be reached (several hubs
+    /// on one PostgreSQL database, CONTRACT 8.5); `remote = "…"` gives one.
+    package var remotes = ["http://127.0.0.1:8480"]
+    /// The first of `remotes`: the hub this daemon prefers.
+    package var remote: String {
+        get { remotes[0] }
+        set { remotes = [newValue] }
+    }
     /// The hub's dataset this root syncs with (CONTRACT 8.1); one root, one dataset.
     package var dataset = DatasetName.defaultName
     package var tokenFile = ""
@@ -72,7 +79,15 @@ package enum DaemonConfigLoader {
         try reader.rejectUnknown(table, allowed: topKeys, in: "")
         var config = DaemonConfig(file: file)
         if let value = try reader.string(table, "root") { config.root = value }
-        if let value = try reader.string(table, "remote") { config.remote = value }
+        if let value = table["remote"] {
+            if let url = value.string {
+                config.remotes = [url]
+            } else if let array = value.array, !array.isEmpty, array.allSatisfy({ $0.string != nil }) {
+                config.remotes = array.compactMap(\.string)
+            } else {
+                throw ConfigError("\(file): remote must be a URL or a non-empty array of URLs (tried in order), not \(ConfigReader.typeName(value))")
+            }
+        }
         if let value = try reader.string(table, "dataset") { config.dataset = value }
         if let value = try reader.string(table, "token_file") { config.tokenFile = value }
         if let value = try reader.string(table, "schemas") { config.schemas = value }
@@ -146,8 +161,9 @@ package enum DaemonConfigLoader {
             if !ok { throw ConfigError("\(file): \(message)") }
         }
         try require(!config.root.isEmpty, "root must name the folder to sync")
-        try require(
-            config.remote.hasPrefix("http://") || config.remote.hasPrefix("https://"), "remote must be an http:// or https:// URL, not \"\(config.remote)\"")
+        for remote in config.remotes {
+            try require(remote.hasPrefix("http://") || remote.hasPrefix("https://"), "remote must be an http:// or https:// URL, not \"\(remote)\"")
+        }
         try require(
             DatasetName.isValid(config.dataset), "dataset \"\(config.dataset)\" must match \(DatasetName.pattern) (lower-case letters, digits, - and _)")
         try require(!config.state.isEmpty, "state must name the state database file")

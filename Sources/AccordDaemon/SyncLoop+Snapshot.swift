@@ -7,6 +7,8 @@ struct DaemonSnapshot: Sendable {
     var state: String
     var paused: Bool
     var hubReachable: Bool
+    /// The hub requests go to now (the first of `remote` that answers).
+    var hub: String
     var lastSync: Double?
     var lastError: String?
     var root: String
@@ -29,7 +31,7 @@ extension SyncLoop {
         let counts = try await engineCounts()
         let unapplied = try await read { try await $0.unappliedChanges(limit: 100) }
         return DaemonSnapshot(
-            state: stateName, paused: paused, hubReachable: hubReachable, lastSync: lastSync, lastError: lastError,
+            state: stateName, paused: paused, hubReachable: hubReachable, hub: await read { await $0.hub.baseURL }, lastSync: lastSync, lastError: lastError,
             root: await read { await $0.settings.root }, pending: counts.pending, records: counts.records, files: counts.files,
             conflicts: counts.conflicts, problems: await read { await $0.problems }, heldDeletions: await read { await $0.heldDeletions.count },
             holdReason: await read { await $0.holdReason }, unapplied: unapplied.list, unappliedCount: unapplied.count,

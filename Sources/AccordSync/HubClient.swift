@@ -1,5 +1,6 @@
 import AccordCore
 import AccordHTTP
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -60,7 +61,11 @@ package enum HubWriteResult: Sendable, Equatable {
 
 /// Protocol v1 from the client side (CONTRACT section 3), over `HTTPClient`.
 package final class HubClient: Sendable {
-    package let baseURL: String
+    /// The hubs' base URLs, in the config's order (CONTRACT 8.5: several hubs on one
+    /// database). Requests go to the one that last answered; when it cannot be
+    /// reached, the next are tried at once, in order.
+    package let baseURLs: [String]
+    private let current = Mutex(0)
     /// The hub's dataset (CONTRACT 8.1).
     package let dataset: String
     /// `/v1` for `default` (so an older hub without datasets is served as before),
@@ -71,8 +76,15 @@ package final class HubClient: Sendable {
     /// For a `Retry-After` given as a date.
     private let clock: any SyncClock
 
-    package init(baseURL: String, dataset: String = DatasetName.defaultName, token: String?, http: HTTPClient, clock: any SyncClock = WallClock()) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+    package convenience init(
+        baseURL: String, dataset: String = DatasetName.defaultName, token: String?, http: HTTPClient, clock: any SyncClock = WallClock()
+    ) {
+        self.init(baseURLs: [baseURL], dataset: dataset, token: token, http: http, clock: clock)
+    }
+
+    package init(baseURLs: [String], dataset: String = DatasetName.defaultName, token: String?, http: HTTPClient, clock: any SyncClock = WallClock()) {
+        precondition(!baseURLs.isEmpty, "a hub client needs at least one URL")
+        self.baseURLs = baseURLs.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.dataset = dataset
         apiPrefix = dataset == DatasetName.defaultName ? "/v1" : "/v1/datasets/\(dataset)"
         self.token = token
@@ -171,15 +183,44 @@ package final class HubClient: Sendable {
 
     func recordPath(_ key: RecordKey) -> String { apiPrefix + "/records/\(key.kind)/\(key.id)" }
 
+    /// The hub requests go to now.
+    package var baseURL: String { baseURLs[current.withLock { $0 }] }
+
+    /// Sends to the current hub; when it cannot be reached (a transport error, not an
+    /// answer), to the next ones in turn, and the first that answers becomes current.
+    private func sendToAHub(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let first = current.withLock { $0 }
+        var failures: [String] = []
+        var index = first
+        while true {
+            var attempt = request
+            attempt.url = baseURLs[index] + request.url
+            let result: Result<HTTPResponse, HTTPClientError>
+            do {
+                result = .success(try await http.send(attempt))
+            } catch {
+                result = .failure(error)
+            }
+            guard case .failure(let failure) = result else {
+                if index != first { current.withLock { $0 = index } }
+                return try result.get()
+            }
+            guard failure.isTransient, baseURLs.count > 1 else { throw failure }
+            failures.append("\(baseURLs[index]): \(failure)")
+            index = (index + 1) % baseURLs.count
+            if index == first { throw HubError.retryable(reason: "no hub answered: " + failures.joined(separator: "; "), retryAfter: nil) }
+        }
+    }
+
     func send(
         _ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil, timeout: Double? = nil, longPoll: Bool = false
     ) async throws(HubError) -> HTTPResponse {
         var all = headers
         if let token { all.append(("Authorization", "Bearer \(token)")) }
         do {
-            var request = HTTPRequest(method: method, url: baseURL + path, headers: all, body: body, timeoutSeconds: timeout)
+            var request = HTTPRequest(method: method, url: path, headers: all, body: body, timeoutSeconds: timeout)
             request.isLongPoll = longPoll
-            let response = try await http.send(request)
+            let response = try await sendToAHub(request)
             // A dataset the token may not see is not a missing record: nothing may be
             // taken as deleted or absent; the work waits until the grant is fixed.
             if response.status == 404, (try? JSONParser.parse(response.body))?.objectValue?["title"] == .string("Dataset not found") {

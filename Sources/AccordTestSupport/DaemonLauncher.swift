@@ -17,9 +17,10 @@ package final class DaemonLauncher: @unchecked Sendable {
     ///   - extraConfig: TOML lines added to the top-level table (before any section).
     ///   - wrapper: a command the daemon runs under (e.g. `unshare`), its last
     ///     argument followed by the daemon's path and arguments.
+    ///   - remotes: `remote` as a list (several hubs), instead of the one at `hubPort`.
     package init(
         hubPort: Int, hubHost: String = "127.0.0.1", hubScheme: String = "http", folder: TemporaryFolder? = nil, extraConfig: String = "",
-        wrapper: [String] = [],
+        wrapper: [String] = [], remotes: [String] = [],
         environment: [String: String] = [:], waitForReady: Bool = true
     ) throws {
         self.folder = try folder ?? TemporaryFolder()
@@ -32,7 +33,8 @@ package final class DaemonLauncher: @unchecked Sendable {
         self.hubScheme = hubScheme
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         try Self.config(
-            root: root, state: self.folder.child("state.db"), socket: socket, hubPort: hubPort, hubHost: hubHost, hubScheme: hubScheme, extra: extraConfig
+            root: root, state: self.folder.child("state.db"), socket: socket, hubPort: hubPort, hubHost: hubHost, hubScheme: hubScheme, extra: extraConfig,
+            remotes: remotes
         )
         .write(toFile: configPath, atomically: true, encoding: .utf8)
         process = try Self.start(folder: self.folder, config: configPath, wrapper: wrapper, environment: environment)
@@ -41,23 +43,25 @@ package final class DaemonLauncher: @unchecked Sendable {
 
     /// `extra` goes at the top level; it may end with a section (`[tls]`) of its own.
     package static func config(
-        root: String, state: String, socket: String, hubPort: Int, hubHost: String = "127.0.0.1", hubScheme: String = "http", extra: String
+        root: String, state: String, socket: String, hubPort: Int, hubHost: String = "127.0.0.1", hubScheme: String = "http", extra: String,
+        remotes: [String] = []
     ) -> String {
-        """
-        root = "\(root)"
-        remote = "\(hubScheme)://\(hubHost):\(hubPort)"
-        schemas = "\(BuiltProducts.repositoryRoot)/config/schemas"
-        state = "\(state)"
-        \(extra)
+        let remote = remotes.isEmpty ? "\"\(hubScheme)://\(hubHost):\(hubPort)\"" : "[" + remotes.map { "\"\($0)\"" }.joined(separator: ", ") + "]"
+        return """
+            root = "\(root)"
+            remote = \(remote)
+            schemas = "\(BuiltProducts.repositoryRoot)/config/schemas"
+            state = "\(state)"
+            \(extra)
 
-        [retry]
-        base_delay_ms = 50
-        max_delay_ms = 1000
+            [retry]
+            base_delay_ms = 50
+            max_delay_ms = 1000
 
-        [control]
-        socket = "\(socket)"
+            [control]
+            socket = "\(socket)"
 
-        """
+            """
     }
 
     /// Rewrites the config (for a reload test).

@@ -70,6 +70,8 @@ import Testing
             """)
         #expect(config.root == "/r" && config.remote == "https://hub.example:8443" && config.tokenFile == "/t")
         #expect(config.dataset == "press-2026")
+        #expect(try parse("remote = [\"http://a:8480\", \"https://b:8443\"]").remotes == ["http://a:8480", "https://b:8443"])
+        #expect(try parse("remote = [\"http://a:8480\", \"https://b:8443\"]").remote == "http://a:8480")
         #expect(config.debounceMilliseconds == 20 && config.conflictPolicy == .preferRemote && config.ignore == ["drafts/**", "*.bak"])
         #expect(config.retryBaseDelayMilliseconds == 5 && config.controlSocket == "/c.sock" && config.tlsClientKey == "/k.pem")
         #expect(config.metricsListen == "127.0.0.1:9480" && config.logLevel == "debug" && config.logFormat == "json")
@@ -89,6 +91,9 @@ import Testing
         ("dataset = \"Press\"", "dataset \"Press\" must match ^[a-z0-9][a-z0-9_-]{0,63}$"),
         ("dataset = \"a/b\"", "dataset \"a/b\" must match"),
         ("dataset = \"\"", "dataset \"\" must match"),
+        ("remote = []", "remote must be a URL or a non-empty array of URLs"),
+        ("remote = [\"http://a\", 5]", "remote must be a URL or a non-empty array of URLs"),
+        ("remote = [\"http://a\", \"ftp://b\"]", "remote must be an http:// or https:// URL, not \"ftp://b\""),
         ("remote = \"ftp://x\"", "remote must be an http:// or https:// URL"),
         ("[log]\nlevel = \"loud\"", "log.level \"loud\" is not one of"),
         ("[log]\nformat = \"xml\"", "log.format \"xml\" is not text or json"),

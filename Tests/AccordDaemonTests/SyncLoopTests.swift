@@ -51,7 +51,7 @@ struct SyncLoopTests {
         let folder = try TemporaryFolder()
         let loop = try makeLoop(folder)
         await loop.stop()
-        let handler = ControlHandler(loop: loop, metrics: DaemonMetrics(), hubURL: "http://127.0.0.1:1")
+        let handler = ControlHandler(loop: loop, metrics: DaemonMetrics())
         let response = await handler.handle(
             ControlRequest(method: "POST", path: "/v1/conflicts/agreement/x", query: [:], body: Array(#"{"keep": "local"}"#.utf8)))
         #expect(response.status == 503)

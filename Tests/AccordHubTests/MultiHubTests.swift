@@ -69,6 +69,32 @@ struct MultiHubTests {
         #expect(first.header("ETag") == second.header("ETag"))
     }
 
+    /// A daemon given both hubs as `remote` (hub one first) pushes a burst; hub one is
+    /// killed with SIGKILL in the middle. Every write it acknowledged survives, and the
+    /// daemon finishes through hub two without being told.
+    @Test func aDaemonFailsOverWhenItsHubIsKilledMidBurst() async throws {
+        let (one, two) = (hubs[0], hubs[1])
+        let dataset = String(prefix.dropFirst("/v1/datasets/".count))
+        let daemon = try DaemonLauncher(
+            hubPort: one.port, extraConfig: "dataset = \"\(dataset)\"", remotes: ["http://127.0.0.1:\(one.port)", "http://127.0.0.1:\(two.port)"])
+        let total = 2000
+        for index in 0..<total {
+            try daemon.write(
+                "agreement/b\(index).json",
+                #"{"kind": "agreement", "id": "b\#(index)", "title": "HNS", "parties": ["United States", "Japan"], "status": "negotiating"}"# + "\n")
+        }
+        // Mid-burst: some of it is on the hub, not all.
+        #expect(try await eventuallyAsync { try await changes(two, since: 0).seqs.count >= 20 })
+        one.process.signal(SIGKILL)
+        _ = try await one.process.waitForExit(timeout: 10)
+        let atKill = try await changes(two, since: 0, limit: 10_000).seqs.count
+        #expect(atKill < total, "the burst was over before the kill; nothing was left to fail over")
+        #expect(try await daemon.ctl(["sync", "--wait", "--timeout", "120"]).code == 0)
+        let page = try await changes(two, since: 0, limit: 10_000)
+        #expect(page.seqs.count == total, "the hub has \(page.seqs.count) of \(total) records")
+        #expect(try daemon.status()["hub"] as? String == "http://127.0.0.1:\(two.port)")
+    }
+
     /// The no-skip check: 32 writers create records through hub two while a poller on
     /// hub one moves its cursor to the last seq of each page. A seq committed after a
     /// higher one had been read would be behind the cursor and missed for ever.

@@ -1,6 +1,7 @@
 import AccordCore
 import AccordHTTP
 import AccordTestSupport
+import Glibc
 import Testing
 
 @testable import AccordSync
@@ -51,6 +52,33 @@ struct HubClientTests {
         let client = HubClient(baseURL: "http://127.0.0.1:\(hub.port)", token: nil, http: http)
         await #expect(throws: HubError.rejected(status: 422, detail: "agreement/us-japan-hns-fy2021 does not match the agreement schema")) {
             try await client.put(key, fields: ["title": .string("t")], baseRev: nil, idempotencyKey: "k")
+        }
+    }
+
+    /// With several remotes (CONTRACT 8.5), one that cannot be reached is skipped at
+    /// once and the next that answers stays current; an answer (even 404) is not a
+    /// reason to move on.
+    @Test func anUnreachableHubFailsOverToTheNextRemote() async throws {
+        let hub = try HubLauncher()
+        let http = HTTPClient()
+        defer { http.shutdown() }
+        let client = HubClient(baseURLs: ["http://127.0.0.1:9", "http://127.0.0.1:\(hub.port)"], token: nil, http: http)
+        #expect(client.baseURL == "http://127.0.0.1:9")
+        #expect(try await client.record(key) == nil)
+        #expect(client.baseURL == "http://127.0.0.1:\(hub.port)")
+        guard case .applied = try await client.put(key, fields: fields, baseRev: nil, idempotencyKey: "k1") else {
+            Issue.record("create through the second remote failed")
+            return
+        }
+        // Both gone: a retryable error that names each.
+        hub.process.signal(SIGKILL)
+        _ = try await hub.process.waitForExit(timeout: 10)
+        do {
+            _ = try await client.record(key)
+            Issue.record("expected an error")
+        } catch {
+            guard case .retryable(let reason, _) = error else { Issue.record("got \(error)"); return }
+            #expect(reason.contains("127.0.0.1:9") && reason.contains("127.0.0.1:\(hub.port)"), "\(reason)")
         }
     }
 
