@@ -44,23 +44,7 @@ for _ in $(seq 1 300); do grep -q "listening on" "$work/tls.out" 2>/dev/null && 
 tls_url=$(grep -o 'https://[0-9.:]*' "$work/tls.out")
 
 for target in "$url" "$tls_url"; do
-python3 - "$target" "$SEEDED" <<'PY'
-import http.client, json, ssl, sys, urllib.parse
-url, count = urllib.parse.urlparse(sys.argv[1]), int(sys.argv[2])
-if url.scheme == "https":
-    connection = http.client.HTTPSConnection(url.hostname, url.port, context=ssl._create_unverified_context())
-else:
-    connection = http.client.HTTPConnection(url.hostname, url.port)
-body = json.dumps({"title": "HNS benchmark", "parties": ["United States", "Japan"], "status": "negotiating",
-                   "value": {"amount": 1910000000, "currency": "USD"}, "fiscal_year": 2021,
-                   "covers": ["utilities", "labor", "training"]})
-for i in range(1, count + 1):
-    connection.request("PUT", f"/v1/records/agreement/seed-{i}", body, {"If-None-Match": "*"})
-    response = connection.getresponse()
-    response.read()
-    if response.status != 201:
-        sys.exit(f"hub-bench: seeding seed-{i} gave {response.status}")
-PY
+    Benchmarks/seed.py "$target" "$SEEDED"
 done
 curl -s "$url/v1/records/agreement/seed-1" >"$work/record.json"
 

@@ -6,8 +6,9 @@ function setup(thread)
   thread:set("tag", tostring(math.random(1, 1000000000)))
 end
 
+-- An optional prefix (wrk ... -- PREFIX) keeps two wrk runs at once apart.
 function init(args)
-  thread_tag = tag
+  thread_tag = (args[1] or "") .. tag
 end
 
 local body = '{"title": "HNS benchmark", "parties": ["United States", "Japan"], "status": "negotiating", ' ..

@@ -10,17 +10,7 @@ enum GroupCommitError: Error {
 /// still runs in order inside the transaction and sees the ones before it. A group of
 /// items submitted together (a batch) is never split across transactions.
 final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
-    private struct Pending {
-        var items: [Item]
-        var continuation: CheckedContinuation<[Outcome], any Error>
-    }
-
-    private struct State {
-        var queue: [Pending] = []
-        var draining = false
-    }
-
-    private let state = Mutex(State())
+    private let state = Mutex(GroupCommitQueue<Item, Outcome>())
     private let worker = DispatchQueue(label: "accord.group-commit")
     /// Runs one batch in one transaction; returns an outcome per item, in order.
     private let commit: @Sendable ([Item]) throws -> [Outcome]
@@ -41,46 +31,15 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     func submit(_ items: [Item]) async throws -> [Outcome] {
         guard !items.isEmpty else { return [] }
         return try await withCheckedThrowingContinuation { continuation in
-            let start = state.withLock { state -> Bool in
-                state.queue.append(Pending(items: items, continuation: continuation))
-                if state.draining { return false }
-                state.draining = true
-                return true
-            }
-            if start { worker.async { self.drain() } }
+            if state.withLock({ $0.enqueue(items, continuation) }) { worker.async { self.drain() } }
         }
     }
 
     private func drain() {
         while true {
-            let batch = state.withLock { state -> [Pending] in
-                // Whole groups, up to maxBatch items (a larger group goes alone).
-                var taken: [Pending] = []
-                var count = 0
-                while let next = state.queue.first, taken.isEmpty || count + next.items.count <= maxBatch {
-                    taken.append(state.queue.removeFirst())
-                    count += next.items.count
-                }
-                if taken.isEmpty { state.draining = false }
-                return taken
-            }
+            let batch = state.withLock { $0.take(maxBatch: maxBatch) }
             if batch.isEmpty { return }
-            do {
-                let outcomes = try commit(batch.flatMap(\.items))
-                var offset = 0
-                for pending in batch {
-                    let end = offset + pending.items.count
-                    // Every waiter is answered, even if a commit returned too few outcomes.
-                    if end <= outcomes.count {
-                        pending.continuation.resume(returning: Array(outcomes[offset..<end]))
-                    } else {
-                        pending.continuation.resume(throwing: GroupCommitError.missingOutcome)
-                    }
-                    offset = end
-                }
-            } catch {
-                for pending in batch { pending.continuation.resume(throwing: error) }
-            }
+            GroupCommitQueue.answer(batch, with: Result { try commit(batch.flatMap(\.items)) })
         }
     }
 }

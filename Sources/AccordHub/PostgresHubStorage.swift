@@ -18,6 +18,14 @@ package final class PostgresHubStorage: HubStorage {
     /// The dataset's key in the tables.
     let dataset: String
     private let logger: Logger
+    /// Concurrent writes through this hub share a transaction (and the row lock and
+    /// WAL flush that come with it).
+    private let writer: AsyncGroupCommit<PendingWrite, WriteOutcome>
+
+    struct PendingWrite: Sendable {
+        var request: WriteRequest
+        var respond: @Sendable (WriteOutcome) -> StoredResponse
+    }
     /// The NOTIFY channel that tells other hubs' long-polls a dataset moved on.
     static let channel = "accord_changes"
     /// How long a request may wait for the database before the hub answers 503 (a
@@ -29,6 +37,9 @@ package final class PostgresHubStorage: HubStorage {
         self.client = client
         self.dataset = dataset
         self.logger = logger
+        writer = AsyncGroupCommit { batch in
+            try await Deadline.run(seconds: Self.deadlineSeconds) { try await Self.commit(batch, client: client, dataset: dataset, logger: logger) }
+        }
         try await client.query("INSERT INTO accord_datasets (name, last_seq) VALUES (\(dataset), 0) ON CONFLICT (name) DO NOTHING", logger: logger)
     }
 
@@ -51,17 +62,17 @@ package final class PostgresHubStorage: HubStorage {
         return outcome
     }
 
-    /// The writes in one transaction, in order, under the dataset's row lock.
+    /// The writes in order, in one transaction (with whatever else this hub has
+    /// waiting) under the dataset's row lock.
     package func writeBatch(_ requests: [WriteRequest], respond: @escaping @Sendable (WriteOutcome) -> StoredResponse) async throws -> [WriteOutcome] {
         guard !requests.isEmpty else { return [] }
         // Past the deadline the answer is 503 and the client retries with the same
         // idempotency keys: a transaction that did commit then replays.
-        return try await Deadline.run(seconds: Self.deadlineSeconds) { try await self.commit(requests, respond: respond) }
+        return try await writer.submit(requests.map { PendingWrite(request: $0, respond: respond) })
     }
 
-    private func commit(_ requests: [WriteRequest], respond: @escaping @Sendable (WriteOutcome) -> StoredResponse) async throws -> [WriteOutcome] {
-        let (dataset, logger) = (self.dataset, self.logger)
-        return try await client.withTransaction(logger: logger) { connection in
+    private static func commit(_ batch: [PendingWrite], client: PostgresClient, dataset: String, logger: Logger) async throws -> [WriteOutcome] {
+        try await client.withTransaction(logger: logger) { connection in
             var lastSeq: Int64 = 0
             for try await seq in try await connection.query(
                 "SELECT last_seq FROM accord_datasets WHERE name = \(dataset) FOR UPDATE", logger: logger
@@ -70,8 +81,8 @@ package final class PostgresHubStorage: HubStorage {
             }
             let first = lastSeq
             var outcomes: [WriteOutcome] = []
-            for request in requests {
-                outcomes.append(try await Self.apply(connection, dataset: dataset, request, lastSeq: &lastSeq, respond: respond, logger: logger))
+            for write in batch {
+                outcomes.append(try await Self.apply(connection, dataset: dataset, write.request, lastSeq: &lastSeq, respond: write.respond, logger: logger))
             }
             if lastSeq != first {
                 try await connection.query("UPDATE accord_datasets SET last_seq = \(lastSeq) WHERE name = \(dataset)", logger: logger)
