@@ -20,6 +20,8 @@ if [ -z "$hub" ]; then
     hub=.build/release/accordhub
 fi
 work=$(mktemp -d /tmp/accord-pg-bench.XXXXXX)
+# PostgreSQL runs as postgres, which must reach its folder inside this one.
+chmod 755 "$work"
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done

@@ -28,8 +28,11 @@ pg=$(mktemp -d "${TMPDIR:-/tmp}/accord-pg.XXXXXX")
 trap 'scripts/postgres-cluster.sh stop "$pg" >/dev/null 2>&1 || true; rm -rf "$pg"' EXIT
 pg_url=$(scripts/postgres-cluster.sh start "$pg")
 ACCORD_TEST_POSTGRES_URL=$pg_url swift test --skip-build --filter AccordHubTests
-# On their own: one stops and starts the cluster under a hub, one makes a database.
-ACCORD_TEST_POSTGRES_URL=$pg_url ACCORD_TEST_POSTGRES_DIR=$pg swift test --skip-build --filter "PostgresRestartTests|PostgresMoveTests"
+# On their own, one after the other: one stops and starts the cluster under a hub,
+# one makes a database of its own.
+for suite in PostgresRestartTests PostgresMoveTests; do
+    ACCORD_TEST_POSTGRES_URL=$pg_url ACCORD_TEST_POSTGRES_DIR=$pg swift test --skip-build --filter "$suite"
+done
 SCHEMATHESIS_DB=$pg_url scripts/schemathesis.sh .build/debug/accordhub config/schemas
 scripts/postgres-cluster.sh stop "$pg"
 # The Debian package (a --static-swift-stdlib release build), installed into a minimal

@@ -95,6 +95,8 @@ package struct HubConfig: Sendable {
                 guard let entry = element.table else { throw ConfigError("\(file): \(place) must be a table") }
                 try reader.rejectUnknown(entry, allowed: ["name", "sha256", "access", "datasets"], in: "\(place).")
                 guard let name = try reader.string(entry, "name", in: "\(place).") else { throw ConfigError("\(file): \(place).name is missing") }
+                // The name is each revision's author: it must say who.
+                guard !name.isEmpty else { throw ConfigError("\(file): \(place).name is empty; name the person or machine the token is for") }
                 guard let digest = try reader.string(entry, "sha256", in: "\(place).") else {
                     throw ConfigError("\(file): \(place).sha256 is missing; put the hex SHA-256 of the token there (accordhub hash-token)")
                 }

@@ -71,6 +71,8 @@ package final class PostgresHubStorage: HubStorage {
         return try await writer.submit(requests.map { PendingWrite(request: $0, respond: respond) })
     }
 
+    /// One group in one transaction, in a fixed number of round trips: the row lock,
+    /// the state the group needs, the plan (`WriteBatchPlan`), then its rows.
     private static func commit(_ batch: [PendingWrite], client: PostgresClient, dataset: String, logger: Logger) async throws -> [WriteOutcome] {
         try await client.withTransaction(logger: logger) { connection in
             var lastSeq: Int64 = 0
@@ -79,71 +81,73 @@ package final class PostgresHubStorage: HubStorage {
             ).decode(Int64.self) {
                 lastSeq = seq
             }
-            let first = lastSeq
-            var outcomes: [WriteOutcome] = []
-            for write in batch {
-                outcomes.append(try await Self.apply(connection, dataset: dataset, write.request, lastSeq: &lastSeq, respond: write.respond, logger: logger))
+            let keys = Array(Set(batch.map(\.request.key)))
+            var current: [RecordKey: StoredRecord] = [:]
+            for try await (kind, id, rev, seq, deleted, fields) in try await connection.query(
+                """
+                SELECT kind, id, rev, seq, deleted, fields FROM accord_records
+                WHERE dataset = \(dataset) AND (kind, id) IN (SELECT * FROM unnest(\(keys.map(\.kind))::text[], \(keys.map(\.id))::text[]))
+                """, logger: logger
+            ).decode((String, String, String, Int64, Bool, String).self) {
+                let key = RecordKey(kind: kind, id: id)
+                current[key] = StoredRecord(key: key, rev: rev, seq: seq, deleted: deleted, fieldsJSON: fields)
             }
-            if lastSeq != first {
-                try await connection.query("UPDATE accord_datasets SET last_seq = \(lastSeq) WHERE name = \(dataset)", logger: logger)
-                // Delivered at COMMIT, to every hub listening.
-                try await connection.query("SELECT pg_notify(\(Self.channel), \(dataset + " " + String(lastSeq)))", logger: logger)
+            var kept: [String: WriteBatchPlan.KeptResponse] = [:]
+            let idempotencyKeys = batch.compactMap(\.request.idempotency?.key)
+            if !idempotencyKeys.isEmpty {
+                for try await (key, fingerprint, status, etag, body) in try await connection.query(
+                    "SELECT key, fingerprint, status, etag, body FROM accord_idempotency WHERE dataset = \(dataset) AND key = ANY(\(idempotencyKeys)::text[])",
+                    logger: logger
+                ).decode((String, String, Int, String?, String).self) {
+                    kept[key] = WriteBatchPlan.KeptResponse(fingerprint: fingerprint, response: StoredResponse(status: status, etag: etag, body: body))
+                }
             }
-            return outcomes
+            let plan = WriteBatchPlan(
+                batch.map { ($0.request, $0.respond) }, current: current, keptResponses: kept, lastSeq: lastSeq, now: Timestamp.now())
+            try await Self.store(plan, connection: connection, dataset: dataset, logger: logger)
+            return plan.outcomes
         }
     }
 
-    /// One write: the idempotency check, the plan, the new revision, the stored answer.
-    private static func apply(
-        _ connection: PostgresConnection, dataset: String, _ request: WriteRequest, lastSeq: inout Int64,
-        respond: (WriteOutcome) -> StoredResponse, logger: Logger
-    ) async throws -> WriteOutcome {
-        if let idempotency = request.idempotency {
-            var replay: WriteOutcome?
-            for try await (fingerprint, status, etag, body) in try await connection.query(
-                "SELECT fingerprint, status, etag, body FROM accord_idempotency WHERE dataset = \(dataset) AND key = \(idempotency.key)", logger: logger
-            ).decode((String, Int, String?, String).self) {
-                replay = fingerprint == idempotency.fingerprint ? .replay(StoredResponse(status: status, etag: etag, body: body)) : .idempotencyMismatch
-            }
-            if let replay { return replay }
-        }
-        var current: StoredRecord?
-        for try await (rev, seq, deleted, fields) in try await connection.query(
-            "SELECT rev, seq, deleted, fields FROM accord_records WHERE dataset = \(dataset) AND kind = \(request.key.kind) AND id = \(request.key.id)",
-            logger: logger
-        ).decode((String, Int64, Bool, String).self) {
-            current = StoredRecord(key: request.key, rev: rev, seq: seq, deleted: deleted, fieldsJSON: fields)
-        }
-        let outcome: WriteOutcome
-        switch WritePlan.decide(request, current: current) {
-        case .answer(let answer):
-            outcome = answer
-        case .store(let rev, let deleted, let fieldsJSON, let created):
-            lastSeq += 1
-            let (kind, id, seq) = (request.key.kind, request.key.id, lastSeq)
+    /// The plan's rows, three statements at most, then the counter and the NOTIFY.
+    private static func store(_ plan: WriteBatchPlan, connection: PostgresConnection, dataset: String, logger: Logger) async throws {
+        if !plan.revisions.isEmpty {
+            let rows = plan.revisions
+            // Arrays cannot carry NULL here: an empty author stands for none (a token's
+            // name is never empty).
             try await connection.query(
                 """
                 INSERT INTO accord_revisions (dataset, seq, kind, id, rev, deleted, fields, created_at, author)
-                VALUES (\(dataset), \(seq), \(kind), \(id), \(rev), \(deleted), \(fieldsJSON), \(Timestamp.now()), \(request.author))
+                SELECT \(dataset), s, k, i, r, d, f, c, NULLIF(a, '') FROM unnest(
+                    \(rows.map(\.record.seq))::bigint[], \(rows.map(\.record.key.kind))::text[], \(rows.map(\.record.key.id))::text[],
+                    \(rows.map(\.record.rev))::text[], \(rows.map(\.record.deleted))::boolean[], \(rows.map(\.record.fieldsJSON))::text[],
+                    \(rows.map(\.createdAt))::float8[], \(rows.map { $0.author ?? "" })::text[]) AS t(s, k, i, r, d, f, c, a)
                 """, logger: logger)
+            let records = Array(plan.records.values)
             try await connection.query(
                 """
                 INSERT INTO accord_records (dataset, kind, id, rev, seq, deleted, fields)
-                VALUES (\(dataset), \(kind), \(id), \(rev), \(seq), \(deleted), \(fieldsJSON))
+                SELECT \(dataset), k, i, r, s, d, f FROM unnest(
+                    \(records.map(\.key.kind))::text[], \(records.map(\.key.id))::text[], \(records.map(\.rev))::text[], \(records.map(\.seq))::bigint[],
+                    \(records.map(\.deleted))::boolean[], \(records.map(\.fieldsJSON))::text[]) AS t(k, i, r, s, d, f)
                 ON CONFLICT (dataset, kind, id) DO UPDATE SET rev = excluded.rev, seq = excluded.seq,
                     deleted = excluded.deleted, fields = excluded.fields
                 """, logger: logger)
-            outcome = WritePlan.outcome(StoredRecord(key: request.key, rev: rev, seq: seq, deleted: deleted, fieldsJSON: fieldsJSON), created: created)
+            try await connection.query("UPDATE accord_datasets SET last_seq = \(plan.lastSeq) WHERE name = \(dataset)", logger: logger)
+            // Delivered at COMMIT, to every hub listening.
+            try await connection.query("SELECT pg_notify(\(Self.channel), \(dataset + " " + String(plan.lastSeq)))", logger: logger)
         }
-        if let idempotency = request.idempotency {
-            let response = respond(outcome)
+        if !plan.kept.isEmpty {
+            let kept = plan.kept
+            // An etag is never empty either.
             try await connection.query(
                 """
                 INSERT INTO accord_idempotency (dataset, key, fingerprint, status, etag, body, created_at)
-                VALUES (\(dataset), \(idempotency.key), \(idempotency.fingerprint), \(response.status), \(response.etag), \(response.body), \(Timestamp.now()))
+                SELECT \(dataset), k, f, s, NULLIF(e, ''), b, \(Timestamp.now()) FROM unnest(
+                    \(kept.map(\.key))::text[], \(kept.map(\.kept.fingerprint))::text[], \(kept.map { Int64($0.kept.response.status) })::bigint[],
+                    \(kept.map { $0.kept.response.etag ?? "" })::text[], \(kept.map(\.kept.response.body))::text[]) AS t(k, f, s, e, b)
                 """, logger: logger)
         }
-        return outcome
     }
 
     package func changes(since: Int64, limit: Int, fields: Bool) async throws -> [ChangeEntry] {

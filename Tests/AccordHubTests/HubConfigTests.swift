@@ -50,6 +50,7 @@ struct HubConfigTests {
         arguments: [
             ("[[datasets]]\nname = \"HNS\"", "datasets[0].name"),
             ("[[datasets]]\nname = \"a\"\n[[datasets]]\nname = \"a\"", "declared twice"),
+            ("[[tokens]]\nname = \"\"\nsha256 = \"\(ContentHash.hex("x"))\"\naccess = \"rw\"", "tokens[0].name is empty"),
             ("[[tokens]]\nname = \"x\"\nsha256 = \"\(ContentHash.hex("x"))\"\ndatasets = { hns = \"rw\" }", "\"hns\", which is not a dataset"),
             (
                 "[[datasets]]\nname = \"hns\"\n[[tokens]]\nname = \"x\"\nsha256 = \"\(ContentHash.hex("x"))\"\naccess = \"rw\"\ndatasets = { hns = \"rw\" }",
