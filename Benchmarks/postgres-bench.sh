@@ -60,12 +60,15 @@ print(f"{rate:.0f} {ms('50%'):.2f} {ms('99%'):.2f}")
 PY
 }
 
+rows=0
 row() { # name, script, url...
     local name=$1 script=$2
     shift 2
     local count=$# each=$((connections / $#)) index=0 target
+    rows=$((rows + 1))
     for target in "$@"; do
-        wrk -t1 -c"$each" -d"$duration" --latency -s "$script" "$target" -- "h$index-" >"$work/wrk-$index.out" 2>"$work/wrk-$index.err" &
+        # A prefix per row and per wrk run: creates never collide with earlier ones.
+        wrk -t1 -c"$each" -d"$duration" --latency -s "$script" "$target" -- "r$rows-h$index-" >"$work/wrk-$index.out" 2>"$work/wrk-$index.err" &
         index=$((index + 1))
     done
     wait
