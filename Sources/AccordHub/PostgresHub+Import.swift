@@ -12,7 +12,7 @@ package struct ImportCounts: Sendable, Equatable {
 package struct DatasetNotEmptyError: Error, CustomStringConvertible {
     package var dataset: String
     package var description: String {
-        "dataset \(dataset) already has records in PostgreSQL; copy into an empty database (or drop that dataset's rows first)"
+        "dataset \(dataset) already has records or idempotency keys in PostgreSQL; copy into a new, empty database"
     }
 }
 
@@ -37,13 +37,17 @@ extension PostgresHub {
         let logger = self.logger
         return try await client.withTransaction(logger: logger) { connection in
             var counts = ImportCounts()
-            var existing: Int64 = 0
-            for try await seq in try await connection.query(
-                "SELECT last_seq FROM accord_datasets WHERE name = \(dataset) FOR UPDATE", logger: logger
+            let existing = try await PostgresHubStorage.lockCounter(connection, dataset: dataset, logger: logger)
+            var rows: Int64 = 0
+            for try await count in try await connection.query(
+                """
+                SELECT (SELECT count(*) FROM accord_records WHERE dataset = \(dataset))
+                    + (SELECT count(*) FROM accord_idempotency WHERE dataset = \(dataset))
+                """, logger: logger
             ).decode(Int64.self) {
-                existing = seq
+                rows = count
             }
-            guard existing == 0 else { throw DatasetNotEmptyError(dataset: dataset) }
+            guard existing == 0, rows == 0 else { throw DatasetNotEmptyError(dataset: dataset) }
             var after: Int64 = 0
             while true {
                 let page = try source.revisions(after: after, limit: 1000)

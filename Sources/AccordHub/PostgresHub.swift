@@ -22,6 +22,13 @@ package final class PostgresHub: Sendable {
                 host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: Self.tls(url.sslMode))
         }
         configuration.options.connectTimeout = .seconds(5)
+        // The server's own limits, so that nothing a hub started can hold a dataset's
+        // row lock, or a request, for long: a statement, a wait for a lock, and a
+        // transaction left open by a hub that went away (the server would otherwise
+        // keep its locks until TCP notices, hours later).
+        configuration.options.additionalStartupParameters = [
+            ("statement_timeout", "10s"), ("lock_timeout", "10s"), ("idle_in_transaction_session_timeout", "15s"),
+        ]
         // The pool's own messages (a lease asked for before `run()` has started, a
         // connection re-made) are its business; errors still reach the journal.
         var background = logger

@@ -75,12 +75,7 @@ package final class PostgresHubStorage: HubStorage {
     /// the state the group needs, the plan (`WriteBatchPlan`), then its rows.
     private static func commit(_ batch: [PendingWrite], client: PostgresClient, dataset: String, logger: Logger) async throws -> [WriteOutcome] {
         try await client.withTransaction(logger: logger) { connection in
-            var lastSeq: Int64 = 0
-            for try await seq in try await connection.query(
-                "SELECT last_seq FROM accord_datasets WHERE name = \(dataset) FOR UPDATE", logger: logger
-            ).decode(Int64.self) {
-                lastSeq = seq
-            }
+            let lastSeq = try await lockCounter(connection, dataset: dataset, logger: logger)
             let keys = Array(Set(batch.map(\.request.key)))
             var current: [RecordKey: StoredRecord] = [:]
             for try await (kind, id, rev, seq, deleted, fields) in try await connection.query(
@@ -107,6 +102,21 @@ package final class PostgresHubStorage: HubStorage {
             try await Self.store(plan, connection: connection, dataset: dataset, logger: logger)
             return plan.outcomes
         }
+    }
+
+    /// Takes the dataset's counter row for this transaction and returns its last seq.
+    /// READ COMMITTED whatever the database's default: each hub's statements after
+    /// the lock must see what the writer before it committed.
+    static func lockCounter(_ connection: PostgresConnection, dataset: String, logger: Logger) async throws -> Int64 {
+        try await connection.query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED", logger: logger)
+        var lastSeq: Int64?
+        for try await seq in try await connection.query(
+            "SELECT last_seq FROM accord_datasets WHERE name = \(dataset) FOR UPDATE", logger: logger
+        ).decode(Int64.self) {
+            lastSeq = seq
+        }
+        guard let lastSeq else { throw MissingCounterError(dataset: dataset) }
+        return lastSeq
     }
 
     /// The plan's rows, three statements at most, then the counter and the NOTIFY.

@@ -38,6 +38,11 @@ package final class SQLiteHubExport {
         package var createdAt: Double
     }
 
+    /// The highest seq (0 when empty).
+    package func lastSeq() throws -> Int64 {
+        try queue.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM revisions") ?? 0 }
+    }
+
     /// Up to `limit` revisions with a seq above `after`, in seq order.
     package func revisions(after: Int64, limit: Int) throws -> [Revision] {
         try queue.read { db in

@@ -65,6 +65,9 @@ struct ServeCommand: AsyncParsableCommand {
             settings.listen = address
         }
         if let db { settings.db = db }
+        guard !settings.db.isEmpty else {
+            throw CommandStatus.usage("accordhub: db is empty; give a SQLite file (--db /var/lib/accord/hub.db) or a postgres:// URL")
+        }
         if let schemas { settings.schemas = schemas }
         if open { settings.open = true }
         if settings.tokens.isEmpty, !settings.open {

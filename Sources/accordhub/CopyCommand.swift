@@ -40,7 +40,15 @@ struct CopyCommand: AsyncParsableCommand {
         for (dataset, path) in [(DatasetName.defaultName, from)] + Self.namedDatasets(db: from) {
             let counts: ImportCounts
             do {
-                counts = try await postgres.importDataset(dataset, from: try SQLiteHubExport(path: path))
+                let source = try SQLiteHubExport(path: path)
+                // A copy stopped part-way is run again: datasets that arrived whole are
+                // skipped (each is copied in one transaction, so it is whole or absent).
+                let copied = try await postgres.storage(key: dataset).lastSeq()
+                if copied > 0, copied == (try source.lastSeq()) {
+                    CommandRunner.printOutput("\(dataset): already copied (last seq \(copied)), skipped")
+                    continue
+                }
+                counts = try await postgres.importDataset(dataset, from: source)
             } catch let error as DatasetNotEmptyError {
                 throw CommandStatus.failed("accordhub: copy: \(error)")
             } catch {

@@ -112,6 +112,21 @@ struct HubProcessTests {
         #expect(try await hub.client.request("GET", "/v1/health").status == 200, "the first goes on")
     }
 
+    /// Bad `db` values stop start-up with one line and exit 2, leaving nothing behind
+    /// (an empty one once made a stray `.hub-lock` in the working folder).
+    @Test(arguments: [
+        ("", "db is empty"), ("postgres://127.0.0.1/accord", "names no user"), ("postgres://a@h/d?sslmode=always", "sslmode \"always\""),
+    ])
+    func badDatabasesAreRefusedWithOneLine(_ db: String, _ message: String) async throws {
+        let folder = try TemporaryFolder()
+        let process = try ChildProcess(
+            try BuiltProducts.path(of: "accordhub"),
+            ["--listen", "127.0.0.1:0", "--open", "--db", db, "--schemas", BuiltProducts.repositoryRoot + "/config/schemas"], logFolder: folder.path)
+        #expect(try await process.waitForExit(timeout: 30) == 2)
+        #expect(process.standardError.contains(message) && process.standardError.split(separator: "\n").count == 1, "\(process.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: FileManager.default.currentDirectoryPath + "/.hub-lock"))
+    }
+
     @Test(
         "a hub without tokens serves only when told it is open, and only on loopback",
         arguments: [

@@ -36,6 +36,9 @@ struct PostgresMoveTests {
         let url = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let copy = try ProgramRun.run(try BuiltProducts.path(of: "accordhub"), ["copy", "--from", sqlite.databasePath, "--to", url])
         #expect(copy.status == 0 && copy.stdout.contains("default: 5 revisions, 5 records"), "\(copy.stdout) \(copy.stderr)")
+        // Run again (as after a copy stopped part-way), what arrived whole is skipped.
+        let again = try ProgramRun.run(try BuiltProducts.path(of: "accordhub"), ["copy", "--from", sqlite.databasePath, "--to", url])
+        #expect(again.status == 0 && again.stdout.contains("default: already copied (last seq 5), skipped"), "\(again.stdout) \(again.stderr)")
 
         let postgres = try HubLauncher(folder: folder, database: url, port: sqlite.port)
         // The daemon, never restarted, settles against the new hub without a push.
