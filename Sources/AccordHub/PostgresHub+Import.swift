@@ -22,20 +22,9 @@ extension PostgresHub {
     /// version and tombstone, every idempotency key. Seqs stay as they were, so
     /// daemons carry on from their cursors, and keys replay as before.
     package func importDataset(_ dataset: String, from source: SQLiteHubExport) async throws -> ImportCounts {
-        let logger = self.logger
         _ = try await storage(key: dataset)  // its counter row
-        do {
-            return try await copy(dataset, from: source)
-        } catch let error as PostgresTransactionError {
-            // Said plainly when it is ours; the driver's wrapping otherwise.
-            if let refusal = error.closureError as? DatasetNotEmptyError { throw refusal }
-            throw error
-        }
-    }
-
-    private func copy(_ dataset: String, from source: SQLiteHubExport) async throws -> ImportCounts {
         let logger = self.logger
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await client.withReadCommittedTransaction(logger: logger) { connection in
             var counts = ImportCounts()
             let existing = try await PostgresHubStorage.lockCounter(connection, dataset: dataset, logger: logger)
             var rows: Int64 = 0
@@ -48,18 +37,20 @@ extension PostgresHub {
                 rows = count
             }
             guard existing == 0, rows == 0 else { throw DatasetNotEmptyError(dataset: dataset) }
+            // A page of a thousand rows per statement. Arrays cannot carry NULL: an
+            // empty author or etag stands for none, as in the hub's own writes.
             var after: Int64 = 0
             while true {
                 let page = try source.revisions(after: after, limit: 1000)
                 guard let last = page.last else { break }
-                for revision in page {
-                    try await connection.query(
-                        """
-                        INSERT INTO accord_revisions (dataset, seq, kind, id, rev, deleted, fields, created_at, author)
-                        VALUES (\(dataset), \(revision.seq), \(revision.key.kind), \(revision.key.id), \(revision.rev), \(revision.deleted),
-                            \(revision.fieldsJSON), \(revision.createdAt), \(revision.author))
-                        """, logger: logger)
-                }
+                try await connection.query(
+                    """
+                    INSERT INTO accord_revisions (dataset, seq, kind, id, rev, deleted, fields, created_at, author)
+                    SELECT \(dataset), s, k, i, r, d, f, c, NULLIF(a, '') FROM unnest(
+                        \(page.map(\.seq))::bigint[], \(page.map(\.key.kind))::text[], \(page.map(\.key.id))::text[], \(page.map(\.rev))::text[],
+                        \(page.map(\.deleted))::boolean[], \(page.map(\.fieldsJSON))::text[], \(page.map(\.createdAt))::float8[],
+                        \(page.map { $0.author ?? "" })::text[]) AS t(s, k, i, r, d, f, c, a)
+                    """, logger: logger)
                 counts.revisions += page.count
                 counts.lastSeq = last.seq
                 after = last.seq
@@ -68,23 +59,27 @@ extension PostgresHub {
             while true {
                 let page = try source.records(after: after, limit: 1000)
                 guard let last = page.last else { break }
-                for record in page {
-                    try await connection.query(
-                        """
-                        INSERT INTO accord_records (dataset, kind, id, rev, seq, deleted, fields)
-                        VALUES (\(dataset), \(record.key.kind), \(record.key.id), \(record.rev), \(record.seq), \(record.deleted), \(record.fieldsJSON))
-                        """, logger: logger)
-                }
+                try await connection.query(
+                    """
+                    INSERT INTO accord_records (dataset, kind, id, rev, seq, deleted, fields)
+                    SELECT \(dataset), k, i, r, s, d, f FROM unnest(
+                        \(page.map(\.key.kind))::text[], \(page.map(\.key.id))::text[], \(page.map(\.rev))::text[], \(page.map(\.seq))::bigint[],
+                        \(page.map(\.deleted))::boolean[], \(page.map(\.fieldsJSON))::text[]) AS t(k, i, r, s, d, f)
+                    """, logger: logger)
                 counts.records += page.count
                 after = last.seq
             }
-            for key in try source.idempotencyKeys() {
+            let keys = try source.idempotencyKeys()
+            for start in stride(from: 0, to: keys.count, by: 1000) {
+                let page = keys[start..<min(start + 1000, keys.count)]
                 try await connection.query(
                     """
                     INSERT INTO accord_idempotency (dataset, key, fingerprint, status, etag, body, created_at)
-                    VALUES (\(dataset), \(key.key), \(key.fingerprint), \(key.status), \(key.etag), \(key.body), \(key.createdAt))
+                    SELECT \(dataset), k, f, s, NULLIF(e, ''), b, c FROM unnest(
+                        \(page.map(\.key))::text[], \(page.map(\.fingerprint))::text[], \(page.map { Int64($0.status) })::bigint[],
+                        \(page.map { $0.etag ?? "" })::text[], \(page.map(\.body))::text[], \(page.map(\.createdAt))::float8[]) AS t(k, f, s, e, b, c)
                     """, logger: logger)
-                counts.idempotencyKeys += 1
+                counts.idempotencyKeys += page.count
             }
             try await connection.query("UPDATE accord_datasets SET last_seq = \(counts.lastSeq) WHERE name = \(dataset)", logger: logger)
             return counts

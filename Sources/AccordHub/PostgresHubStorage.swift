@@ -48,10 +48,8 @@ package final class PostgresHubStorage: HubStorage {
     }
 
     private func readRecord(_ key: RecordKey) async throws -> StoredRecord? {
-        let rows = try await client.query(
-            "SELECT rev, seq, deleted, fields FROM accord_records WHERE dataset = \(dataset) AND kind = \(key.kind) AND id = \(key.id)", logger: logger)
         var found: StoredRecord?
-        for try await (rev, seq, deleted, fields) in rows.decode((String, Int64, Bool, String).self) {
+        for try await (rev, seq, deleted, fields) in try await client.execute(PostgresStatements.ReadRecord(dataset: dataset, key: key), logger: logger) {
             found = StoredRecord(key: key, rev: rev, seq: seq, deleted: deleted, fieldsJSON: fields)
         }
         return found
@@ -71,93 +69,57 @@ package final class PostgresHubStorage: HubStorage {
         return try await writer.submit(requests.map { PendingWrite(request: $0, respond: respond) })
     }
 
-    /// One group in one transaction, in a fixed number of round trips: the row lock,
-    /// the state the group needs, the plan (`WriteBatchPlan`), then its rows.
+    /// One group in one transaction of five round trips whatever its size: BEGIN,
+    /// the row lock, the state the group needs, the plan's rows (`WriteBatchPlan`),
+    /// COMMIT. The lock is held across the last three.
     private static func commit(_ batch: [PendingWrite], client: PostgresClient, dataset: String, logger: Logger) async throws -> [WriteOutcome] {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.withReadCommittedTransaction(logger: logger) { connection in
             let lastSeq = try await lockCounter(connection, dataset: dataset, logger: logger)
-            let keys = Array(Set(batch.map(\.request.key)))
-            var current: [RecordKey: StoredRecord] = [:]
-            for try await (kind, id, rev, seq, deleted, fields) in try await connection.query(
-                """
-                SELECT kind, id, rev, seq, deleted, fields FROM accord_records
-                WHERE dataset = \(dataset) AND (kind, id) IN (SELECT * FROM unnest(\(keys.map(\.kind))::text[], \(keys.map(\.id))::text[]))
-                """, logger: logger
-            ).decode((String, String, String, Int64, Bool, String).self) {
-                let key = RecordKey(kind: kind, id: id)
-                current[key] = StoredRecord(key: key, rev: rev, seq: seq, deleted: deleted, fieldsJSON: fields)
-            }
-            var kept: [String: WriteBatchPlan.KeptResponse] = [:]
-            let idempotencyKeys = batch.compactMap(\.request.idempotency?.key)
-            if !idempotencyKeys.isEmpty {
-                for try await (key, fingerprint, status, etag, body) in try await connection.query(
-                    "SELECT key, fingerprint, status, etag, body FROM accord_idempotency WHERE dataset = \(dataset) AND key = ANY(\(idempotencyKeys)::text[])",
-                    logger: logger
-                ).decode((String, String, Int, String?, String).self) {
-                    kept[key] = WriteBatchPlan.KeptResponse(fingerprint: fingerprint, response: StoredResponse(status: status, etag: etag, body: body))
-                }
-            }
+            let state = try await readGroupState(
+                keys: Array(Set(batch.map(\.request.key))), idempotencyKeys: batch.compactMap(\.request.idempotency?.key),
+                connection: connection, dataset: dataset, logger: logger)
             let plan = WriteBatchPlan(
-                batch.map { ($0.request, $0.respond) }, current: current, keptResponses: kept, lastSeq: lastSeq, now: Timestamp.now())
+                batch.map { ($0.request, $0.respond) }, current: state.current, keptResponses: state.kept, lastSeq: lastSeq, now: Timestamp.now())
             try await Self.store(plan, connection: connection, dataset: dataset, logger: logger)
             return plan.outcomes
         }
     }
 
     /// Takes the dataset's counter row for this transaction and returns its last seq.
-    /// READ COMMITTED whatever the database's default: each hub's statements after
-    /// the lock must see what the writer before it committed.
+    /// The transaction must be READ COMMITTED (`withReadCommittedTransaction`): the
+    /// statements after the lock then see what the writer before it committed.
     static func lockCounter(_ connection: PostgresConnection, dataset: String, logger: Logger) async throws -> Int64 {
-        try await connection.query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED", logger: logger)
         var lastSeq: Int64?
-        for try await seq in try await connection.query(
-            "SELECT last_seq FROM accord_datasets WHERE name = \(dataset) FOR UPDATE", logger: logger
-        ).decode(Int64.self) {
-            lastSeq = seq
-        }
+        for try await seq in try await connection.execute(PostgresStatements.LockCounter(dataset: dataset), logger: logger) { lastSeq = seq }
         guard let lastSeq else { throw MissingCounterError(dataset: dataset) }
         return lastSeq
     }
 
-    /// The plan's rows, three statements at most, then the counter and the NOTIFY.
+    /// The current versions of a group's records and the kept answers of its
+    /// idempotency keys, read after the lock in one statement.
+    private static func readGroupState(
+        keys: [RecordKey], idempotencyKeys: [String], connection: PostgresConnection, dataset: String, logger: Logger
+    ) async throws -> (current: [RecordKey: StoredRecord], kept: [String: WriteBatchPlan.KeptResponse]) {
+        var current: [RecordKey: StoredRecord] = [:]
+        var kept: [String: WriteBatchPlan.KeptResponse] = [:]
+        let statement = PostgresStatements.ReadGroupState(dataset: dataset, keys: keys, idempotencyKeys: idempotencyKeys)
+        for try await (what, first, second, third, number, deleted, text) in try await connection.execute(statement, logger: logger) {
+            if what == "r", let rev = third {
+                let key = RecordKey(kind: first, id: second)
+                current[key] = StoredRecord(key: key, rev: rev, seq: number, deleted: deleted, fieldsJSON: text)
+            } else if what == "k" {
+                kept[first] = WriteBatchPlan.KeptResponse(fingerprint: second, response: StoredResponse(status: Int(number), etag: third, body: text))
+            }
+        }
+        return (current, kept)
+    }
+
+    /// The plan's rows, in one statement (`PostgresStatements.StoreGroup`).
     private static func store(_ plan: WriteBatchPlan, connection: PostgresConnection, dataset: String, logger: Logger) async throws {
-        if !plan.revisions.isEmpty {
-            let rows = plan.revisions
-            // Arrays cannot carry NULL here: an empty author stands for none (a token's
-            // name is never empty).
-            try await connection.query(
-                """
-                INSERT INTO accord_revisions (dataset, seq, kind, id, rev, deleted, fields, created_at, author)
-                SELECT \(dataset), s, k, i, r, d, f, c, NULLIF(a, '') FROM unnest(
-                    \(rows.map(\.record.seq))::bigint[], \(rows.map(\.record.key.kind))::text[], \(rows.map(\.record.key.id))::text[],
-                    \(rows.map(\.record.rev))::text[], \(rows.map(\.record.deleted))::boolean[], \(rows.map(\.record.fieldsJSON))::text[],
-                    \(rows.map(\.createdAt))::float8[], \(rows.map { $0.author ?? "" })::text[]) AS t(s, k, i, r, d, f, c, a)
-                """, logger: logger)
-            let records = Array(plan.records.values)
-            try await connection.query(
-                """
-                INSERT INTO accord_records (dataset, kind, id, rev, seq, deleted, fields)
-                SELECT \(dataset), k, i, r, s, d, f FROM unnest(
-                    \(records.map(\.key.kind))::text[], \(records.map(\.key.id))::text[], \(records.map(\.rev))::text[], \(records.map(\.seq))::bigint[],
-                    \(records.map(\.deleted))::boolean[], \(records.map(\.fieldsJSON))::text[]) AS t(k, i, r, s, d, f)
-                ON CONFLICT (dataset, kind, id) DO UPDATE SET rev = excluded.rev, seq = excluded.seq,
-                    deleted = excluded.deleted, fields = excluded.fields
-                """, logger: logger)
-            try await connection.query("UPDATE accord_datasets SET last_seq = \(plan.lastSeq) WHERE name = \(dataset)", logger: logger)
-            // Delivered at COMMIT, to every hub listening.
-            try await connection.query("SELECT pg_notify(\(Self.channel), \(dataset + " " + String(plan.lastSeq)))", logger: logger)
-        }
-        if !plan.kept.isEmpty {
-            let kept = plan.kept
-            // An etag is never empty either.
-            try await connection.query(
-                """
-                INSERT INTO accord_idempotency (dataset, key, fingerprint, status, etag, body, created_at)
-                SELECT \(dataset), k, f, s, NULLIF(e, ''), b, \(Timestamp.now()) FROM unnest(
-                    \(kept.map(\.key))::text[], \(kept.map(\.kept.fingerprint))::text[], \(kept.map { Int64($0.kept.response.status) })::bigint[],
-                    \(kept.map { $0.kept.response.etag ?? "" })::text[], \(kept.map(\.kept.response.body))::text[]) AS t(k, f, s, e, b)
-                """, logger: logger)
-        }
+        // Nothing new (412s without idempotency keys): nothing to store.
+        guard !plan.revisions.isEmpty || !plan.kept.isEmpty else { return }
+        let statement = PostgresStatements.StoreGroup(dataset: dataset, plan: plan, now: Timestamp.now(), channel: channel)
+        for try await _ in try await connection.execute(statement, logger: logger) {}
     }
 
     package func changes(since: Int64, limit: Int, fields: Bool) async throws -> [ChangeEntry] {
@@ -165,13 +127,9 @@ package final class PostgresHubStorage: HubStorage {
     }
 
     private func readChanges(since: Int64, limit: Int, fields: Bool) async throws -> [ChangeEntry] {
-        let rows = try await client.query(
-            """
-            SELECT seq, kind, id, rev, deleted, CASE WHEN \(fields) AND NOT deleted THEN fields END FROM accord_records
-            WHERE dataset = \(dataset) AND seq > \(since) ORDER BY seq LIMIT \(limit)
-            """, logger: logger)
+        let statement = PostgresStatements.ReadChanges(dataset: dataset, since: since, fields: fields, limit: Int64(limit))
         var page: [ChangeEntry] = []
-        for try await (seq, kind, id, rev, deleted, fieldsJSON) in rows.decode((Int64, String, String, String, Bool, String?).self) {
+        for try await (seq, kind, id, rev, deleted, fieldsJSON) in try await client.execute(statement, logger: logger) {
             page.append(ChangeEntry(seq: seq, key: RecordKey(kind: kind, id: id), rev: rev, deleted: deleted, fieldsJSON: fieldsJSON))
         }
         return page
@@ -183,9 +141,7 @@ package final class PostgresHubStorage: HubStorage {
 
     private func readLastSeq() async throws -> Int64 {
         var last: Int64 = 0
-        for try await seq in try await client.query("SELECT last_seq FROM accord_datasets WHERE name = \(dataset)", logger: logger).decode(Int64.self) {
-            last = seq
-        }
+        for try await seq in try await client.execute(PostgresStatements.ReadLastSeq(dataset: dataset), logger: logger) { last = seq }
         return last
     }
 
