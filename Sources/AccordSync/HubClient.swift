@@ -186,31 +186,43 @@ package final class HubClient: Sendable {
     /// The hub requests go to now.
     package var baseURL: String { baseURLs[current.withLock { $0 }] }
 
-    /// Sends to the current hub; when it cannot be reached (a transport error, not an
-    /// answer), to the next ones in turn, and the first that answers becomes current.
+    /// Sends to the current hub; when it cannot be reached (a transport error) or
+    /// cannot serve now (502, 503 or 504: its database is gone, it is shutting down,
+    /// the proxy in front of it has no backend), to the next ones in turn, and the
+    /// first that answers otherwise becomes current. When every hub fails so, the
+    /// last such answer is returned (its Retry-After is honoured), else an error that
+    /// names each hub's failure. Writes carry idempotency keys, so one sent again to
+    /// another hub of the same database replays if the first did commit it.
     private func sendToAHub(_ request: HTTPRequest) async throws -> HTTPResponse {
         let first = current.withLock { $0 }
         var failures: [String] = []
+        var unavailable: HTTPResponse?
         var index = first
         while true {
             var attempt = request
             attempt.url = baseURLs[index] + request.url
-            let result: Result<HTTPResponse, HTTPClientError>
             do {
-                result = .success(try await http.send(attempt))
+                let response = try await http.send(attempt)
+                guard baseURLs.count > 1, Self.passesOver(response.status) else {
+                    if index != first { current.withLock { $0 = index } }
+                    return response
+                }
+                unavailable = response
+                failures.append("\(baseURLs[index]): HTTP \(response.status)")
             } catch {
-                result = .failure(error)
+                guard error.isTransient, baseURLs.count > 1 else { throw error }
+                failures.append("\(baseURLs[index]): \(error)")
             }
-            guard case .failure(let failure) = result else {
-                if index != first { current.withLock { $0 = index } }
-                return try result.get()
-            }
-            guard failure.isTransient, baseURLs.count > 1 else { throw failure }
-            failures.append("\(baseURLs[index]): \(failure)")
             index = (index + 1) % baseURLs.count
-            if index == first { throw HubError.retryable(reason: "no hub answered: " + failures.joined(separator: "; "), retryAfter: nil) }
+            if index == first {
+                if let unavailable { return unavailable }
+                throw HubError.retryable(reason: "no hub answered: " + failures.joined(separator: "; "), retryAfter: nil)
+            }
         }
     }
+
+    /// Answers that say this hub, or the proxy in front of it, cannot serve now.
+    static func passesOver(_ status: Int) -> Bool { status == 502 || status == 503 || status == 504 }
 
     func send(
         _ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil, timeout: Double? = nil, longPoll: Bool = false
