@@ -14,6 +14,8 @@
 set -euo pipefail
 action=${1:-}
 dir=${2:-}
+# Absolute: the socket folder is given to the server, which resolves it from its data folder.
+[[ -n $dir ]] && dir=$(realpath -m "$dir")
 die() { echo "postgres-cluster.sh: $*" >&2; exit 2; }
 [[ $action == start || $action == stop || $action == createdb ]] && [[ -n $dir ]] || die "usage: postgres-cluster.sh start|stop DIR, or createdb DIR NAME"
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)

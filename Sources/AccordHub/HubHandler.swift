@@ -147,8 +147,10 @@ package final class HubHandler: Sendable {
         } catch let error as WireError {
             return .problem(error.status, error.title, error.detail, errors: error.errors, headers: error.headers)
         } catch {
-            logger.error("storage failure", metadata: ["path": "\(request.path)", "error": "\(error)"])
-            return .problem(503, "Storage unavailable", "the hub could not reach its database; retry later", headers: [("Retry-After", "1")])
+            // The cause (unreachable, full, failing) goes to the journal; the client
+            // only needs to know it may retry.
+            logger.error("storage failure", metadata: ["path": "\(request.path)", "error": "\(PostgresHub.reason(error))"])
+            return .problem(503, "Storage unavailable", "the hub could not use its database; retry later", headers: [("Retry-After", "1")])
         }
     }
 

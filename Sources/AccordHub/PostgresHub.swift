@@ -41,17 +41,23 @@ package final class PostgresHub: Sendable {
     /// libpq's modes: `prefer` and `allow` try TLS without checking the server;
     /// `require` insists on it; `verify-ca` checks the chain; `verify-full` the name too.
     static func tls(_ mode: PostgresURL.SSLMode) -> PostgresClient.Configuration.TLS {
+        guard let (required, configuration) = tlsSettings(mode) else { return .disable }
+        return required ? .require(configuration) : .prefer(configuration)
+    }
+
+    /// Whether TLS is required and how the server is checked; nil without TLS.
+    static func tlsSettings(_ mode: PostgresURL.SSLMode) -> (required: Bool, configuration: TLSConfiguration)? {
         var unchecked = TLSConfiguration.makeClientConfiguration()
         unchecked.certificateVerification = .none
         switch mode {
-        case .disable: return .disable
-        case .allow, .prefer: return .prefer(unchecked)
-        case .require: return .require(unchecked)
+        case .disable: return nil
+        case .allow, .prefer: return (false, unchecked)
+        case .require: return (true, unchecked)
         case .verifyCA:
             var chain = TLSConfiguration.makeClientConfiguration()
             chain.certificateVerification = .noHostnameVerification
-            return .require(chain)
-        case .verifyFull: return .require(TLSConfiguration.makeClientConfiguration())
+            return (true, chain)
+        case .verifyFull: return (true, TLSConfiguration.makeClientConfiguration())
         }
     }
 

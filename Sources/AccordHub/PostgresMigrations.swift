@@ -44,7 +44,7 @@ enum PostgresMigrations {
     /// Returns the versions before and after.
     @discardableResult
     static func migrate(_ client: PostgresClient, database: String, logger: Logger) async throws -> (before: Int, after: Int) {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.withReadCommittedTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
             try await connection.query(
                 "CREATE TABLE IF NOT EXISTS accord_schema (version bigint PRIMARY KEY, applied_at double precision NOT NULL)", logger: logger)

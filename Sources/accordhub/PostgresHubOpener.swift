@@ -42,16 +42,23 @@ enum PostgresHubOpener {
         return opened
     }
 
+    /// Checks the server with one connection of its own (the server's reason, at
+    /// once), then migrates or refuses a newer schema, each said in one line.
     @discardableResult
     static func migrate(_ postgres: PostgresHub) async throws -> (before: Int, after: Int) {
+        do {
+            try await postgres.checkConnection()
+        } catch {
+            throw CommandStatus.failed(
+                "accordhub: cannot use PostgreSQL at \(postgres.url.redacted): \(error); check that it runs, the URL, and PGPASSWORD")
+        }
         do {
             return try await postgres.migrate()
         } catch let error as NewerDatabaseError {
             throw CommandStatus.failed("accordhub: \(error)")
         } catch {
             throw CommandStatus.failed(
-                "accordhub: cannot reach PostgreSQL at \(postgres.url.redacted): \(String(reflecting: error)); check that it runs, the URL, and PGPASSWORD"
-            )
+                "accordhub: cannot migrate the schema in \(postgres.url.redacted): \(PostgresHub.reason(error)); check the database, or restore a backup")
         }
     }
 }

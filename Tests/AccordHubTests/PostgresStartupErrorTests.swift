@@ -1,0 +1,54 @@
+import AccordTestSupport
+import Foundation
+import Testing
+
+/// A PostgreSQL that cannot be used stops `accordhub migrate` (and serving, and copy)
+/// at once with one line in the server's words, not after the pool's minute of quiet
+/// retries with the driver's type names.
+struct PostgresStartupErrorTests {
+    static func migrate(_ url: String) async throws -> (status: Int32, error: String, seconds: Double) {
+        let folder = try TemporaryFolder()
+        let start = Date()
+        let process = try ChildProcess(try BuiltProducts.path(of: "accordhub"), ["migrate", "--db", url], logFolder: folder.path)
+        let status = try await process.waitForExit(timeout: 40)
+        return (status, process.standardError, Date().timeIntervalSince(start))
+    }
+
+    /// The URL of another database on the test's server.
+    static func database(_ name: String) throws -> String {
+        let url = try #require(TestPostgres.url)
+        var components = try #require(URLComponents(string: url))
+        components.path = "/" + name
+        return try #require(components.string)
+    }
+
+    @Test func nothingListeningIsSaidAtOnce() async throws {
+        let port = try LoopbackSocket.freePort()
+        let run = try await Self.migrate("postgres://accord@127.0.0.1:\(port)/accord?sslmode=disable")
+        #expect(run.status == 1 && run.seconds < 20, "exit \(run.status) after \(run.seconds) s")
+        #expect(run.error.contains("cannot use PostgreSQL at postgres://accord@127.0.0.1:\(port)/accord: Connection refused"), "\(run.error)")
+        #expect(run.error.split(separator: "\n").count == 1)
+    }
+
+    @Test(.enabled(if: TestPostgres.url != nil, "needs ACCORD_TEST_POSTGRES_URL"))
+    func aMissingDatabaseIsNamedByTheServer() async throws {
+        let run = try await Self.migrate(try Self.database("no_such_database"))
+        #expect(run.status == 1 && run.seconds < 20, "exit \(run.status) after \(run.seconds) s")
+        #expect(run.error.contains("database \"no_such_database\" does not exist (SQLSTATE 3D000)"), "\(run.error)")
+        #expect(run.error.split(separator: "\n").count == 1)
+    }
+
+    @Test(.enabled(if: TestPostgres.url != nil, "needs ACCORD_TEST_POSTGRES_URL"))
+    func aNewerSchemaIsRefusedInOneLine() async throws {
+        let name = "newer_\(UInt32.random(in: 0..<UInt32.max))"
+        let psql = "/usr/bin/psql"
+        #expect(try ProgramRun.run(psql, [try #require(TestPostgres.url), "-qc", "CREATE DATABASE \(name)"]).status == 0)
+        let url = try Self.database(name)
+        #expect(try await Self.migrate(url).status == 0)
+        #expect(try ProgramRun.run(psql, [url, "-qc", "INSERT INTO accord_schema (version, applied_at) VALUES (99, 0)"]).status == 0)
+        let run = try await Self.migrate(url)
+        #expect(run.status == 1)
+        #expect(run.error.contains("was upgraded by a newer accordhub") && !run.error.contains("PostgresTransactionError"), "\(run.error)")
+        #expect(run.error.split(separator: "\n").count == 1)
+    }
+}
