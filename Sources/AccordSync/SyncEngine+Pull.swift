@@ -45,6 +45,16 @@ extension SyncEngine {
     package func apply(_ page: Page, since: Int64) async throws -> SyncReport {
         var report = SyncReport()
         guard holdReason == nil, try store.cursor() == since else { return report }
+        // The hub's feed ends before this root's cursor: its database was restored
+        // from an older backup, or is another one. Changes it takes from now on get
+        // seqs this root has already passed and would be skipped for good, so nothing
+        // is applied and the error stays in status until it is resolved.
+        guard page.lastSeq >= since else {
+            throw HubError.retryable(
+                reason: "the hub's changes feed ends at seq \(page.lastSeq), before this root's cursor \(since): its database was restored "
+                    + "from an older backup or is another one; nothing is pulled until it is back, or stop accordd, move the state file "
+                    + "(with its -wal and -shm) away and start it again to merge this root with the hub afresh", retryAfter: nil)
+        }
         if !scannedOnce { try scan() }
         if page.changes.isEmpty {
             if page.lastSeq > since { try store.setCursor(page.lastSeq) }

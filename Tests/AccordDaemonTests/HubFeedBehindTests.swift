@@ -1,0 +1,32 @@
+import AccordCore
+import AccordTestSupport
+import Foundation
+import Testing
+
+/// A hub whose feed ends before the daemon's cursor (its database restored from an
+/// older backup, or another one at the same address) would get new changes with
+/// seqs the daemon has passed: it must say so, not skip them in silence.
+struct HubFeedBehindTests {
+    @Test func aHubBehindTheCursorIsReportedAndNothingIsSkippedSilently() async throws {
+        let first = try HubLauncher()
+        let daemon = try DaemonLauncher(hubPort: first.port)
+        for id in ["a1", "a2", "a3"] { try daemon.write("agreement/\(id).json", agreementText(id)) }
+        #expect(try await daemon.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
+
+        // Another database at the same address, which takes a change at seq 1.
+        first.process.signal(SIGTERM)
+        _ = try await first.process.waitForExit(timeout: 30)
+        let second = try HubLauncher(port: first.port)
+        let put = try await second.client.request(
+            "PUT", "/v1/records/agreement/restored", headers: ["If-None-Match": "*"],
+            json: #"{"title": "After the restore", "parties": ["A", "B"], "status": "signed"}"#)
+        #expect(put.status == 201)
+
+        let said = await eventually(timeout: 30) {
+            ((try? daemon.status())?["last_error"] as? String)?.contains("the hub's changes feed ends at seq 1, before this root's cursor 3") == true
+        }
+        #expect(said, "status: \(String(describing: try? daemon.status()))")
+        #expect(daemon.read("agreement/restored.json") == nil)
+        #expect(daemon.read("agreement/a1.json") != nil, "nothing local is touched")
+    }
+}
