@@ -11,6 +11,7 @@ package struct ImportCounts: Sendable, Equatable {
 /// Refused: the dataset in PostgreSQL already has records, which a copy would mix.
 package struct DatasetNotEmptyError: Error, CustomStringConvertible {
     package var dataset: String
+    package init(dataset: String) { self.dataset = dataset }
     package var description: String {
         "dataset \(dataset) already has records or idempotency keys in PostgreSQL; copy into a new, empty database"
     }

@@ -43,8 +43,16 @@ struct CopyCommand: AsyncParsableCommand {
                 let source = try SQLiteHubExport(path: path)
                 // A copy stopped part-way is run again: datasets that arrived whole are
                 // skipped (each is copied in one transaction, so it is whole or absent).
-                let copied = try await postgres.storage(key: dataset).lastSeq()
+                // The same last seq is not enough: the record and rev at it must match
+                // too, or the target holds other data (a hub started on it too early).
+                let target = try await postgres.storage(key: dataset)
+                let copied = try await target.lastSeq()
                 if copied > 0, copied == (try source.lastSeq()) {
+                    let ours = try source.records(after: copied - 1, limit: 1).first
+                    let theirs = try await target.changes(since: copied - 1, limit: 1, fields: false).first
+                    guard let ours, let theirs, ours.key == theirs.key, ours.rev == theirs.rev else {
+                        throw DatasetNotEmptyError(dataset: dataset)
+                    }
                     CommandRunner.printOutput("\(dataset): already copied (last seq \(copied)), skipped")
                     continue
                 }

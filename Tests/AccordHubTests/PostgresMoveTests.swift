@@ -55,4 +55,33 @@ struct PostgresMoveTests {
         #expect(put.status == 200)
         #expect(await eventually(timeout: 20) { daemon.read("agreement/a1.json")?.contains("expired") == true })
     }
+
+    static let fields = #"{"title": "HNS", "parties": ["United States", "Japan"], "status": "signed"}"#
+
+    /// A target whose last seq equals the source's but holds other records (a hub
+    /// started on it too early) is refused, not taken as already copied.
+    @Test func aTargetWithOtherRecordsAtTheSameSeqIsRefused() async throws {
+        let folder = try TemporaryFolder()
+        let sqlite = try HubLauncher(folder: folder)
+        for index in 0..<3 {
+            let put = try await sqlite.client.request("PUT", "/v1/records/agreement/real-\(index)", headers: ["If-None-Match": "*"], json: Self.fields)
+            #expect(put.status == 201)
+        }
+        sqlite.process.signal(SIGTERM)
+        #expect(try await sqlite.process.waitForExit(timeout: 15) == 0)
+        let name = "other\(UInt32.random(in: 0..<UInt32.max))"
+        let created = try ProgramRun.run(
+            BuiltProducts.repositoryRoot + "/scripts/postgres-cluster.sh", ["createdb", try #require(TestPostgres.clusterFolder), name])
+        let url = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let early = try HubLauncher(folder: try TemporaryFolder(), database: url)
+        for index in 0..<3 {
+            let put = try await early.client.request("PUT", "/v1/records/agreement/smoke-\(index)", headers: ["If-None-Match": "*"], json: Self.fields)
+            #expect(put.status == 201)
+        }
+        early.process.signal(SIGTERM)
+        _ = try await early.process.waitForExit(timeout: 15)
+        let copy = try ProgramRun.run(try BuiltProducts.path(of: "accordhub"), ["copy", "--from", sqlite.databasePath, "--to", url])
+        #expect(copy.status == 1 && copy.stderr.contains("dataset default already has records"), "\(copy.stdout) \(copy.stderr)")
+        #expect(!copy.stdout.contains("already copied"))
+    }
 }
