@@ -5,7 +5,8 @@ import PostgresNIO
 /// pool parses and plans one once, then only binds and runs it. That halves the
 /// server's work for a record read (pgbench on a 2-core machine: 15,600 point reads/s
 /// unprepared, 31,600 prepared) and shortens every write transaction, which holds its
-/// dataset's row lock.
+/// dataset's row lock. The read of a write group's state is not among them: see
+/// `PostgresHubStorage.readGroupState`.
 enum PostgresStatements {
     /// A binding list from values in order.
     static func bindings(_ values: any PostgresThrowingDynamicTypeEncodable...) throws -> PostgresBindings {
@@ -56,28 +57,6 @@ enum PostgresStatements {
     struct LockCounter: CounterStatement {
         static let sql = "SELECT last_seq FROM accord_datasets WHERE name = $1 FOR UPDATE"
         var dataset: String
-    }
-
-    /// The current versions of a group's records and the kept answers of its
-    /// idempotency keys, in one statement: the two tables' rows share one shape, told
-    /// apart by the first column (`r` a record: kind, id, rev, seq, deleted, fields;
-    /// `k` a key: key, fingerprint, etag, status, false, body).
-    struct ReadGroupState: PostgresPreparedStatement {
-        static let sql = """
-            SELECT 'r', kind, id, rev, seq, deleted, fields FROM accord_records
-            WHERE dataset = $1 AND (kind, id) IN (SELECT * FROM unnest($2::text[], $3::text[]))
-            UNION ALL
-            SELECT 'k', key, fingerprint, etag, status, false, body FROM accord_idempotency
-            WHERE dataset = $1 AND key = ANY($4::text[])
-            """
-        typealias Row = (String, String, String, String?, Int64, Bool, String)
-        var dataset: String
-        var keys: [RecordKey]
-        var idempotencyKeys: [String]
-        func makeBindings() throws -> PostgresBindings {
-            try PostgresStatements.bindings(dataset, keys.map(\.kind), keys.map(\.id), idempotencyKeys)
-        }
-        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
     /// A group's rows in one statement: its revisions, the records' current versions,
