@@ -3,9 +3,12 @@ import GRDB
 /// The hub's SQLite schema, as numbered migrations. A migration, once released, is
 /// never edited: a change is a new number.
 enum HubMigrations {
+    /// The first migration: every hub database has it, and nothing else does.
+    static let first = "0001-records-revisions-idempotency"
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("0001-records-revisions-idempotency") { db in
+        migrator.registerMigration(first) { db in
             try db.execute(
                 sql: """
                     -- Every revision ever written; its rowid is the change sequence number.

@@ -10,6 +10,15 @@ package final class SQLiteHubExport {
     private let lock: DatabaseLock
 
     package init(path: String) throws {
+        // Looked at read-only first: a file that is not a hub's gets neither a lock
+        // file beside it nor the hub's tables.
+        var look = Configuration()
+        look.readonly = true
+        let isHub = try DatabaseQueue(path: path, configuration: look).read { db in
+            try db.tableExists("grdb_migrations")
+                && (try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM grdb_migrations WHERE identifier = ?", arguments: [HubMigrations.first]) ?? false)
+        }
+        guard isHub else { throw NotAHubDatabaseError(path: path) }
         lock = try DatabaseLock(database: path)
         var configuration = Configuration()
         configuration.qos = .default

@@ -59,8 +59,13 @@ struct CopyCommand: AsyncParsableCommand {
                 counts = try await postgres.importDataset(dataset, from: source)
             } catch let error as DatasetNotEmptyError {
                 throw CommandStatus.failed("accordhub: copy: \(error)")
+            } catch let error as NotAHubDatabaseError {
+                throw CommandStatus.failed("accordhub: copy: \(error)")
+            } catch let error as NewerDatabaseError {
+                throw CommandStatus.failed("accordhub: copy: \(error)")
             } catch {
-                throw CommandStatus.failed("accordhub: copy of dataset \(dataset) from \(path) failed, nothing of it was copied: \(String(reflecting: error))")
+                throw CommandStatus.failed(
+                    "accordhub: copy of dataset \(dataset) from \(path) failed, nothing of it was copied: \(PostgresHub.reason(error))")
             }
             CommandRunner.printOutput(
                 "\(dataset): \(counts.revisions) revisions, \(counts.records) records, \(counts.idempotencyKeys) idempotency keys, last seq \(counts.lastSeq)")
