@@ -16,7 +16,7 @@ BUILD_DIR=.build/debug scripts/verify-units.sh
 # Every input the fuzzers ever kept still passes (plain build), then a fixed-time fuzz.
 .build/debug/accord-fuzz-json Fuzz/corpus/json/*
 .build/debug/accord-fuzz-control Fuzz/corpus/control/*
-scripts/fuzz.sh "${FUZZ_SECONDS:-45}"
+scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
 # The examples must stay valid and the formatting clean.
 .build/debug/accordctl validate examples/records
 swift format lint --strict -r Sources Tests
