@@ -22,9 +22,10 @@ fi
 work=$(mktemp -d /tmp/accord-pg-bench.XXXXXX)
 # PostgreSQL runs as postgres, which must reach its folder inside this one.
 chmod 755 "$work"
-pids=()
+# Each hub's pid goes to a file: start_hub runs in a command substitution, whose
+# variables die with it.
 cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pidfile in "$work"/*.pid; do [[ -f $pidfile ]] && kill "$(cat "$pidfile")" 2>/dev/null || true; done
     scripts/postgres-cluster.sh stop "$work/pg" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
@@ -33,7 +34,7 @@ pg_url=$(scripts/postgres-cluster.sh start "$work/pg")
 
 start_hub() { # name, db: prints the hub's URL
     "$hub" --listen 127.0.0.1:0 --open --db "$2" --schemas config/schemas --log-level warning >"$work/$1.out" 2>"$work/$1.err" &
-    pids+=($!)
+    echo $! >"$work/$1.pid"
     for _ in $(seq 1 300); do grep -q "listening on" "$work/$1.out" 2>/dev/null && break; sleep 0.1; done
     grep -o 'http://[0-9.:]*' "$work/$1.out"
 }
