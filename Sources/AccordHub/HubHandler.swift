@@ -149,7 +149,7 @@ package final class HubHandler: Sendable {
         } catch {
             // The cause (unreachable, full, failing) goes to the journal; the client
             // only needs to know it may retry.
-            logger.error("storage failure", metadata: ["path": "\(request.path)", "error": "\(PostgresHub.reason(error))"])
+            logger.error("storage failure", metadata: ["path": "\(request.path)", "error": "\(StorageFailure.reason(error))"])
             return .problem(503, "Storage unavailable", "the hub could not use its database; retry later", headers: [("Retry-After", "1")])
         }
     }
@@ -222,6 +222,19 @@ package final class HubHandler: Sendable {
 
     func finishWrites(_ count: Int) {
         load.withLock { $0.writes -= count }
+    }
+
+    /// Takes a long-poll slot, unless `max_long_polls` are already held.
+    func admitLongPoll() -> Bool {
+        load.withLock { load in
+            guard load.longPolls < limits.maxLongPolls else { return false }
+            load.longPolls += 1
+            return true
+        }
+    }
+
+    func finishLongPoll() {
+        load.withLock { $0.longPolls -= 1 }
     }
 
     static let queueFull = WireError(
@@ -365,63 +378,7 @@ package final class HubHandler: Sendable {
         return .json(200, WireFormat.revisions(key, entries, nextBefore: more ? entries.last?.seq : nil))
     }
 
-    // MARK: Changes feed
-
-    private func changes(_ request: HubRequest, _ dataset: HubDataset) async throws -> HubResponse {
-        let storage = dataset.storage
-        let since = try integer(request.query["since"], name: "since", default: 0, range: 0...Int64.max)
-        let limit = Int(try integer(request.query["limit"], name: "limit", default: Int64(Self.defaultLimit), range: 1...Int64(Self.maxLimit)))
-        let wait = Int(try integer(request.query["wait"], name: "wait", default: 0, range: 0...Int64.max))
-        let withFields = try flag(request.query["fields"], name: "fields")
-        var entries = try await storage.changes(since: since, limit: limit, fields: withFields)
-        // A client ahead of the hub (a restored database) learns it at once, not after
-        // waiting out its long-poll.
-        if entries.isEmpty, wait > 0, since <= (try await storage.lastSeq()) {
-            let admitted = load.withLock { load in
-                guard load.longPolls < limits.maxLongPolls else { return false }
-                load.longPolls += 1
-                return true
-            }
-            guard admitted else {
-                throw WireError(
-                    status: 503, title: "Too many long-polls", detail: "the hub holds its most long-polls (max_long_polls); retry after the delay",
-                    headers: [("Retry-After", "2")])
-            }
-            await dataset.notifier.wait(after: since, timeout: .seconds(min(wait, Self.maxWaitSeconds)))
-            // The slot is given back as soon as the wait ends (cannot throw), before the
-            // read that follows: a long-poll whose client hung up frees it at once.
-            load.withLock { $0.longPolls -= 1 }
-            entries = try await storage.changes(since: since, limit: limit, fields: withFields)
-        }
-        // A page with fields stops early rather than pass 4 MiB, but holds at least one.
-        if withFields {
-            var size = 0
-            var kept = 0
-            for entry in entries {
-                size += (entry.fieldsJSON?.utf8.count ?? 0) + 160
-                if kept > 0, size > Self.maxPageBytes { break }
-                kept += 1
-            }
-            entries.removeLast(entries.count - kept)
-        }
-        // An empty page must not report a seq it did not include: a write committed
-        // between the two reads would be skipped by a client that moves to last_seq.
-        // `since` is safe (nothing missed); the hub's seq only when the client is ahead.
-        var last = entries.last?.seq ?? since
-        if entries.isEmpty { last = min(since, try await storage.lastSeq()) }
-        return .json(200, WireFormat.changes(entries, lastSeq: last))
-    }
-
-    /// `1`, `true` or absent/`0`, `false`.
-    private func flag(_ text: String?, name: String) throws(WireError) -> Bool {
-        switch text {
-        case nil, "0", "false": return false
-        case "1", "true": return true
-        case let other?: throw WireError(status: 400, title: "Invalid \(name)", detail: "\(name) must be 1 or 0, not \"\(other)\"")
-        }
-    }
-
-    private func integer(_ text: String?, name: String, default value: Int64, range: ClosedRange<Int64>) throws(WireError) -> Int64 {
+    func integer(_ text: String?, name: String, default value: Int64, range: ClosedRange<Int64>) throws(WireError) -> Int64 {
         guard let text else { return value }
         guard let number = Int64(text), range.contains(number) else {
             let upper = range.upperBound == Int64.max ? "" : " to \(range.upperBound)"

@@ -4,10 +4,6 @@ import NIOPosix
 import NIOSSL
 import PostgresNIO
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// PostgreSQL cannot be used, and the server's own reason why.
 package struct PostgresUnavailableError: Error, CustomStringConvertible {
     package var reason: String
@@ -42,29 +38,7 @@ extension PostgresHub {
                 try await connection.close()
             }
         } catch {
-            throw PostgresUnavailableError(reason: Self.reason(error))
+            throw PostgresUnavailableError(reason: StorageFailure.reason(error))
         }
-    }
-
-    /// What went wrong, in the server's words when it gave any: its message and
-    /// SQLSTATE, else the network's error, never the driver's type names.
-    package static func reason(_ error: any Error) -> String {
-        if let error = error as? PostgresTransactionError {
-            return reason(error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError ?? error)
-        }
-        if let error = error as? PSQLError {
-            if let message = error.serverInfo?[.message] {
-                return message + (error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
-            }
-            if let underlying = error.underlying { return reason(underlying) }
-            if error.code == .sslUnsupported { return "the server does not offer TLS; give sslmode=prefer or disable, or turn ssl on in PostgreSQL" }
-            if error.code == .serverClosedConnection { return "the server closed the connection before answering" }
-            return "\(error.code)"
-        }
-        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
-        if let error = error as? NIOConnectionError {
-            return error.connectionErrors.first.map { reason($0.error) } ?? (error.dnsAError ?? error.dnsAAAAError).map { "\($0)" } ?? "\(error)"
-        }
-        return "\(error)"
     }
 }

@@ -61,9 +61,10 @@ enum PostgresStatements {
 
     /// A group's rows in one statement: its revisions, the records' current versions,
     /// the kept answers of its idempotency keys and, if the dataset moved on, the
-    /// counter and the NOTIFY "dataset seq" (delivered at COMMIT to every hub listening). An empty
-    /// array inserts nothing. Arrays cannot carry NULL here: an empty author or etag
-    /// stands for none (a token's name and an etag are never empty).
+    /// counter and the NOTIFY "dataset seq" (delivered at COMMIT to every hub
+    /// listening). An empty array inserts nothing. Arrays cannot carry NULL here: an
+    /// empty author or etag stands for none (a token's name and an etag are never
+    /// empty).
     struct StoreGroup: PostgresPreparedStatement {
         static let sql = """
             WITH revisions AS (

@@ -65,7 +65,7 @@ struct CopyCommand: AsyncParsableCommand {
                 throw CommandStatus.failed("accordhub: copy: \(error)")
             } catch {
                 throw CommandStatus.failed(
-                    "accordhub: copy of dataset \(dataset) from \(path) failed, nothing of it was copied: \(PostgresHub.reason(error))")
+                    "accordhub: copy of dataset \(dataset) from \(path) failed, nothing of it was copied: \(StorageFailure.reason(error))")
             }
             CommandRunner.printOutput(
                 "\(dataset): \(counts.revisions) revisions, \(counts.records) records, \(counts.idempotencyKeys) idempotency keys, last seq \(counts.lastSeq)")

@@ -58,7 +58,7 @@ enum PostgresHubOpener {
             throw CommandStatus.failed("accordhub: \(error)")
         } catch {
             throw CommandStatus.failed(
-                "accordhub: cannot migrate the schema in \(postgres.url.redacted): \(PostgresHub.reason(error)); check the database, or restore a backup")
+                "accordhub: cannot migrate the schema in \(postgres.url.redacted): \(StorageFailure.reason(error)); check the database, or restore a backup")
         }
     }
 }
