@@ -28,6 +28,9 @@ struct ChangeFeed: Service {
                     since = max(since, try await loop.read { try await $0.cursor() })
                     let hub = await loop.read { await $0.hub }
                     let page = try await hub.changes(since: since, limit: 500, waitSeconds: Self.waitSeconds, fields: true)
+                    // Such a hub answers at once, without a long-poll: it must not
+                    // count as reachable, or the feed would ask again without pause.
+                    if let behind = SyncEngine.feedBehind(hubLastSeq: page.lastSeq, cursor: since) { throw behind }
                     failures = 0
                     await loop.setReachable(true, error: nil)
                     if !page.changes.isEmpty {
