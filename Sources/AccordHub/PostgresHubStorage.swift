@@ -69,17 +69,18 @@ package final class PostgresHubStorage: HubStorage {
         return try await writer.submit(requests.map { PendingWrite(request: $0, respond: respond) })
     }
 
-    /// One group in one transaction of five round trips whatever its size: BEGIN,
-    /// the row lock, the state the group needs, the plan's rows (`WriteBatchPlan`),
-    /// COMMIT. The lock is held across the last three.
+    /// One group in one transaction of four round trips whatever its size: BEGIN,
+    /// the row lock with the state the group needs (`PostgresStatements.LockGroup`),
+    /// the plan's rows (`WriteBatchPlan`), COMMIT. The lock is held across the last
+    /// two.
     private static func commit(_ batch: [PendingWrite], client: PostgresClient, dataset: String, logger: Logger) async throws -> [WriteOutcome] {
         try await client.withReadCommittedTransaction(logger: logger) { connection in
-            let lastSeq = try await lockCounter(connection, dataset: dataset, logger: logger)
-            let state = try await readGroupState(
+            let state = try await lockGroup(
                 keys: Array(Set(batch.map(\.request.key))), idempotencyKeys: batch.compactMap(\.request.idempotency?.key),
                 connection: connection, dataset: dataset, logger: logger)
             let plan = WriteBatchPlan(
-                batch.map { ($0.request, $0.respond) }, current: state.current, keptResponses: state.kept, lastSeq: lastSeq, now: Timestamp.now())
+                batch.map { ($0.request, $0.respond) }, current: state.current, keptResponses: state.kept, lastSeq: state.lastSeq,
+                now: Timestamp.now())
             try await Self.store(plan, connection: connection, dataset: dataset, logger: logger)
             return plan.outcomes
         }
@@ -95,38 +96,32 @@ package final class PostgresHubStorage: HubStorage {
         return lastSeq
     }
 
-    /// The current versions of a group's records and the kept answers of its
-    /// idempotency keys, read after the lock in one statement: the two tables' rows
-    /// share one shape, told apart by the first column (`r` a record: kind, id, rev,
-    /// seq, deleted, fields; `k` a key: key, fingerprint, etag, status, false, body).
-    ///
-    /// Not a prepared statement: PostgreSQL caches a prepared statement's generic plan
-    /// for the connection's life, and one made while the dataset was small joins the
-    /// unnest() by scanning the whole table once it has grown (measured: a write
-    /// transaction went from 4 to 20 ms within a minute). Planned with its values
-    /// each time, it always uses the primary key.
-    private static func readGroupState(
+    /// Takes the dataset's counter row for this transaction and reads, after the lock,
+    /// its last seq, the current versions of a group's records and the kept answers
+    /// of its idempotency keys. READ COMMITTED, as for `lockCounter`.
+    private static func lockGroup(
         keys: [RecordKey], idempotencyKeys: [String], connection: PostgresConnection, dataset: String, logger: Logger
-    ) async throws -> (current: [RecordKey: StoredRecord], kept: [String: WriteBatchPlan.KeptResponse]) {
+    ) async throws -> (lastSeq: Int64, current: [RecordKey: StoredRecord], kept: [String: WriteBatchPlan.KeptResponse]) {
+        var lastSeq: Int64?
         var current: [RecordKey: StoredRecord] = [:]
         var kept: [String: WriteBatchPlan.KeptResponse] = [:]
-        let rows = try await connection.query(
-            """
-            SELECT 'r', kind, id, rev, seq, deleted, fields FROM accord_records
-            WHERE dataset = \(dataset) AND (kind, id) IN (SELECT * FROM unnest(\(keys.map(\.kind))::text[], \(keys.map(\.id))::text[]))
-            UNION ALL
-            SELECT 'k', key, fingerprint, etag, status, false, body FROM accord_idempotency
-            WHERE dataset = \(dataset) AND key = ANY(\(idempotencyKeys)::text[])
-            """, logger: logger)
-        for try await (what, first, second, third, number, deleted, text) in rows.decode((String, String, String, String?, Int64, Bool, String).self) {
-            if what == "r", let rev = third {
+        let statement = PostgresStatements.LockGroup(dataset: dataset, keys: keys, idempotencyKeys: idempotencyKeys)
+        for try await (what, first, second, third, number, deleted, text) in try await connection.execute(statement, logger: logger) {
+            switch what {
+            case "c":
+                lastSeq = number
+            case "r":
+                guard let rev = third else { continue }
                 let key = RecordKey(kind: first, id: second)
                 current[key] = StoredRecord(key: key, rev: rev, seq: number, deleted: deleted, fieldsJSON: text)
-            } else if what == "k" {
+            case "k":
                 kept[first] = WriteBatchPlan.KeptResponse(fingerprint: second, response: StoredResponse(status: Int(number), etag: third, body: text))
+            default:
+                continue
             }
         }
-        return (current, kept)
+        guard let lastSeq else { throw MissingCounterError(dataset: dataset) }
+        return (lastSeq, current, kept)
     }
 
     /// The plan's rows, in one statement (`PostgresStatements.StoreGroup`).

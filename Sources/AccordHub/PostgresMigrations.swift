@@ -35,8 +35,35 @@ enum PostgresMigrations {
                 """,
                 "CREATE INDEX accord_idempotency_by_age ON accord_idempotency (created_at)",
             ]
-        )
+        ),
+        (2, [lockGroupFunction]),
     ]
+
+    /// A write group's lock and state in one call (`PostgresStatements.LockGroup`):
+    /// the dataset's counter row `FOR UPDATE`, then, in a statement of its own, its
+    /// last seq (`c`), the group's current records (`r`: kind, id, rev, seq, deleted,
+    /// fields) and the kept answers of its idempotency keys (`k`: key, fingerprint,
+    /// etag, status, false, body), told apart by the first column.
+    ///
+    /// VOLATILE, so under READ COMMITTED the second statement takes a snapshot after
+    /// the lock is granted and sees what the writer before committed. A SQL function's
+    /// statements are planned at each call, with the tables' current statistics: a
+    /// plan cached for a connection's life while a dataset was small would scan the
+    /// whole table once it has grown.
+    static let lockGroupFunction = """
+        CREATE FUNCTION accord_lock_group(p_dataset text, p_kinds text[], p_ids text[], p_keys text[])
+        RETURNS TABLE (what text, a text, b text, c text, n bigint, d boolean, body text)
+        LANGUAGE sql VOLATILE AS $$
+            SELECT last_seq FROM accord_datasets WHERE name = p_dataset FOR UPDATE;
+            SELECT 'c', '', '', NULL, last_seq, false, '' FROM accord_datasets WHERE name = p_dataset
+            UNION ALL
+            SELECT 'r', kind, id, rev, seq, deleted, fields FROM accord_records
+            WHERE dataset = p_dataset AND (kind, id) IN (SELECT * FROM unnest(p_kinds, p_ids))
+            UNION ALL
+            SELECT 'k', key, fingerprint, etag, status, false, body FROM accord_idempotency
+            WHERE dataset = p_dataset AND key = ANY(p_keys);
+        $$
+        """
 
     static var latest: Int { all.last?.version ?? 0 }
 

@@ -5,8 +5,7 @@ import PostgresNIO
 /// pool parses and plans one once, then only binds and runs it. That halves the
 /// server's work for a record read (pgbench on a 2-core machine: 15,600 point reads/s
 /// unprepared, 31,600 prepared) and shortens every write transaction, which holds its
-/// dataset's row lock. The read of a write group's state is not among them: see
-/// `PostgresHubStorage.readGroupState`.
+/// dataset's row lock.
 enum PostgresStatements {
     /// A binding list from values in order.
     static func bindings(_ values: any PostgresThrowingDynamicTypeEncodable...) throws -> PostgresBindings {
@@ -57,6 +56,20 @@ enum PostgresStatements {
     struct LockCounter: CounterStatement {
         static let sql = "SELECT last_seq FROM accord_datasets WHERE name = $1 FOR UPDATE"
         var dataset: String
+    }
+
+    /// A write group's lock and state in one round trip: the rows of
+    /// `accord_lock_group` (`PostgresMigrations.lockGroupFunction`).
+    struct LockGroup: PostgresPreparedStatement {
+        static let sql = "SELECT what, a, b, c, n, d, body FROM accord_lock_group($1, $2::text[], $3::text[], $4::text[])"
+        typealias Row = (String, String, String, String?, Int64, Bool, String)
+        var dataset: String
+        var keys: [RecordKey]
+        var idempotencyKeys: [String]
+        func makeBindings() throws -> PostgresBindings {
+            try PostgresStatements.bindings(dataset, keys.map(\.kind), keys.map(\.id), idempotencyKeys)
+        }
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
     /// A group's rows in one statement: its revisions, the records' current versions,

@@ -61,6 +61,66 @@ struct MultiHubTests {
         #expect(first.header("ETag") == second.header("ETag") && first.header("ETag")?.hasPrefix("\"2-") == true)
     }
 
+    /// 32 writers, alternating hubs, create a record each at once: every write gets a
+    /// seq of its own, and the feed holds exactly 1...32. Without the counter row's
+    /// lock two hubs' transactions would take the same seq.
+    @Test func writersThroughBothHubsAtOnceTakeSeqsOfTheirOwn() async throws {
+        let writers = 32
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<writers {
+                group.addTask { [hubs, prefix] in
+                    try await hubs[index % 2].client.request("PUT", "\(prefix)/records/news/c\(index)", headers: ["If-None-Match": "*"], json: Self.news)
+                        .status
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses == Array(repeating: 201, count: writers), "\(statuses.sorted())")
+        let page = try await changes(hubs[1], since: 0)
+        #expect(page.seqs == Array(1...Int64(writers)) && page.last == Int64(writers), "the feed holds \(page.seqs)")
+    }
+
+    /// Two writes with the same `If-Match`, one through each hub, both made to wait
+    /// for the dataset's lock (a psql session holds it until both wait): the one that
+    /// goes second must see the first's commit and answer 412. A write group that read
+    /// the records in a snapshot taken before the lock was granted would accept both.
+    @Test func aWriteThatWaitedForTheLockSeesTheCommitBeforeIt() async throws {
+        let created = try await hubs[0].client.request("PUT", "\(prefix)/records/news/n1", headers: ["If-None-Match": "*"], json: Self.news)
+        let etag = try #require(created.header("ETag"))
+        let dataset = String(prefix.dropFirst("/v1/datasets/".count))
+        let folder = try TemporaryFolder()
+        let script = try folder.write(
+            "hold.sql",
+            """
+            BEGIN;
+            SELECT 1 FROM accord_datasets WHERE name = '\(dataset)' FOR UPDATE;
+            \\! echo locked
+            DO $$
+            DECLARE
+                holder text := txid_current()::text;
+                place point := (SELECT ctid::text::point FROM accord_datasets WHERE name = '\(dataset)');
+            BEGIN
+                FOR attempt IN 1..3000 LOOP
+                    IF (SELECT count(*) FROM pg_locks WHERE NOT granted
+                        AND ((locktype = 'transactionid' AND transactionid::text = holder)
+                            OR (locktype = 'tuple' AND relation = 'accord_datasets'::regclass AND page = place[0] AND tuple = place[1]))) >= 2
+                    THEN RETURN; END IF;
+                    PERFORM pg_sleep(0.01);
+                END LOOP;
+                RAISE EXCEPTION 'the two writes never waited for the lock';
+            END $$;
+            COMMIT;
+            """)
+        let holder = try ChildProcess("/usr/bin/psql", [try #require(TestPostgres.url), "-v", "ON_ERROR_STOP=1", "-qf", script], logFolder: folder.path)
+        _ = try holder.waitForOutput(containing: "locked", timeout: 30)
+        let body = #"{"headline": "Edited", "published": "2024-05-01", "source": "wire"}"#
+        async let first = hubs[0].client.request("PUT", "\(prefix)/records/news/n1", headers: ["If-Match": etag], json: body, timeout: 60)
+        async let second = hubs[1].client.request("PUT", "\(prefix)/records/news/n1", headers: ["If-Match": etag], json: body, timeout: 60)
+        let statuses = try await [first.status, second.status].sorted()
+        #expect(try await holder.waitForExit(timeout: 30) == 0, "psql: \(holder.standardError)")
+        #expect(statuses == [200, 412], "two writes on one rev answered \(statuses)")
+    }
+
     @Test func anIdempotencyKeyReplaysThroughTheOtherHub() async throws {
         let headers = ["If-None-Match": "*", "Idempotency-Key": "k-1"]
         let first = try await hubs[0].client.request("PUT", "\(prefix)/records/news/n1", headers: headers, json: Self.news)
