@@ -14,9 +14,15 @@ package final class SQLiteHubExport {
         // file beside it nor the hub's tables.
         var look = Configuration()
         look.readonly = true
-        let isHub = try DatabaseQueue(path: path, configuration: look).read { db in
-            try db.tableExists("grdb_migrations")
-                && (try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM grdb_migrations WHERE identifier = ?", arguments: [HubMigrations.first]) ?? false)
+        let isHub: Bool
+        do {
+            isHub = try DatabaseQueue(path: path, configuration: look).read { db in
+                try db.tableExists("grdb_migrations")
+                    && (try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM grdb_migrations WHERE identifier = ?", arguments: [HubMigrations.first])
+                        ?? false)
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw NotAHubDatabaseError(path: path, finding: "not a SQLite file")
         }
         guard isHub else { throw NotAHubDatabaseError(path: path) }
         lock = try DatabaseLock(database: path)

@@ -19,6 +19,14 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: path + ".hub-lock"))
     }
 
+    @Test func aFileThatIsNotSQLiteIsRefusedInWords() throws {
+        let folder = try TemporaryFolder()
+        let path = try folder.write("notes.txt", String(repeating: "agreements to copy\n", count: 100))
+        let error = #expect(throws: NotAHubDatabaseError.self) { try SQLiteHubExport(path: path) }
+        #expect(error?.description == "\(path) is not an accordhub database (not a SQLite file); give the hub's db file, as in its config")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == String(repeating: "agreements to copy\n", count: 100))
+    }
+
     @Test func aHubsDatabaseIsRead() throws {
         let folder = try TemporaryFolder()
         let path = folder.child("hub.db")
