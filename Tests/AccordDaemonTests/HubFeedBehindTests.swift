@@ -16,7 +16,7 @@ struct HubFeedBehindTests {
         // Another database at the same address, which takes a change at seq 1.
         first.process.signal(SIGTERM)
         _ = try await first.process.waitForExit(timeout: 30)
-        let second = try HubLauncher(port: first.port)
+        let second = try HubLauncher(arguments: ["--log-level", "debug"], port: first.port)
         let put = try await second.client.request(
             "PUT", "/v1/records/agreement/restored", headers: ["If-None-Match": "*"],
             json: #"{"title": "After the restore", "parties": ["A", "B"], "status": "signed"}"#)
@@ -26,6 +26,17 @@ struct HubFeedBehindTests {
             ((try? daemon.status())?["last_error"] as? String)?.contains("the hub's changes feed ends at seq 1, before this root's cursor 3") == true
         }
         #expect(said, "status: \(String(describing: try? daemon.status()))")
+        // Such a hub answers a long-poll at once. The daemon must back off (1, 2, 4 …
+        // s) as from a hub that is away, not ask again at once: it once sent hundreds
+        // of requests a second. Counted over a four-second window from the hub's
+        // request log (debug level: a line per request).
+        func feedRequests() -> Int {
+            (second.process.standardError + second.process.standardOutput).split(separator: "\n").filter { $0.contains("/changes") }.count
+        }
+        let before = feedRequests()
+        try await Task.sleep(for: .seconds(4))
+        let asked = feedRequests() - before
+        #expect(asked <= 10, "the daemon asked the feed \(asked) times in 4 s")
         #expect(daemon.read("agreement/restored.json") == nil)
         #expect(daemon.read("agreement/a1.json") != nil, "nothing local is touched")
     }
