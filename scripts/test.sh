@@ -29,8 +29,8 @@ trap 'scripts/postgres-cluster.sh stop "$pg" >/dev/null 2>&1 || true; rm -rf "$p
 pg_url=$(scripts/postgres-cluster.sh start "$pg")
 ACCORD_TEST_POSTGRES_URL=$pg_url swift test --skip-build --filter AccordHubTests
 # On their own, one after the other: one stops and starts the cluster under a hub,
-# one makes a database of its own.
-for suite in PostgresRestartTests PostgresMoveTests; do
+# one makes a database of its own, one turns TLS on with a private CA.
+for suite in PostgresRestartTests PostgresMoveTests PostgresTLSTests; do
     ACCORD_TEST_POSTGRES_URL=$pg_url ACCORD_TEST_POSTGRES_DIR=$pg swift test --skip-build --filter "$suite"
 done
 # The same checks with half the cases per operation: the storage differs, the API

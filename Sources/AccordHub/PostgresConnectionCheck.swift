@@ -25,7 +25,7 @@ extension PostgresHub {
                     configuration = .init(unixSocketPath: socket, username: url.user, password: url.password, database: url.database)
                 } else {
                     var tls = PostgresConnection.Configuration.TLS.disable
-                    if let (required, settings) = Self.tlsSettings(url.sslMode) {
+                    if let (required, settings) = try Self.tlsSettings(url) {
                         let context = try NIOSSLContext(configuration: settings)
                         tls = required ? .require(context) : .prefer(context)
                     }

@@ -11,7 +11,7 @@ package final class PostgresHub: Sendable {
     private let runner: Task<Void, Never>
     let logger: Logger
 
-    package init(url: PostgresURL, logger: Logger) {
+    package init(url: PostgresURL, logger: Logger) throws {
         self.url = url
         self.logger = logger
         var configuration: PostgresClient.Configuration
@@ -19,7 +19,7 @@ package final class PostgresHub: Sendable {
             configuration = PostgresClient.Configuration(unixSocketPath: socket, username: url.user, password: url.password, database: url.database)
         } else {
             configuration = PostgresClient.Configuration(
-                host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: Self.tls(url.sslMode))
+                host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: try Self.tls(url))
         }
         configuration.options.connectTimeout = .seconds(5)
         // The server's own limits, so that nothing a hub started can hold a dataset's
@@ -40,24 +40,34 @@ package final class PostgresHub: Sendable {
 
     /// libpq's modes: `prefer` and `allow` try TLS without checking the server;
     /// `require` insists on it; `verify-ca` checks the chain; `verify-full` the name too.
-    static func tls(_ mode: PostgresURL.SSLMode) -> PostgresClient.Configuration.TLS {
-        guard let (required, configuration) = tlsSettings(mode) else { return .disable }
+    static func tls(_ url: PostgresURL) throws -> PostgresClient.Configuration.TLS {
+        guard let (required, configuration) = try tlsSettings(url) else { return .disable }
         return required ? .require(configuration) : .prefer(configuration)
     }
 
-    /// Whether TLS is required and how the server is checked; nil without TLS.
-    static func tlsSettings(_ mode: PostgresURL.SSLMode) -> (required: Bool, configuration: TLSConfiguration)? {
+    /// Whether TLS is required and how the server is checked; nil without TLS. With
+    /// `sslrootcert` the chain must end at that file's CA, not the system's, and
+    /// `require` checks the chain as libpq's does when it has a root file.
+    static func tlsSettings(_ url: PostgresURL) throws -> (required: Bool, configuration: TLSConfiguration)? {
         var unchecked = TLSConfiguration.makeClientConfiguration()
         unchecked.certificateVerification = .none
-        switch mode {
+        var checked = TLSConfiguration.makeClientConfiguration()
+        if let file = url.sslRootCertificate {
+            do {
+                checked.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(file))
+            } catch {
+                throw PostgresURLError(
+                    reason: "sslrootcert \(file) is not a readable PEM certificate (\(error)); give the file of the CA that signed the server's certificate")
+            }
+        }
+        var chain = checked
+        chain.certificateVerification = .noHostnameVerification
+        switch url.sslMode {
         case .disable: return nil
         case .allow, .prefer: return (false, unchecked)
-        case .require: return (true, unchecked)
-        case .verifyCA:
-            var chain = TLSConfiguration.makeClientConfiguration()
-            chain.certificateVerification = .noHostnameVerification
-            return (true, chain)
-        case .verifyFull: return (true, TLSConfiguration.makeClientConfiguration())
+        case .require: return (true, url.sslRootCertificate == nil ? unchecked : chain)
+        case .verifyCA: return (true, chain)
+        case .verifyFull: return (true, checked)
         }
     }
 

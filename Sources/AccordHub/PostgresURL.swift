@@ -1,10 +1,12 @@
 import AccordCore
 
 /// The hub's `db` when it names PostgreSQL (CONTRACT 8.5):
-/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=MODE&host=/socket/folder]`.
+/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=MODE&sslrootcert=FILE&host=/socket/folder]`.
 /// The password may instead come from `PGPASSWORD`; `sslmode` is libpq's (`prefer`
-/// when absent); a `host` parameter that is a folder selects the Unix socket
-/// `FOLDER/.s.PGSQL.PORT`, as libpq does.
+/// when absent); `sslrootcert` names the PEM file of the CA that signed the server's
+/// certificate (a team's private CA), instead of the system's trust store; a `host`
+/// parameter that is a folder selects the Unix socket `FOLDER/.s.PGSQL.PORT`, as libpq
+/// does.
 package struct PostgresURL: Sendable, Equatable {
     package enum SSLMode: String, Sendable, CaseIterable {
         case disable, allow, prefer, require
@@ -19,6 +21,8 @@ package struct PostgresURL: Sendable, Equatable {
     package var port: Int
     package var database: String
     package var sslMode: SSLMode
+    /// The CA file the server's certificate must chain to, when given.
+    package var sslRootCertificate: String?
 
     /// Whether `db` is a PostgreSQL URL rather than a SQLite file.
     package static func names(_ db: String) -> Bool {
@@ -83,8 +87,12 @@ package struct PostgresURL: Sendable, Equatable {
             throw fail("sslmode \"\(mode)\" is not one of \(SSLMode.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         self.sslMode = sslMode
-        for name in query.keys where name != "host" && name != "sslmode" {
-            throw fail("unknown parameter \"\(name)\" (known: sslmode, host)")
+        sslRootCertificate = query["sslrootcert"]
+        if sslRootCertificate != nil, [.disable, .allow, .prefer].contains(sslMode) {
+            throw fail("sslrootcert needs sslmode=verify-full, verify-ca or require (a check of the server), not \(sslMode.rawValue)")
+        }
+        for name in query.keys where !["host", "sslmode", "sslrootcert"].contains(name) {
+            throw fail("unknown parameter \"\(name)\" (known: sslmode, sslrootcert, host)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOSSL
 import PostgresNIO
 
 #if canImport(Glibc)
@@ -24,6 +25,15 @@ package enum StorageFailure {
             if error.code == .sslUnsupported { return "the server does not offer TLS; give sslmode=prefer or disable, or turn ssl on in PostgreSQL" }
             if error.code == .serverClosedConnection { return "the server closed the connection before answering" }
             return "\(error.code)"
+        }
+        if let error = error as? NIOSSLError, case .handshakeFailed(let failure) = error {
+            if "\(failure)".contains("CERTIFICATE_VERIFY_FAILED") {
+                return "the server's TLS certificate is not signed by a CA this hub trusts; give sslrootcert=FILE of the CA that signed it"
+            }
+            return "the TLS handshake with the server failed: \(failure)"
+        }
+        if let error = error as? NIOSSLExtraError, error == .failedToValidateHostname {
+            return "the server's TLS certificate does not name the host in the URL (sslmode=verify-full checks it); connect by a name it holds"
         }
         if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
         if let error = error as? NIOConnectionError {

@@ -109,7 +109,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// Serves datasets kept in PostgreSQL, woken by the commits of every hub on it.
     private func servePostgres(_ url: PostgresURL, _ settings: HubConfig, logger: Logger) async throws {
-        let postgres = PostgresHub(url: url, logger: logger)
+        let postgres = try PostgresHubOpener.connect(url, logger: logger)
         defer { postgres.shutdown() }
         let datasets = try await PostgresHubOpener.open(postgres, settings)
         let byName = Dictionary(uniqueKeysWithValues: datasets.map { ($0.name, $0) })

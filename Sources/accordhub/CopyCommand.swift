@@ -34,7 +34,7 @@ struct CopyCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "accordhub")
         logger.logLevel = .error
-        let postgres = PostgresHub(url: url, logger: logger)
+        let postgres = try PostgresHubOpener.connect(url, logger: logger)
         defer { postgres.shutdown() }
         try await PostgresHubOpener.migrate(postgres)
         for (dataset, path) in [(DatasetName.defaultName, from)] + Self.namedDatasets(db: from) {

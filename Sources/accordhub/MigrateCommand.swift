@@ -13,7 +13,7 @@ struct MigrateCommand: AsyncParsableCommand {
         discussion: "The password comes from the URL or PGPASSWORD. Refuses a schema newer than this accordhub knows."
     )
 
-    @Option(help: "The database URL: postgres://USER@HOST:PORT/DB (sslmode=… and host=/socket/folder as query parameters).")
+    @Option(help: "The database URL: postgres://USER@HOST:PORT/DB (sslmode=…, sslrootcert=CA-FILE and host=/socket/folder as query parameters).")
     var db: String
 
     func run() async throws {
@@ -22,7 +22,7 @@ struct MigrateCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "accordhub")
         logger.logLevel = .error
-        let postgres = PostgresHub(url: url, logger: logger)
+        let postgres = try PostgresHubOpener.connect(url, logger: logger)
         defer { postgres.shutdown() }
         let (before, after) = try await PostgresHubOpener.migrate(postgres)
         CommandRunner.printOutput(

@@ -2,6 +2,7 @@ import AccordCLI
 import AccordCore
 import AccordFiles
 import AccordHub
+import Logging
 
 #if canImport(Glibc)
     import Glibc
@@ -18,6 +19,16 @@ enum PostgresHubOpener {
             return try PostgresURL(parsing: db, environment: password.map { ["PGPASSWORD": $0] } ?? [:])
         } catch {
             throw CommandStatus.usage("accordhub: db: \(error); for example postgres://accord@127.0.0.1:5432/accord")
+        }
+    }
+
+    /// The connection pool for `url`; a CA file (`sslrootcert`) that cannot be read is
+    /// said in one line.
+    static func connect(_ url: PostgresURL, logger: Logger) throws -> PostgresHub {
+        do {
+            return try PostgresHub(url: url, logger: logger)
+        } catch {
+            throw CommandStatus.usage("accordhub: db: \(error)")
         }
     }
 

@@ -19,7 +19,8 @@ struct HubFixture {
     static let postgres: PostgresHub? = {
         guard let text = TestPostgres.url else { return nil }
         guard let url = try? PostgresURL(parsing: text) else { fatalError("ACCORD_TEST_POSTGRES_URL is not a PostgreSQL URL: \(text)") }
-        return PostgresHub(url: url, logger: Logger(label: "test"))
+        guard let hub = try? PostgresHub(url: url, logger: Logger(label: "test")) else { fatalError("cannot set up a pool for \(text)") }
+        return hub
     }()
     static let migrated = Task { try await postgres?.migrate() }
     static var onPostgres: Bool { postgres != nil }

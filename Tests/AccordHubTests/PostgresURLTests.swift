@@ -24,6 +24,12 @@ import Testing
         #expect(url.redacted == "postgres://postgres@:5432/accord?host=/run/postgresql")
     }
 
+    @Test func aPrivateCAFile() throws {
+        let url = try PostgresURL(parsing: "postgres://a@db.example/d?sslmode=verify-full&sslrootcert=/etc/accord/db-ca.pem")
+        #expect(url.sslMode == .verifyFull && url.sslRootCertificate == "/etc/accord/db-ca.pem")
+        #expect(try PostgresURL(parsing: "postgres://a@h/d?sslmode=verify-full").sslRootCertificate == nil)
+    }
+
     @Test func anIPv6Host() throws {
         let url = try PostgresURL(parsing: "postgres://a@[::1]:5433/d")
         #expect(url.host == "::1" && url.port == 5433)
@@ -36,6 +42,7 @@ import Testing
         ("postgres://a@h:99999/d", "port \"99999\""),
         ("postgres://a@h/d?sslmode=always", "sslmode \"always\" is not one of"),
         ("postgres://a@h/d?timeout=3", "unknown parameter \"timeout\""),
+        ("postgres://a@h/d?sslrootcert=/ca.pem", "sslrootcert needs sslmode=verify-full, verify-ca or require"),
     ])
     func badURLsSayWhatIsWrong(text: String, expected: String) {
         #expect(throws: PostgresURLError.self) { try PostgresURL(parsing: text) }
