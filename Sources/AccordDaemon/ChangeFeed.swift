@@ -30,7 +30,7 @@ struct ChangeFeed: Service {
                     let page = try await hub.changes(since: since, limit: 500, waitSeconds: Self.waitSeconds, fields: true)
                     // Such a hub answers at once, without a long-poll: it must not
                     // count as reachable, or the feed would ask again without pause.
-                    if let behind = SyncEngine.feedBehind(hubLastSeq: page.lastSeq, cursor: since) { throw behind }
+                    try await loop.read { [since] in try await $0.checkFeed(hubLastSeq: page.lastSeq, cursor: since) }
                     failures = 0
                     await loop.setReachable(true, error: nil)
                     if !page.changes.isEmpty {

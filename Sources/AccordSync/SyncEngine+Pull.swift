@@ -45,7 +45,7 @@ extension SyncEngine {
     package func apply(_ page: Page, since: Int64) async throws -> SyncReport {
         var report = SyncReport()
         guard holdReason == nil, try store.cursor() == since else { return report }
-        if let behind = Self.feedBehind(hubLastSeq: page.lastSeq, cursor: since) { throw behind }
+        try checkFeed(hubLastSeq: page.lastSeq, cursor: since)
         if !scannedOnce { try scan() }
         if page.changes.isEmpty {
             if page.lastSeq > since { try store.setCursor(page.lastSeq) }
@@ -140,16 +140,25 @@ extension SyncEngine {
     /// The position in the hub's changes feed up to which everything is applied.
     package func cursor() throws -> Int64 { try store.cursor() }
 
+    /// Notes whether the hub's feed, which ends at `hubLastSeq`, is behind `cursor`
+    /// (`hubBehind`, which holds pushes too) and throws its error if so; a feed that
+    /// has caught up again clears it.
+    package func checkFeed(hubLastSeq: Int64, cursor: Int64) throws {
+        hubBehind = Self.feedBehind(hubLastSeq: hubLastSeq, cursor: cursor)
+        if let hubBehind { throw hubBehind }
+    }
+
     /// The error for a hub whose feed ends before this root's cursor (its database
     /// restored from an older backup, or another one at its address), nil otherwise.
     /// Changes it takes from then on get seqs the cursor has passed and would be
-    /// skipped for good, so the puller applies nothing from it and the feed backs off
-    /// as from a hub that is away; the error stays in status until it is resolved.
+    /// skipped for good, so the puller applies nothing from it, the pusher sends it
+    /// nothing, and the feed backs off as from a hub that is away; the error stays in
+    /// status until it is resolved.
     package static func feedBehind(hubLastSeq: Int64, cursor: Int64) -> HubError? {
         guard hubLastSeq < cursor else { return nil }
         return .retryable(
             reason: "the hub's changes feed ends at seq \(hubLastSeq), before this root's cursor \(cursor): its database was restored "
-                + "from an older backup or is another one; nothing is pulled until it is back, or stop accordd, move the state file "
+                + "from an older backup or is another one; nothing is pulled or pushed until it is back, or stop accordd, move the state file "
                 + "(with its -wal and -shm) away and start it again to merge this root with the hub afresh", retryAfter: nil)
     }
 }

@@ -8,6 +8,10 @@ extension SyncEngine {
     package func push() async throws -> SyncReport {
         var report = SyncReport()
         if let hold = pushHoldUntil, clock.now() < hold { return report }
+        if let hubBehind {
+            report.unreachable = hubBehind.description
+            return report
+        }
         // Rounds continue while operations are acknowledged or resolved; a round that
         // only reschedules (the hub is down) ends the push until the next call. After
         // failed rounds, one operation goes first as a probe.

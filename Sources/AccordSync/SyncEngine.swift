@@ -43,6 +43,10 @@ package actor SyncEngine {
     var settle: DeleteSettle
     /// When deletions seen by the last scan may go (a rescan is due then), if any wait.
     package internal(set) var deletionsSettleAt: Double?
+    /// The hub's feed ended before this root's cursor at the last look (its database
+    /// restored from an older backup, or another one): nothing is pushed to it either,
+    /// since its 412s would bring in versions older than this root's bases.
+    package internal(set) var hubBehind: HubError?
     /// The hub failed every send of a round: no push before then, whatever the backlog
     /// (each operation's own backoff would hit a down hub in proportion to it).
     var pushHoldUntil: Double?

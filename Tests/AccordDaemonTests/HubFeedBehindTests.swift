@@ -5,7 +5,8 @@ import Testing
 
 /// A hub whose feed ends before the daemon's cursor (its database restored from an
 /// older backup, or another one at the same address) would get new changes with
-/// seqs the daemon has passed: it must say so, not skip them in silence.
+/// seqs the daemon has passed: it must say so, not skip them in silence, and send it
+/// nothing.
 struct HubFeedBehindTests {
     @Test func aHubBehindTheCursorIsReportedAndNothingIsSkippedSilently() async throws {
         let first = try HubLauncher()
@@ -34,10 +35,22 @@ struct HubFeedBehindTests {
             (second.process.standardError + second.process.standardOutput).split(separator: "\n").filter { $0.contains("/changes") }.count
         }
         let before = feedRequests()
+        #expect(before >= 1, "the hub's log shows no feed request: the count below would see nothing")
         try await Task.sleep(for: .seconds(4))
         let asked = feedRequests() - before
         #expect(asked <= 10, "the daemon asked the feed \(asked) times in 4 s")
         #expect(daemon.read("agreement/restored.json") == nil)
         #expect(daemon.read("agreement/a1.json") != nil, "nothing local is touched")
+
+        // Nothing is pushed to it either: that hub lacks a1, so an edit sent to it
+        // would come back as a 412 with an older state than the root's base. A manual
+        // sync fails and the edit waits in the outbox.
+        try daemon.write("agreement/a1.json", agreementText("a1", status: "signed"))
+        let synced = try await daemon.ctl(["sync", "--wait", "--timeout", "10"])
+        #expect(synced.code != 0, "a sync against a hub behind the cursor succeeded: \(synced.out)")
+        let onHub = try await second.client.request("GET", "/v1/records/agreement/a1")
+        #expect(onHub.status == 404, "the edit was sent to the hub that is behind: \(onHub.status)")
+        #expect((try daemon.status()["pending"] as? Int) == 1, "status: \(String(describing: try? daemon.status()))")
+        #expect(daemon.read("agreement/a1.json")?.contains("signed") == true)
     }
 }
