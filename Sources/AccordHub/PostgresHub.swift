@@ -2,6 +2,10 @@ import Logging
 import NIOSSL
 import PostgresNIO
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The hub's connection to PostgreSQL (CONTRACT 8.5): a pool of connections, the
 /// schema's migrations, a `PostgresHubStorage` per dataset, and the wake-ups of
 /// long-polls by writes made through other hubs.
@@ -52,13 +56,13 @@ package final class PostgresHub: Sendable {
         var unchecked = TLSConfiguration.makeClientConfiguration()
         unchecked.certificateVerification = .none
         var checked = TLSConfiguration.makeClientConfiguration()
-        if let file = url.sslRootCertificate {
-            do {
-                checked.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(file))
-            } catch {
-                throw PostgresURLError(
-                    reason: "sslrootcert \(file) is not a readable PEM certificate (\(error)); give the file of the CA that signed the server's certificate")
+        // libpq's "system" is the system's trust store, as without the parameter.
+        if let file = url.sslRootCertificate, file != "system" {
+            guard access(file, R_OK) == 0 else { throw PostgresCAFileError(path: file, problem: String(cString: strerror(errno))) }
+            guard let roots = try? NIOSSLCertificate.fromPEMFile(file), !roots.isEmpty else {
+                throw PostgresCAFileError(path: file, problem: "it holds no PEM certificate")
             }
+            checked.trustRoots = .certificates(roots)
         }
         var chain = checked
         chain.certificateVerification = .noHostnameVerification

@@ -46,10 +46,11 @@ enum PostgresMigrations {
     /// etag, status, false, body), told apart by the first column.
     ///
     /// VOLATILE, so under READ COMMITTED the second statement takes a snapshot after
-    /// the lock is granted and sees what the writer before committed. A SQL function's
-    /// statements are planned at each call, with the tables' current statistics: a
-    /// plan cached for a connection's life while a dataset was small would scan the
-    /// whole table once it has grown.
+    /// the lock is granted and sees what the writer before committed. Through
+    /// PostgreSQL 17 a SQL function's statements are planned at each call, with the
+    /// tables' current statistics: a plan cached for a connection's life while a
+    /// dataset was small would scan the whole table once it has grown. (PostgreSQL 18
+    /// caches them; measure there before relying on it.)
     static let lockGroupFunction = """
         CREATE FUNCTION accord_lock_group(p_dataset text, p_kinds text[], p_ids text[], p_keys text[])
         RETURNS TABLE (what text, a text, b text, c text, n bigint, d boolean, body text)

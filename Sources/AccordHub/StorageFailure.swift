@@ -28,7 +28,7 @@ package enum StorageFailure {
         }
         if let error = error as? NIOSSLError, case .handshakeFailed(let failure) = error {
             if "\(failure)".contains("CERTIFICATE_VERIFY_FAILED") {
-                return "the server's TLS certificate is not signed by a CA this hub trusts; give sslrootcert=FILE of the CA that signed it"
+                return "the server's TLS certificate could not be verified (not signed by the CA in sslrootcert or the system's store, or expired)"
             }
             return "the TLS handshake with the server failed: \(failure)"
         }

@@ -19,8 +19,11 @@ struct HubFixture {
     static let postgres: PostgresHub? = {
         guard let text = TestPostgres.url else { return nil }
         guard let url = try? PostgresURL(parsing: text) else { fatalError("ACCORD_TEST_POSTGRES_URL is not a PostgreSQL URL: \(text)") }
-        guard let hub = try? PostgresHub(url: url, logger: Logger(label: "test")) else { fatalError("cannot set up a pool for \(text)") }
-        return hub
+        do {
+            return try PostgresHub(url: url, logger: Logger(label: "test"))
+        } catch {
+            fatalError("cannot set up a pool for \(text): \(error)")
+        }
     }()
     static let migrated = Task { try await postgres?.migrate() }
     static var onPostgres: Bool { postgres != nil }

@@ -66,7 +66,7 @@ struct PostgresTLSTests {
         let strange = try await PostgresStartupErrorTests.migrate(
             try Self.url(host: "localhost", query: "sslmode=verify-full&sslrootcert=\(other.certificate)"))
         #expect(strange.status == 1 && strange.error.split(separator: "\n").count == 1, "\(strange.error)")
-        #expect(strange.error.contains("the server's TLS certificate is not signed by a CA this hub trusts"), "said: \(strange.error)")
+        #expect(strange.error.contains("the server's TLS certificate could not be verified"), "said: \(strange.error)")
 
         // The certificate names localhost, not 127.0.0.1: verify-full refuses the
         // name, verify-ca checks only the chain.
@@ -78,6 +78,6 @@ struct PostgresTLSTests {
 
         let missing = try await PostgresStartupErrorTests.migrate(try Self.url(query: "sslmode=verify-full&sslrootcert=/nonexistent/ca.pem"))
         #expect(missing.status == 2 && missing.error.split(separator: "\n").count == 1, "\(missing.error)")
-        #expect(missing.error.contains("sslrootcert /nonexistent/ca.pem is not a readable PEM certificate"), "\(missing.error)")
+        #expect(missing.error.contains("sslrootcert /nonexistent/ca.pem cannot be used: No such file or directory"), "\(missing.error)")
     }
 }
