@@ -18,6 +18,7 @@ extension PostgresHub {
     package func checkConnection(seconds: Double = 10) async throws {
         let url = self.url
         let logger = self.logger
+        let tlsSettings = self.tlsSettings
         do {
             try await Deadline.run(seconds: seconds) {
                 var configuration: PostgresConnection.Configuration
@@ -25,7 +26,7 @@ extension PostgresHub {
                     configuration = .init(unixSocketPath: socket, username: url.user, password: url.password, database: url.database)
                 } else {
                     var tls = PostgresConnection.Configuration.TLS.disable
-                    if let (required, settings) = try Self.tlsSettings(url) {
+                    if let (required, settings) = tlsSettings {
                         let context = try NIOSSLContext(configuration: settings)
                         tls = required ? .require(context) : .prefer(context)
                     }

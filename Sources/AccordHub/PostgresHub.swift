@@ -11,6 +11,9 @@ import PostgresNIO
 /// long-polls by writes made through other hubs.
 package final class PostgresHub: Sendable {
     package let url: PostgresURL
+    /// How the server is checked (`tlsSettings`), worked out once: the pool and the
+    /// start-up check share it, and the CA file is read once.
+    let tlsSettings: (required: Bool, configuration: TLSConfiguration)?
     let client: PostgresClient
     private let runner: Task<Void, Never>
     let logger: Logger
@@ -18,12 +21,13 @@ package final class PostgresHub: Sendable {
     package init(url: PostgresURL, logger: Logger) throws {
         self.url = url
         self.logger = logger
+        tlsSettings = try Self.tlsSettings(url)
         var configuration: PostgresClient.Configuration
         if let socket = url.socketPath {
             configuration = PostgresClient.Configuration(unixSocketPath: socket, username: url.user, password: url.password, database: url.database)
         } else {
             configuration = PostgresClient.Configuration(
-                host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: try Self.tls(url))
+                host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: Self.tls(tlsSettings))
         }
         configuration.options.connectTimeout = .seconds(5)
         // The server's own limits, so that nothing a hub started can hold a dataset's
@@ -44,8 +48,8 @@ package final class PostgresHub: Sendable {
 
     /// libpq's modes: `prefer` and `allow` try TLS without checking the server;
     /// `require` insists on it; `verify-ca` checks the chain; `verify-full` the name too.
-    static func tls(_ url: PostgresURL) throws -> PostgresClient.Configuration.TLS {
-        guard let (required, configuration) = try tlsSettings(url) else { return .disable }
+    static func tls(_ settings: (required: Bool, configuration: TLSConfiguration)?) -> PostgresClient.Configuration.TLS {
+        guard let (required, configuration) = settings else { return .disable }
         return required ? .require(configuration) : .prefer(configuration)
     }
 
