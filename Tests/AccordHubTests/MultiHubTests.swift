@@ -2,6 +2,10 @@ import AccordTestSupport
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Two `accordhub` processes on one PostgreSQL database (CONTRACT 8.5): every guarantee
 /// holds across them. Runs when `ACCORD_TEST_POSTGRES_URL` names a database (the
 /// PostgreSQL pass of scripts/test.sh); each test has a dataset of its own.
@@ -88,34 +92,43 @@ struct MultiHubTests {
         let created = try await hubs[0].client.request("PUT", "\(prefix)/records/news/n1", headers: ["If-None-Match": "*"], json: Self.news)
         let etag = try #require(created.header("ETag"))
         let dataset = String(prefix.dropFirst("/v1/datasets/".count))
+        let url = try #require(TestPostgres.url)
+        // psql reads its script from a FIFO, so the test says when to COMMIT.
         let folder = try TemporaryFolder()
-        let script = try folder.write(
-            "hold.sql",
-            """
-            BEGIN;
-            SELECT 1 FROM accord_datasets WHERE name = '\(dataset)' FOR UPDATE;
-            \\! echo locked
-            DO $$
-            DECLARE
-                holder text := (txid_current() % 4294967296)::text;
-                place point := (SELECT ctid::text::point FROM accord_datasets WHERE name = '\(dataset)');
-            BEGIN
-                FOR attempt IN 1..3000 LOOP
-                    IF (SELECT count(*) FROM pg_locks WHERE NOT granted
-                        AND ((locktype = 'transactionid' AND transactionid::text = holder)
-                            OR (locktype = 'tuple' AND relation = 'accord_datasets'::regclass AND page = place[0] AND tuple = place[1]))) >= 2
-                    THEN RETURN; END IF;
-                    PERFORM pg_sleep(0.01);
-                END LOOP;
-                RAISE EXCEPTION 'the two writes never waited for the lock';
-            END $$;
-            COMMIT;
-            """)
-        let holder = try ChildProcess("/usr/bin/psql", [try #require(TestPostgres.url), "-v", "ON_ERROR_STOP=1", "-qf", script], logFolder: folder.path)
+        let fifo = folder.child("hold.sql")
+        guard mkfifo(fifo, 0o600) == 0 else { throw TestSupportError("mkfifo \(fifo): \(String(cString: strerror(errno)))") }
+        let name = "accord-lock-holder-\(UInt32.random(in: 0..<UInt32.max))"
+        let holder = try ChildProcess(
+            "/usr/bin/psql", [url, "-v", "ON_ERROR_STOP=1", "-qXf", fifo], environment: ["PGAPPNAME": name], logFolder: folder.path)
+        var script: Int32 = -1
+        // Opening without blocking fails until psql has opened its end.
+        #expect(
+            await eventuallyAsync(timeout: 30) {
+                script = open(fifo, O_WRONLY | O_NONBLOCK); return script >= 0
+            }, "psql: \(holder.standardError)")
+        defer { if script >= 0 { close(script) } }
+        func send(_ text: String) { _ = text.withCString { write(script, $0, strlen($0)) } }
+        send("BEGIN;\nSELECT 1 FROM accord_datasets WHERE name = '\(dataset)' FOR UPDATE;\n\\! echo locked\n")
         #expect(await eventuallyAsync(timeout: 30) { holder.standardOutput.contains("locked") }, "psql: \(holder.standardError)")
+
         let body = #"{"headline": "Edited", "published": "2024-05-01", "source": "wire"}"#
         async let first = hubs[0].client.request("PUT", "\(prefix)/records/news/n1", headers: ["If-Match": etag], json: body, timeout: 60)
         async let second = hubs[1].client.request("PUT", "\(prefix)/records/news/n1", headers: ["If-Match": etag], json: body, timeout: 60)
+        // Both are waiting once two sessions are blocked by the holder, directly or
+        // behind the first waiter's tuple lock.
+        let waiting = """
+            WITH h AS (SELECT pid FROM pg_stat_activity WHERE application_name = '\(name)'),
+            w1 AS (SELECT pid FROM pg_stat_activity WHERE pg_blocking_pids(pid) && ARRAY(SELECT pid FROM h)),
+            w2 AS (SELECT pid FROM pg_stat_activity WHERE pg_blocking_pids(pid) && ARRAY(SELECT pid FROM w1))
+            SELECT count(*) FROM (SELECT pid FROM w1 UNION SELECT pid FROM w2) AS blocked
+            """
+        let bothWait = try await eventuallyAsync(timeout: 30) {
+            try ProgramRun.run("/usr/bin/psql", [url, "-qXAtc", waiting]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "2"
+        }
+        #expect(bothWait, "the two writes never waited for the lock")
+        send("COMMIT;\n")
+        close(script)
+        script = -1
         let statuses = try await [first.status, second.status].sorted()
         #expect(try await holder.waitForExit(timeout: 30) == 0, "psql: \(holder.standardError)")
         #expect(statuses == [200, 412], "two writes on one rev answered \(statuses)")
