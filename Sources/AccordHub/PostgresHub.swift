@@ -63,6 +63,9 @@ package final class PostgresHub: Sendable {
         // libpq's "system" is the system's trust store, as without the parameter.
         if let file = url.sslRootCertificate, file != "system" {
             guard access(file, R_OK) == 0 else { throw PostgresCAFileError(path: file, problem: String(cString: strerror(errno))) }
+            // Not a FIFO or a device, whose read could wait for ever.
+            var info = stat()
+            guard stat(file, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { throw PostgresCAFileError(path: file, problem: "it is not a regular file") }
             guard let roots = try? NIOSSLCertificate.fromPEMFile(file), !roots.isEmpty else {
                 throw PostgresCAFileError(path: file, problem: "it holds no PEM certificate")
             }

@@ -88,6 +88,7 @@ package struct PostgresURL: Sendable, Equatable {
         }
         self.sslMode = sslMode
         sslRootCertificate = query["sslrootcert"]
+        if sslRootCertificate?.isEmpty == true { throw fail("sslrootcert is empty; give the CA's PEM file") }
         if sslRootCertificate != nil, [.disable, .allow, .prefer].contains(sslMode) {
             throw fail("sslrootcert needs sslmode=verify-full, verify-ca or require (a check of the server), not \(sslMode.rawValue)")
         }

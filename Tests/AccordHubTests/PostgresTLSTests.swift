@@ -79,5 +79,11 @@ struct PostgresTLSTests {
         let missing = try await PostgresStartupErrorTests.migrate(try Self.url(query: "sslmode=verify-full&sslrootcert=/nonexistent/ca.pem"))
         #expect(missing.status == 2 && missing.error.split(separator: "\n").count == 1, "\(missing.error)")
         #expect(missing.error.contains("sslrootcert /nonexistent/ca.pem cannot be used: No such file or directory"), "\(missing.error)")
+
+        // A FIFO would block the read for ever: refused before it is opened.
+        let fifo = ca.folder.child("ca.fifo")
+        #expect(mkfifo(fifo, 0o644) == 0)
+        let blocked = try await PostgresStartupErrorTests.migrate(try Self.url(query: "sslmode=verify-full&sslrootcert=\(fifo)"))
+        #expect(blocked.status == 2 && blocked.error.contains("sslrootcert \(fifo) cannot be used: it is not a regular file"), "\(blocked.error)")
     }
 }

@@ -43,6 +43,7 @@ import Testing
         ("postgres://a@h/d?sslmode=always", "sslmode \"always\" is not one of"),
         ("postgres://a@h/d?timeout=3", "unknown parameter \"timeout\""),
         ("postgres://a@h/d?sslrootcert=/ca.pem", "sslrootcert needs sslmode=verify-full, verify-ca or require"),
+        ("postgres://a@h/d?sslmode=verify-full&sslrootcert=", "sslrootcert is empty"),
     ])
     func badURLsSayWhatIsWrong(text: String, expected: String) {
         #expect(throws: PostgresURLError.self) { try PostgresURL(parsing: text) }
