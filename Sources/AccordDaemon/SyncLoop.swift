@@ -234,7 +234,8 @@ actor SyncLoop {
                     report.add(pulled)
                     if try await engine.cursor() == before { break }
                 }
-                contacted = true
+                // While deletions are held the pull asks the hub nothing.
+                if await engine.holdReason == nil { contacted = true }
                 pullFailures = 0
                 report.add(try await engine.retryUnapplied())
                 let again = try await engine.push()

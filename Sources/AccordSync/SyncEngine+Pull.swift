@@ -145,6 +145,7 @@ extension SyncEngine {
     /// has caught up again clears it.
     package func checkFeed(hubLastSeq: Int64, cursor: Int64) throws {
         hubBehind = Self.feedBehind(hubLastSeq: hubLastSeq, cursor: cursor)
+        feedLooked = true
         if let hubBehind { throw hubBehind }
     }
 

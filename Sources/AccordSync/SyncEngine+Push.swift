@@ -8,10 +8,6 @@ extension SyncEngine {
     package func push() async throws -> SyncReport {
         var report = SyncReport()
         if let hold = pushHoldUntil, clock.now() < hold { return report }
-        if let hubBehind {
-            report.unreachable = hubBehind.description
-            return report
-        }
         // Rounds continue while operations are acknowledged or resolved; a round that
         // only reschedules (the hub is down) ends the push until the next call. After
         // failed rounds, one operation goes first as a probe.
@@ -19,6 +15,24 @@ extension SyncEngine {
             let limit = failedRounds > 0 ? 1 : settings.pushConcurrency * Self.batchWrites
             let due = try store.dueOperations(now: clock.now(), limit: limit)
             if due.isEmpty { break }
+            // The feed is read before the first push after a start and, while the hub
+            // is behind, before each try; either failure holds pushes as a round
+            // whose every send failed would, with the same backoff.
+            if !feedLooked || hubBehind != nil {
+                var retryAfter: Double?
+                do {
+                    try await lookAtFeed()
+                } catch let error as HubError {
+                    report.unreachable = error.description
+                    if case .retryable(_, let after) = error { retryAfter = after }
+                }
+                if let hubBehind { report.unreachable = hubBehind.description }
+                if report.unreachable != nil {
+                    pushHoldUntil = clock.now() + retryDelay(attempt: failedRounds, retryAfter: retryAfter)
+                    failedRounds += 1
+                    break
+                }
+            }
             let results = await send(due)
             let now = clock.now()
             let oldBases = try store.bases(results.compactMap { if case .applied = $0.1 { $0.0.key } else { nil } })
@@ -50,6 +64,20 @@ extension SyncEngine {
             }
         }
         return report
+    }
+
+    /// Notes whether the hub's feed is behind this root's cursor (`hubBehind`), with
+    /// one short read of the feed. The first push after a start needs it: a hub whose
+    /// database was restored from an older backup while the daemon was down must get
+    /// nothing, and the feed may not have been read yet. While the hub is behind, each
+    /// try looks again, since the feed itself is not read while deletions are held.
+    func lookAtFeed() async throws {
+        let cursor = try store.cursor()
+        if cursor > 0 {
+            let page = try await hub.changes(since: cursor, limit: 1, waitSeconds: 0)
+            hubBehind = Self.feedBehind(hubLastSeq: page.lastSeq, cursor: cursor)
+        }
+        feedLooked = true
     }
 
     /// Writes per batch, and the bytes of fields a batch may carry (half the hub's

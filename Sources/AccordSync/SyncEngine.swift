@@ -47,6 +47,10 @@ package actor SyncEngine {
     /// restored from an older backup, or another one): nothing is pushed to it either,
     /// since its 412s would bring in versions older than this root's bases.
     package internal(set) var hubBehind: HubError?
+    /// The hub's feed has been looked at since this engine started or was given
+    /// another hub. Until then it may be behind (restored while the daemon was down),
+    /// so the first push looks first (`lookAtFeed`).
+    var feedLooked = false
     /// The hub failed every send of a round: no push before then, whatever the backlog
     /// (each operation's own backoff would hit a down hub in proportion to it).
     var pushHoldUntil: Double?
@@ -90,7 +94,10 @@ package actor SyncEngine {
         self.settings = settings
         settle.window = settings.deleteSettleSeconds
         applier = PlanApplier(writer: Self.writer(settings), store: store)
-        if let hub { self.hub = hub }
+        if let hub {
+            self.hub = hub
+            feedLooked = false
+        }
     }
 
     /// The retry policy's delay before attempt `attempt + 1`, with jitter.

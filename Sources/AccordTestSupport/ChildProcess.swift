@@ -73,6 +73,20 @@ package final class ChildProcess: @unchecked Sendable {
         kill(pid, number)
     }
 
+    /// CPU seconds (user + system) the process has used so far, from /proc: for
+    /// checks that an idle or waiting program does not spin.
+    package func cpuSeconds() throws -> Double {
+        let text = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        // utime and stime, fields 14 and 15, counted after the name in parentheses
+        // (which may hold spaces).
+        guard let close = text.lastIndex(of: ")") else { throw TestSupportError("unreadable /proc/\(pid)/stat") }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else {
+            throw TestSupportError("unreadable /proc/\(pid)/stat")
+        }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// The exit code (or 128 + signal), waiting at most `timeout` seconds. Blocks the
     /// calling thread: from async code the overload below is chosen instead.
     @discardableResult

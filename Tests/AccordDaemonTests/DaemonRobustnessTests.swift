@@ -17,13 +17,6 @@ import Testing
         return (status, output)
     }
 
-    /// CPU seconds (user + system) a process has used so far, from /proc.
-    func cpuSeconds(_ pid: pid_t) throws -> Double {
-        let text = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
-        let fields = text[text.index(after: text.lastIndex(of: ")")!)...].split(separator: " ")
-        return (Double(fields[11])! + Double(fields[12])!) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
-
     @Test func hostileQueriesGetAnswersAndTheDaemonStaysUp() async throws {
         let hub = try HubLauncher()
         let port = try LoopbackSocket.freePort()
@@ -82,9 +75,9 @@ import Testing
         #expect(await eventually { (try? a.status()["state"] as? String) == "offline" })
         // A three-second window of a daemon whose pulls and pushes all fail: the window
         // is the measurement, not a wait for something.
-        let before = try cpuSeconds(a.process.pid)
+        let before = try a.process.cpuSeconds()
         try await Task.sleep(for: .seconds(3))
-        let used = try cpuSeconds(a.process.pid) - before
+        let used = try a.process.cpuSeconds() - before
         #expect(used < 0.3, "a daemon facing a dead hub must back off, not spin: \(used) CPU-s in 3 s")
         #expect(try a.status()["pending"] as? Int == 1)
     }
