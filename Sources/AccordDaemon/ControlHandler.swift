@@ -147,14 +147,16 @@ struct ControlHandler: Sendable {
         let clock = loop.clock
         let deadline = clock.now() + timeout
         // The step that takes the request rescans, pushes and pulls; what it could not
-        // settle (the hub down, retries) is waited for until the timeout.
+        // settle (the hub down, retries) is waited for until the timeout. A pull that
+        // failed leaves the hub unreachable: nothing local may wait, but the hub's
+        // changes have not arrived, so that is not settled either.
         var settled = false
         while clock.now() < deadline {
             if await loop.manualDone >= ticket {
                 // Deletions still waiting out their settle window are found but not
                 // settled: they may yet go to the hub (or be merged back).
                 let snapshot = try await loop.snapshot()
-                if snapshot.pending == 0 && !snapshot.deletionsSettling {
+                if snapshot.pending == 0 && !snapshot.deletionsSettling && snapshot.hubReachable {
                     settled = true
                     break
                 }
@@ -170,7 +172,8 @@ struct ControlHandler: Sendable {
                 "pushed": .number(JSONNumber(report.pushed)), "pulled": .number(JSONNumber(report.pulled)),
                 "merged": .number(JSONNumber(report.merged)), "conflicts": .number(JSONNumber(report.conflicts)),
                 "rejected": .number(JSONNumber(report.rejected)), "retrying": .number(JSONNumber(report.retrying)),
-                "invalid": .number(JSONNumber(snapshot.problems.count)),
+                "invalid": .number(JSONNumber(snapshot.problems.count)), "hub_reachable": .bool(snapshot.hubReachable),
+                "last_error": snapshot.lastError.map { .string($0) } ?? .null,
             ])
     }
 

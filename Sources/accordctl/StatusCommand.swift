@@ -20,7 +20,7 @@ struct StatusCommand: AsyncParsableCommand {
         let reachable = status["hub_reachable"] == .bool(true)
         var lines = [
             "state:      \(status["state"]?.inline ?? "?")",
-            "hub:        \(status["hub"]?.inline ?? "?") (\(reachable ? "reachable" : "unreachable"))",
+            "hub:        \(status["hub"]?.inline ?? "?") (\(reachable ? "reachable" : "not syncing: see the last error"))",
             "dataset:    \(status["dataset"]?.stringValue ?? "default")",
             "root:       \(status["root"]?.inline ?? "?") (\(status["records"]?.intValue ?? 0) records in \(status["files"]?.intValue ?? 0) files)",
             "pending:    \(status["pending"]?.intValue ?? 0) changes to push",

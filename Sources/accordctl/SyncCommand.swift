@@ -39,6 +39,11 @@ struct SyncCommand: AsyncParsableCommand {
         if count("invalid") > 0 { CommandRunner.printOutput("\(count("invalid")) invalid inputs are not synced; see: accordctl status") }
         if count("conflicts") > 0 { CommandRunner.printOutput("open conflicts need you; see: accordctl conflicts") }
         guard result["settled"] == .bool(true) else {
+            if result["hub_reachable"] == .bool(false) {
+                let why = result["last_error"]?.stringValue.map { ": \($0)" } ?? ""
+                throw CommandStatus.failed(
+                    "accordctl: not settled within \(Int(timeout)) s: the hub is not syncing\(why); \(count("pending")) changes pending; see: accordctl status")
+            }
             throw CommandStatus.failed(
                 "accordctl: not settled within \(Int(timeout)) s: \(count("pending")) changes still pending; see: accordctl status")
         }

@@ -259,6 +259,22 @@ func hubRecordCount(_ hub: HubLauncher) async throws -> Int {
         #expect(listener.wait(for: "STATUS=idle"), "systemctl status must not say syncing while the daemon is idle")
     }
 
+    @Test func aSyncIsNotSettledWhileTheHubCannotBeReached() async throws {
+        let hub = try HubLauncher()
+        let a = try DaemonLauncher(hubPort: hub.port)
+        try a.write("w1.json", agreementText("w1"))
+        #expect(try await a.ctl(["sync", "--wait", "--timeout", "20"]).code == 0)
+        // Nothing waits to be pushed, but the pull fails: the hub's changes have not
+        // arrived, so the sync must not say it settled.
+        hub.process.signal(SIGKILL)
+        _ = try await hub.process.waitForExit(timeout: 30)
+        let synced = try await a.ctl(["sync", "--wait", "--timeout", "3"])
+        #expect(synced.code == 1, "a sync without the hub settled: \(synced.out)")
+        #expect(synced.err.contains("the hub is not syncing: hub unavailable"), "\(synced.err)")
+        let status = try await a.ctl(["status"]).out
+        #expect(status.contains("(not syncing: see the last error)") && status.contains("last error: hub unavailable"), "\(status)")
+    }
+
     @Test func withoutConfiguredModesThePullsFollowTheUmask() async throws {
         // A team's service runs with UMask=0002 (or 0007): what a pull creates must be
         // editable by the group, as anything else the team's programs create.
