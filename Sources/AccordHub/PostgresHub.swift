@@ -84,8 +84,12 @@ package final class PostgresHub: Sendable {
 
     /// Creates or upgrades the schema (`accordhub migrate`, and every hub's start).
     @discardableResult
-    package func migrate() async throws -> (before: Int, after: Int) {
-        try await PostgresMigrations.migrate(client, database: url.redacted, logger: logger)
+    package func migrate() async throws -> (before: Int, after: Int, recreated: [String]) {
+        let outcome = try await PostgresMigrations.migrate(client, database: url.redacted, logger: logger)
+        for name in outcome.recreated {
+            logger.warning("the function \(name) was missing from \(url.redacted) (dropped by hand, or a partial restore?): made it again")
+        }
+        return outcome
     }
 
     /// The storage of one dataset, under `key` in the tables (the dataset's name; tests

@@ -69,9 +69,13 @@ enum PostgresMigrations {
     static var latest: Int { all.last?.version ?? 0 }
 
     /// Brings the schema to `latest` in one transaction; refuses a newer one.
-    /// Returns the versions before and after.
+    /// Returns the versions before and after, and what was made again (`repair`).
     @discardableResult
-    static func migrate(_ client: PostgresClient, database: String, logger: Logger) async throws -> (before: Int, after: Int) {
+    static func migrate(
+        _ client: PostgresClient, database: String, logger: Logger
+    ) async throws -> (
+        before: Int, after: Int, recreated: [String]
+    ) {
         try await client.withReadCommittedTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
             try await connection.query(
@@ -86,7 +90,22 @@ enum PostgresMigrations {
                 try await connection.query(
                     "INSERT INTO accord_schema (version, applied_at) VALUES (\(migration.version), \(Timestamp.now()))", logger: logger)
             }
-            return (current, latest)
+            return (current, latest, try await repair(connection, logger: logger))
         }
+    }
+
+    /// Makes again what a migration made but its version number cannot vouch for: a
+    /// function can be dropped by hand, or left out of a partial restore, and every
+    /// write would then fail with 503 while `migrate` said there was nothing to do.
+    /// Returns the names of what was missing.
+    static func repair(_ connection: PostgresConnection, logger: Logger) async throws -> [String] {
+        var present = false
+        let check = "SELECT to_regprocedure('accord_lock_group(text,text[],text[],text[])') IS NOT NULL"
+        for try await exists in try await connection.query(PostgresQuery(unsafeSQL: check), logger: logger).decode(Bool.self) {
+            present = exists
+        }
+        if present { return [] }
+        try await connection.query(PostgresQuery(unsafeSQL: lockGroupFunction), logger: logger)
+        return ["accord_lock_group()"]
     }
 }

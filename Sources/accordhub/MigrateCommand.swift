@@ -24,9 +24,13 @@ struct MigrateCommand: AsyncParsableCommand {
         logger.logLevel = .error
         let postgres = try PostgresHubOpener.connect(url, logger: logger)
         defer { postgres.shutdown() }
-        let (before, after) = try await PostgresHubOpener.migrate(postgres)
+        let (before, after, recreated) = try await PostgresHubOpener.migrate(postgres)
+        for name in recreated {
+            CommandRunner.printOutput("\(url.redacted): the function \(name) was missing (dropped by hand, or a partial restore?): made it again")
+        }
         CommandRunner.printOutput(
-            before == after
-                ? "\(url.redacted): schema at version \(after), nothing to do" : "\(url.redacted): schema upgraded from version \(before) to \(after)")
+            before != after
+                ? "\(url.redacted): schema upgraded from version \(before) to \(after)"
+                : recreated.isEmpty ? "\(url.redacted): schema at version \(after), nothing to do" : "\(url.redacted): schema at version \(after)")
     }
 }

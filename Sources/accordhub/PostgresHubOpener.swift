@@ -56,7 +56,7 @@ enum PostgresHubOpener {
     /// Checks the server with one connection of its own (the server's reason, at
     /// once), then migrates or refuses a newer schema, each said in one line.
     @discardableResult
-    static func migrate(_ postgres: PostgresHub) async throws -> (before: Int, after: Int) {
+    static func migrate(_ postgres: PostgresHub) async throws -> (before: Int, after: Int, recreated: [String]) {
         do {
             try await postgres.checkConnection()
         } catch {

@@ -10,7 +10,7 @@ import Testing
 /// at once with one line in the server's words, not after the pool's minute of quiet
 /// retries with the driver's type names.
 struct PostgresStartupErrorTests {
-    static func migrate(_ url: String) async throws -> (status: Int32, error: String, seconds: Double) {
+    static func migrate(_ url: String) async throws -> (status: Int32, error: String, seconds: Double, output: String) {
         let folder = try TemporaryFolder()
         let start = Date()
         let process = try ChildProcess(try BuiltProducts.path(of: "accordhub"), ["migrate", "--db", url], logFolder: folder.path)
@@ -20,7 +20,7 @@ struct PostgresStartupErrorTests {
         var info = stat()
         guard stat(process.stderrPath, &info) == 0 else { throw TestSupportError("cannot stat \(process.stderrPath)") }
         let lastWrite = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
-        return (status, process.standardError, lastWrite - start.timeIntervalSince1970)
+        return (status, process.standardError, lastWrite - start.timeIntervalSince1970, process.standardOutput)
     }
 
     /// The URL of another database on the test's server.
@@ -45,6 +45,25 @@ struct PostgresStartupErrorTests {
         #expect(run.status == 1 && run.seconds < 20, "exit \(run.status) after \(run.seconds) s")
         #expect(run.error.contains("database \"no_such_database\" does not exist (SQLSTATE 3D000)"), "\(run.error)")
         #expect(run.error.split(separator: "\n").count == 1)
+    }
+
+    @Test(.enabled(if: TestPostgres.url != nil, "needs ACCORD_TEST_POSTGRES_URL"))
+    func aDroppedLockFunctionIsMadeAgain() async throws {
+        let name = "dropped_\(UInt32.random(in: 0..<UInt32.max))"
+        let psql = "/usr/bin/psql"
+        #expect(try ProgramRun.run(psql, [try #require(TestPostgres.url), "-qc", "CREATE DATABASE \(name)"]).status == 0)
+        let url = try Self.database(name)
+        #expect(try await Self.migrate(url).status == 0)
+        // Every write calls it: without it a hub answers 503 to all of them, while the
+        // schema's version says it is up to date.
+        #expect(try ProgramRun.run(psql, [url, "-qc", "DROP FUNCTION accord_lock_group"]).status == 0)
+        let run = try await Self.migrate(url)
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.contains("the function accord_lock_group() was missing"), "\(run.output)")
+        let check = "SELECT to_regprocedure('accord_lock_group(text,text[],text[],text[])') IS NOT NULL"
+        #expect(try ProgramRun.run(psql, [url, "-qXAtc", check]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "t")
+        let again = try await Self.migrate(url)
+        #expect(again.output.contains("nothing to do") && !again.output.contains("missing"), "\(again.output)")
     }
 
     @Test(.enabled(if: TestPostgres.url != nil, "needs ACCORD_TEST_POSTGRES_URL"))
