@@ -22,6 +22,23 @@ package enum PercentDecoding {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// Whether a `%` in `text` is not followed by two hex digits. Where a literal `%`
+    /// would change a secret or a name in silence (a database URL), such text is
+    /// refused, as libpq refuses it.
+    package static func hasMalformedEscape(_ text: some StringProtocol) -> Bool {
+        let utf8 = Array(text.utf8)
+        var index = 0
+        while index < utf8.count {
+            if utf8[index] == UInt8(ascii: "%") {
+                guard index + 2 < utf8.count, hexValue(utf8[index + 1]) != nil, hexValue(utf8[index + 2]) != nil else { return true }
+                index += 3
+            } else {
+                index += 1
+            }
+        }
+        return false
+    }
+
     /// A query string (`a=1&b&c=%20`) as names and values, `+` read as a space. A pair
     /// without `=` has the empty value; an empty pair is skipped; the last of a
     /// repeated name wins.

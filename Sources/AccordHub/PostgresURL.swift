@@ -44,6 +44,10 @@ package struct PostgresURL: Sendable, Equatable {
             throw fail("it must start with postgres:// or postgresql://")
         }
         var rest = Substring(text[schemeEnd.upperBound...])
+        // Not quoted: it may be in the password.
+        if PercentDecoding.hasMalformedEscape(rest) {
+            throw fail("a % in it is not followed by two hex digits (a percent escape); write a % in a password or name as %25")
+        }
         var query: [String: String] = [:]
         if let mark = rest.firstIndex(of: "?") {
             for pair in rest[rest.index(after: mark)...].split(separator: "&") {
@@ -82,13 +86,19 @@ package struct PostgresURL: Sendable, Equatable {
         if let folder = query["host"] { hostPart = folder }
         guard !hostPart.isEmpty else { throw fail("it names no host (give HOST, or ?host=/socket/folder)") }
         host = hostPart
-        let mode = query["sslmode"] ?? SSLMode.prefer.rawValue
+        // libpq's "system" trust store comes with verify-full: any weaker mode would
+        // trust whatever a public CA signed for anyone.
+        let system = query["sslrootcert"] == "system"
+        let mode = query["sslmode"] ?? (system ? SSLMode.verifyFull : SSLMode.prefer).rawValue
         guard let sslMode = SSLMode(rawValue: mode) else {
             throw fail("sslmode \"\(mode)\" is not one of \(SSLMode.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         self.sslMode = sslMode
         sslRootCertificate = query["sslrootcert"]
         if sslRootCertificate?.isEmpty == true { throw fail("sslrootcert is empty; give the CA's PEM file") }
+        if system, sslMode != .verifyFull {
+            throw fail("sslrootcert=system needs sslmode=verify-full (any CA in the system's store could certify the server), not \(sslMode.rawValue)")
+        }
         if sslRootCertificate != nil, [.disable, .allow, .prefer].contains(sslMode) {
             throw fail("sslrootcert needs sslmode=verify-full, verify-ca or require (a check of the server), not \(sslMode.rawValue)")
         }

@@ -23,6 +23,8 @@ package final class SQLiteHubExport {
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
             throw NotAHubDatabaseError(path: path, finding: "not a SQLite file")
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT {
+            throw DamagedDatabaseError(path: path)
         }
         guard isHub else { throw NotAHubDatabaseError(path: path) }
         lock = try DatabaseLock(database: path)

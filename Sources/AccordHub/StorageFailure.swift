@@ -22,7 +22,9 @@ package enum StorageFailure {
                 return message + (error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
             }
             if let underlying = error.underlying { return reason(underlying) }
-            if error.code == .sslUnsupported { return "the server does not offer TLS; give sslmode=prefer or disable, or turn ssl on in PostgreSQL" }
+            if error.code == .sslUnsupported {
+                return "the server does not offer TLS; turn ssl on in PostgreSQL (or, on a trusted network only, give sslmode=prefer without sslrootcert)"
+            }
             if error.code == .serverClosedConnection { return "the server closed the connection before answering" }
             return "\(error.code)"
         }

@@ -32,6 +32,19 @@ struct CopyCommand: AsyncParsableCommand {
         guard access(from, R_OK) == 0 else {
             throw CommandStatus.usage("accordhub: copy --from \(from): \(String(cString: strerror(errno))); give the SQLite hub's db file")
         }
+        var info = stat()
+        guard stat(from, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw CommandStatus.usage("accordhub: copy --from \(from): not a regular file; give the SQLite hub's db file")
+        }
+        // The copy takes the hub's lock beside the file, and SQLite may write its -wal
+        // and -shm there: a read-only folder (a mounted backup) would fail part-way.
+        let folder = from.contains("/") ? String(from[..<from.lastIndex(of: "/")!]) : "."
+        let datasets = DatasetFiles.folder(db: from)
+        for needed in [folder.isEmpty ? "/" : folder] + (access(datasets, F_OK) == 0 ? [datasets] : []) where access(needed, W_OK) != 0 {
+            throw CommandStatus.usage(
+                "accordhub: copy --from \(from): \(needed) is not writable (the copy takes the hub's lock beside each db file); "
+                    + "copy the db file and its .datasets folder, with any -wal files, to a writable folder and copy from there")
+        }
         var logger = Logger(label: "accordhub")
         logger.logLevel = .error
         let postgres = try PostgresHubOpener.connect(url, logger: logger)
@@ -60,6 +73,8 @@ struct CopyCommand: AsyncParsableCommand {
             } catch let error as DatasetNotEmptyError {
                 throw CommandStatus.failed("accordhub: copy: \(error)")
             } catch let error as NotAHubDatabaseError {
+                throw CommandStatus.failed("accordhub: copy: \(error)")
+            } catch let error as DamagedDatabaseError {
                 throw CommandStatus.failed("accordhub: copy: \(error)")
             } catch let error as NewerDatabaseError {
                 throw CommandStatus.failed("accordhub: copy: \(error)")

@@ -30,6 +30,11 @@ import Testing
         #expect(try PostgresURL(parsing: "postgres://a@h/d?sslmode=verify-full").sslRootCertificate == nil)
     }
 
+    @Test func theSystemStoreComesWithVerifyFull() throws {
+        let url = try PostgresURL(parsing: "postgres://a@db.example/d?sslrootcert=system")
+        #expect(url.sslMode == .verifyFull && url.sslRootCertificate == "system")
+    }
+
     @Test func anIPv6Host() throws {
         let url = try PostgresURL(parsing: "postgres://a@[::1]:5433/d")
         #expect(url.host == "::1" && url.port == 5433)
@@ -44,6 +49,11 @@ import Testing
         ("postgres://a@h/d?timeout=3", "unknown parameter \"timeout\""),
         ("postgres://a@h/d?sslrootcert=/ca.pem", "sslrootcert needs sslmode=verify-full, verify-ca or require"),
         ("postgres://a@h/d?sslmode=verify-full&sslrootcert=", "sslrootcert is empty"),
+        ("postgres://a@h/d?sslmode=require&sslrootcert=system", "sslrootcert=system needs sslmode=verify-full"),
+        ("postgres://a@h/d?sslmode=verify-ca&sslrootcert=system", "sslrootcert=system needs sslmode=verify-full"),
+        ("postgres://a:p%zz@h/d", "a % in it is not followed by two hex digits"),
+        ("postgres://a:p%4@h/d", "a % in it is not followed by two hex digits"),
+        ("postgres://a@h/d?sslrootcert=/ca%", "a % in it is not followed by two hex digits"),
     ])
     func badURLsSayWhatIsWrong(text: String, expected: String) {
         #expect(throws: PostgresURLError.self) { try PostgresURL(parsing: text) }

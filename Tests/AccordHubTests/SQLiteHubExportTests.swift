@@ -27,6 +27,16 @@ import Testing
         #expect(try String(contentsOfFile: path, encoding: .utf8) == String(repeating: "agreements to copy\n", count: 100))
     }
 
+    @Test func aCutShortHubFileIsRefusedInWords() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.child("hub.db")
+        try HubMigrations.migrator.migrate(try DatabaseQueue(path: path))
+        // The first page only: the schema is there, the tables' pages are not.
+        #expect(truncate(path, 4096) == 0)
+        let error = #expect(throws: DamagedDatabaseError.self) { try SQLiteHubExport(path: path) }
+        #expect(error?.description == "\(path) is damaged or cut short (SQLite finds it malformed); copy from an intact backup of the hub's db file")
+    }
+
     @Test func aHubsDatabaseIsRead() throws {
         let folder = try TemporaryFolder()
         let path = folder.child("hub.db")
