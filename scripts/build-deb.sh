@@ -6,9 +6,12 @@
 # The package installs and enables nothing to run: configure /etc/accord first.
 #
 #   SCRATCH_PATH  swift build's scratch folder (default .build)
+#   CONFIGURATION release (default) or debug: CI packages its debug build, relinked
+#                 with the runtime inside, to boot-test the package without a second
+#                 full build; a package to ship is a release one
 #   JOBS          parallel build jobs (default: swift's own choice)
 #   OUT_DIR       where the .deb goes (default: $SCRATCH_PATH)
-#   SKIP_BUILD=1  package the binaries already in $SCRATCH_PATH/release
+#   SKIP_BUILD=1  package the binaries already in $SCRATCH_PATH/$CONFIGURATION
 #
 # Prints the path of the .deb as its last line. Needs dpkg-deb; dpkg-shlibdeps (from
 # dpkg-dev) computes Depends when present, else a fixed list is used.
@@ -24,7 +27,22 @@ binaries=(accordd accordctl accordhub)
 command -v dpkg-deb >/dev/null || die "dpkg-deb not found; install dpkg (apt-get install dpkg)"
 [[ $(dpkg --print-architecture) == amd64 ]] || die "this builds amd64 packages only; run it on amd64"
 
-build=(swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH_PATH")
+CONFIGURATION=${CONFIGURATION:-release}
+[[ $CONFIGURATION == release || $CONFIGURATION == debug ]] || die "CONFIGURATION must be release or debug, not '$CONFIGURATION'"
+build=(swift build -c "$CONFIGURATION" --static-swift-stdlib --scratch-path "$SCRATCH_PATH")
+compression=(-Zxz)
+if [[ $CONFIGURATION == debug ]]; then
+    # A debug build keeps every Foundation symbol it references (no dead stripping),
+    # so the static libraries behind Foundation must be searched as a group.
+    build+=(-Xlinker --start-group)
+    for lib in Foundation FoundationEssentials FoundationInternationalization CoreFoundation _FoundationICU _FoundationCShims \
+        _FoundationCollections swiftDispatch dispatch BlocksRuntime swiftSynchronization; do
+        build+=(-Xlinker "-l$lib")
+    done
+    build+=(-Xlinker --end-group)
+    # Its binaries are about 100 MB each: a quick compression, for a test package.
+    compression=(-Zgzip -z1)
+fi
 [[ -n ${JOBS:-} ]] && build+=(-j "$JOBS")
 if [[ ${SKIP_BUILD:-} != 1 ]]; then
     command -v swift >/dev/null || die "swift not found; put a Swift 6 toolchain on PATH, or set SKIP_BUILD=1"
@@ -35,7 +53,7 @@ if [[ ${SKIP_BUILD:-} != 1 ]]; then
     done
     echo "build-deb.sh: built in $((SECONDS - started)) s"
 fi
-bin=$SCRATCH_PATH/release
+bin=$SCRATCH_PATH/$CONFIGURATION
 for b in "${binaries[@]}"; do
     [[ -x $bin/$b ]] || die "$bin/$b is missing; build it (unset SKIP_BUILD) or set SCRATCH_PATH"
     # The package depends on no Swift runtime: a dynamic one would be missing on the target.
@@ -121,6 +139,6 @@ for script in postinst prerm postrm; do install -m 0755 "packaging/$script" "$st
 
 mkdir -p "$OUT_DIR"
 deb=$OUT_DIR/accord_${version}_amd64.deb
-dpkg-deb --build --root-owner-group "$stage" "$deb" >/dev/null || die "dpkg-deb --build failed"
+dpkg-deb --build --root-owner-group "${compression[@]}" "$stage" "$deb" >/dev/null || die "dpkg-deb --build failed"
 echo "build-deb.sh: $(dpkg-deb -f "$deb" Package Version Depends | tr '\n' ' ')"
 readlink -f "$deb"
