@@ -62,8 +62,9 @@ import Testing
         #expect(try await cluster.hub.client.request("GET", "/v1/records/agreement/bad").status == 404)
         try a.write("bad.json", agreementText("bad"))
         try a.write("broken.json", agreementText("broken"))
+        // The two fixes may be seen in different steps: wait for both.
         #expect(try await eventuallyAsync { try await cluster.hub.client.request("GET", "/v1/records/agreement/broken").status == 200 })
-        #expect(try await cluster.hub.client.request("GET", "/v1/records/agreement/bad").status == 200)
+        #expect(try await eventuallyAsync { try await cluster.hub.client.request("GET", "/v1/records/agreement/bad").status == 200 })
         #expect(try (a.status()["invalid"] as? [Any])?.isEmpty == true)
     }
 
