@@ -1,3 +1,5 @@
+import AccordCore
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -23,7 +25,7 @@ struct ControlSocket: Sendable {
             throw Failure(
                 description: "control.socket \(path) is longer than \(Self.maxPathBytes) bytes, the limit of a Unix socket path; choose a shorter one")
         }
-        let folder = Folders.parent(of: path)
+        let folder = PathFolder.of(path)
         var info = stat()
         guard Folders.create(folder) else {
             throw Failure(

@@ -29,9 +29,9 @@ package enum Daemon {
         let logger = Logger(label: "accordd")
         let notifier = SystemdNotifier(environment: environment)
 
-        guard Folders.create(Folders.parent(of: config.state)) else {
+        guard Folders.create(PathFolder.of(config.state)) else {
             throw DaemonStartError(
-                description: "accordd: cannot create the state folder \(Folders.parent(of: config.state)); create it, or set state in \(config.file)",
+                description: "accordd: cannot create the state folder \(PathFolder.of(config.state)); create it, or set state in \(config.file)",
                 isConfigError: false)
         }
         let stateLock: StateLock

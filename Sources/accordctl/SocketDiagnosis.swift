@@ -1,3 +1,5 @@
+import AccordCore
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -23,7 +25,7 @@ enum SocketDiagnosis: Equatable {
         var info = stat()
         if stat(path, &info) != 0 {
             let failure = errno
-            if failure == EACCES { return .folderDenied(folder: Self.folder(of: path)) }
+            if failure == EACCES { return .folderDenied(folder: PathFolder.of(path)) }
             if failure == ENOENT || failure == ENOTDIR { return .missing }
             return .other(String(cString: strerror(failure)))
         }
@@ -50,10 +52,5 @@ enum SocketDiagnosis: Equatable {
         case .other(let reason):
             return "\(reason); check systemctl status accordd"
         }
-    }
-
-    private static func folder(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 }

@@ -38,9 +38,8 @@ struct CopyCommand: AsyncParsableCommand {
         }
         // The copy takes the hub's lock beside the file, and SQLite may write its -wal
         // and -shm there: a read-only folder (a mounted backup) would fail part-way.
-        let folder = from.contains("/") ? String(from[..<from.lastIndex(of: "/")!]) : "."
         let datasets = DatasetFiles.folder(db: from)
-        for needed in [folder.isEmpty ? "/" : folder] + (access(datasets, F_OK) == 0 ? [datasets] : []) where access(needed, W_OK) != 0 {
+        for needed in [PathFolder.of(from)] + (access(datasets, F_OK) == 0 ? [datasets] : []) where access(needed, W_OK) != 0 {
             throw CommandStatus.usage(
                 "accordhub: copy --from \(from): \(needed) is not writable (the copy takes the hub's lock beside each db file); "
                     + "copy the db file and its .datasets folder, with any -wal files, to a writable folder and copy from there")
@@ -70,13 +69,10 @@ struct CopyCommand: AsyncParsableCommand {
                     continue
                 }
                 counts = try await postgres.importDataset(dataset, from: source)
-            } catch let error as DatasetNotEmptyError {
-                throw CommandStatus.failed("accordhub: copy: \(error)")
-            } catch let error as NotAHubDatabaseError {
-                throw CommandStatus.failed("accordhub: copy: \(error)")
-            } catch let error as DamagedDatabaseError {
-                throw CommandStatus.failed("accordhub: copy: \(error)")
-            } catch let error as NewerDatabaseError {
+            } catch let error
+                where error is DatasetNotEmptyError || error is NotAHubDatabaseError || error is DamagedDatabaseError || error is NewerDatabaseError
+            {
+                // Errors that say in words what is wrong with the source or target.
                 throw CommandStatus.failed("accordhub: copy: \(error)")
             } catch {
                 throw CommandStatus.failed(
