@@ -9,6 +9,7 @@ extension HubHandler {
         let limit = Int(try integer(request.query["limit"], name: "limit", default: Int64(Self.defaultLimit), range: 1...Int64(Self.maxLimit)))
         let wait = Int(try integer(request.query["wait"], name: "wait", default: 0, range: 0...Int64.max))
         let withFields = try flag(request.query["fields"], name: "fields")
+        async let feedID = storage.feedID()
         var entries = try await storage.changes(since: since, limit: limit, fields: withFields)
         // A client ahead of the hub (a restored database) learns it at once, not after
         // waiting out its long-poll.
@@ -40,7 +41,9 @@ extension HubHandler {
         // `since` is safe (nothing missed); the hub's seq only when the client is ahead.
         var last = entries.last?.seq ?? since
         if entries.isEmpty { last = min(since, try await storage.lastSeq()) }
-        return .json(200, WireFormat.changes(entries, lastSeq: last))
+        var response = HubResponse.json(200, WireFormat.changes(entries, lastSeq: last))
+        response.headers.append((FeedIdentity.header, try await feedID))
+        return response
     }
 
     /// `1`, `true` or absent/`0`, `false`.

@@ -52,6 +52,12 @@ enum HubMigrations {
         migrator.registerMigration("0002-revision-authors") { db in
             try db.execute(sql: "ALTER TABLE revisions ADD COLUMN author TEXT")
         }
+        // The feed's identity (`HubStorage.feedID`): a random ID made once, kept by
+        // backups and by `accordhub copy`, new for a database made afresh.
+        migrator.registerMigration("0003-feed-identity") { db in
+            try db.execute(sql: "CREATE TABLE feed_identity (id TEXT NOT NULL)")
+            try db.execute(sql: "INSERT INTO feed_identity (id) VALUES (?)", arguments: [FeedIdentity.make()])
+        }
         return migrator
     }
 }

@@ -143,6 +143,9 @@ package protocol HubStorage: Sendable {
     /// The highest seq written so far (0 when empty).
     func lastSeq() async throws -> Int64
 
+    /// The identity of this dataset's feed (`FeedIdentity`).
+    func feedID() async throws -> String
+
     /// A record's revisions with `seq < before` (all when nil), newest first, at most
     /// `limit`; empty when there are none.
     func revisions(_ key: RecordKey, before: Int64?, limit: Int) async throws -> [RevisionEntry]

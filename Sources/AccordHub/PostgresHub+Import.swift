@@ -21,7 +21,8 @@ extension PostgresHub {
     /// Copies a SQLite hub's dataset into this database as `dataset`, in one
     /// transaction: every revision with its seq, author and time, every current
     /// version and tombstone, every idempotency key. Seqs stay as they were, so
-    /// daemons carry on from their cursors, and keys replay as before.
+    /// daemons carry on from their cursors, and keys replay as before; the feed keeps
+    /// its identity for the same reason.
     package func importDataset(_ dataset: String, from source: SQLiteHubExport) async throws -> ImportCounts {
         _ = try await storage(key: dataset)  // its counter row
         let logger = self.logger
@@ -82,7 +83,9 @@ extension PostgresHub {
                     """, logger: logger)
                 counts.idempotencyKeys += page.count
             }
-            try await connection.query("UPDATE accord_datasets SET last_seq = \(counts.lastSeq) WHERE name = \(dataset)", logger: logger)
+            let feedID = try source.feedID()
+            try await connection.query(
+                "UPDATE accord_datasets SET last_seq = \(counts.lastSeq), feed_id = \(feedID) WHERE name = \(dataset)", logger: logger)
             return counts
         }
     }

@@ -149,6 +149,17 @@ package final class PostgresHubStorage: HubStorage {
         try await Deadline.run(seconds: Self.deadlineSeconds) { try await self.readLastSeq() }
     }
 
+    /// Read each time, as everything here: the database behind the hub may be
+    /// replaced while it runs.
+    package func feedID() async throws -> String {
+        try await Deadline.run(seconds: Self.deadlineSeconds) {
+            var id: String?
+            for try await row in try await self.client.execute(PostgresStatements.ReadFeedID(dataset: self.dataset), logger: self.logger) { id = row }
+            guard let id else { throw MissingCounterError(dataset: self.dataset) }
+            return id
+        }
+    }
+
     private func readLastSeq() async throws -> Int64 {
         var last: Int64 = 0
         for try await seq in try await client.execute(PostgresStatements.ReadLastSeq(dataset: dataset), logger: logger) { last = seq }

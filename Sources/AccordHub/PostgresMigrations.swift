@@ -37,6 +37,9 @@ enum PostgresMigrations {
             ]
         ),
         (2, [lockGroupFunction]),
+        // Each dataset's feed identity (`HubStorage.feedID`); a volatile default gives
+        // every existing row a value of its own.
+        (3, ["ALTER TABLE accord_datasets ADD COLUMN feed_id text NOT NULL DEFAULT gen_random_uuid()::text"]),
     ]
 
     /// A write group's lock and state in one call (`PostgresStatements.LockGroup`):

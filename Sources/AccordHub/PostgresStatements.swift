@@ -52,6 +52,15 @@ enum PostgresStatements {
         var dataset: String
     }
 
+    /// A dataset's feed identity (`FeedIdentity`).
+    struct ReadFeedID: PostgresPreparedStatement {
+        static let sql = "SELECT feed_id FROM accord_datasets WHERE name = $1"
+        typealias Row = String
+        var dataset: String
+        func makeBindings() throws -> PostgresBindings { try PostgresStatements.bindings(dataset) }
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    }
+
     /// A dataset's last seq, its counter row locked to the end of the transaction.
     struct LockCounter: CounterStatement {
         static let sql = "SELECT last_seq FROM accord_datasets WHERE name = $1 FOR UPDATE"

@@ -55,6 +55,12 @@ package final class SQLiteHubExport {
         package var createdAt: Double
     }
 
+    /// The feed's identity (`FeedIdentity`), which the copy keeps: to the daemons it
+    /// is the same feed, at the same seqs.
+    package func feedID() throws -> String {
+        try queue.read { db in try String.fetchOne(db, sql: "SELECT id FROM feed_identity") } ?? ""
+    }
+
     /// The highest seq (0 when empty).
     package func lastSeq() throws -> Int64 {
         try queue.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM revisions") ?? 0 }

@@ -9,6 +9,7 @@ package final class SQLiteHubStorage: HubStorage {
     private let cache = RecordCache()
     private let feed: FeedIndex
     private let lock: DatabaseLock
+    private let identity: String
 
     struct PendingWrite: Sendable {
         var request: WriteRequest
@@ -33,6 +34,7 @@ package final class SQLiteHubStorage: HubStorage {
         }
         try HubMigrations.migrator.migrate(pool)
         let opened = try pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM revisions") ?? 0 }
+        identity = try pool.read { db in try String.fetchOne(db, sql: "SELECT id FROM feed_identity") } ?? ""
         let feed = FeedIndex(floor: opened)
         self.feed = feed
         let (pool, cache) = (self.pool, self.cache)
@@ -161,6 +163,9 @@ package final class SQLiteHubStorage: HubStorage {
             }
         }
     }
+
+    /// Read once: the hub holds the file open and locked, so it cannot change.
+    package func feedID() async throws -> String { identity }
 
     package func lastSeq() async throws -> Int64 {
         try readNow { db in try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(seq), 0) FROM revisions")) ?? 0 }

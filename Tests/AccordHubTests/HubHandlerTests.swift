@@ -207,6 +207,44 @@ struct HubHandlerTests {
         #expect(behind["last_seq"] == .number(JSONNumber(4)), "a non-empty page reports its own last seq")
     }
 
+    /// A daemon's cursor means something only in the feed that gave it: every page says
+    /// which feed it is (`Accord-Feed-Id`), the same on every page and after a reopen,
+    /// and another for every other dataset and database.
+    @Test(arguments: HubFixture.datasets) func everyFeedPageNamesItsFeed(dataset: String) async throws {
+        let hub = try await HubFixture(dataset: dataset)
+        let id = try #require(await hub.send("GET", "/v1/changes").header(FeedIdentity.header))
+        #expect(id.count == 36, "a UUID: \(id)")
+        try await hub.create("/v1/records/agreement/a1", agreementBody)
+        #expect(await hub.send("GET", "/v1/changes", query: ["since": "0", "fields": "1"]).header(FeedIdentity.header) == id)
+        #expect(await hub.send("GET", "/v1/changes", query: ["since": "1", "wait": "1"]).header(FeedIdentity.header) == id)
+        let otherDataset = dataset == "default" ? "/v1/datasets/hns/changes" : "/v1/changes"
+        let otherID = try #require(
+            await hub.handler.handle(HubRequest(method: "GET", path: otherDataset, query: [:], headers: [:], body: [])).header(FeedIdentity.header))
+        #expect(otherID != id)
+        let another = try await HubFixture(dataset: dataset)
+        #expect(await another.send("GET", "/v1/changes").header(FeedIdentity.header) != id)
+        #expect(try await hub.storage.feedID() == id)
+    }
+
+    @Test func aSQLiteFeedKeepsItsIdentityAcrossAReopen() async throws {
+        let folder = try TemporaryFolder()
+        var storage: SQLiteHubStorage? = try SQLiteHubStorage(path: folder.child("hub.db"))
+        let id = try await storage?.feedID()
+        storage = nil
+        let again = try SQLiteHubStorage(path: folder.child("hub.db"))
+        #expect(try await again.feedID() == id)
+        #expect(try await SQLiteHubStorage(path: folder.child("other.db")).feedID() != id)
+    }
+
+    @Test func aPostgresFeedKeepsItsIdentityAcrossAReopen() async throws {
+        guard let postgres = HubFixture.postgres else { return }
+        try await HubFixture.migrated.value
+        let key = "i\(UInt64.random(in: 0..<UInt64.max))"
+        let id = try await postgres.storage(key: key).feedID()
+        #expect(try await postgres.storage(key: key).feedID() == id)
+        #expect(try await postgres.storage(key: key + "-other").feedID() != id)
+    }
+
     @Test("bad feed parameters are 400", arguments: [["since": "-1"], ["since": "x"], ["limit": "0"], ["limit": "10001"], ["wait": "soon"]])
     func badFeedParameters(_ query: [String: String]) async throws {
         let hub = try await HubFixture()

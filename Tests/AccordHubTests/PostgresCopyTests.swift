@@ -19,7 +19,10 @@ struct PostgresCopyTests {
         let db = folder.child("hub.db")
         try FileManager.default.copyItem(atPath: BuiltProducts.repositoryRoot + "/Tests/Fixtures/hub-before-datasets.db", toPath: db)
         let key = "c\(UInt64.random(in: 0..<UInt64.max))"
-        let counts = try await postgres.importDataset(key, from: try SQLiteHubExport(path: db))
+        var source: SQLiteHubExport? = try SQLiteHubExport(path: db)
+        let sourceFeedID = try #require(try source?.feedID())
+        let counts = try await postgres.importDataset(key, from: try #require(source))
+        source = nil  // its lock, for the second copy below
         #expect(counts == ImportCounts(revisions: 5, records: 3, idempotencyKeys: 1, lastSeq: 5))
         // A second copy into the same dataset is refused, whole.
         await #expect(throws: DatasetNotEmptyError.self) { try await postgres.importDataset(key, from: try SQLiteHubExport(path: db)) }
@@ -36,7 +39,10 @@ struct PostgresCopyTests {
             for (key, value) in headers { lowered[key.lowercased()] = value }
             return await handler.handle(HubRequest(method: method, path: path, query: query, headers: lowered, body: Array(body.utf8)))
         }
-        let feed = try #require(json(await send("GET", "/v1/changes")))
+        // The same feed to its daemons: the same ID as the source's.
+        let page = await send("GET", "/v1/changes")
+        #expect(!sourceFeedID.isEmpty && page.header(FeedIdentity.header) == sourceFeedID)
+        let feed = try #require(json(page))
         #expect(feed["last_seq"] == .number(JSONNumber(literal: "5")))
         #expect(feed["changes"]?.arrayValue?.compactMap { $0.objectValue?["id"]?.stringValue } == ["us-japan-hns-fy2021", "n-2021-001", "gone"])
         let record = await send("GET", "/v1/records/agreement/us-japan-hns-fy2021")

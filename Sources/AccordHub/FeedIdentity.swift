@@ -1,0 +1,16 @@
+import Foundation
+
+/// The identity of a dataset's changes feed, sent with every page as the
+/// `Accord-Feed-Id` header. A daemon's cursor is a seq in one feed: the seq check
+/// alone cannot tell a database made afresh at the hub's address, which others have
+/// since written past the cursor, from the one the daemon synced with, and pulling
+/// from it would skip every change at a seq the cursor has passed. A daemon keeps the
+/// ID it first saw and refuses a feed with another. Backups, restores and
+/// `accordhub copy` keep the ID; only a new database gets a new one.
+package enum FeedIdentity {
+    /// The response header that carries it.
+    package static let header = "Accord-Feed-Id"
+
+    /// A new random ID (a lowercase UUID, as PostgreSQL's `gen_random_uuid()` gives).
+    static func make() -> String { UUID().uuidString.lowercased() }
+}
