@@ -30,7 +30,7 @@ struct ChangeFeed: Service {
                     let page = try await hub.changes(since: since, limit: 500, waitSeconds: Self.waitSeconds, fields: true)
                     // Such a hub answers at once, without a long-poll: it must not
                     // count as reachable, or the feed would ask again without pause.
-                    try await loop.read { [since] in try await $0.checkFeed(hubLastSeq: page.lastSeq, cursor: since) }
+                    try await loop.read { [since] in try await $0.checkFeed(page, cursor: since) }
                     failures = 0
                     await loop.setReachable(true, error: nil)
                     if !page.changes.isEmpty {
@@ -52,6 +52,11 @@ struct ChangeFeed: Service {
                         await loop.setReachable(false, error: error.description)
                     }
                     try await Task.sleep(for: .seconds(pause))
+                    // Even a busy hub may be one shutting down, and the hub may have
+                    // been restored from a backup while this slept (other requests
+                    // may have looked at it before that): its feed is looked at again,
+                    // anchor and all, before a page of it is applied.
+                    await loop.read { await $0.hubLost() }
                 }
             }
         }

@@ -340,6 +340,7 @@ actor SyncLoop {
                 logger.warning("the hub is unreachable: \(error ?? "unknown error"); changes wait in the outbox")
             }
         }
+        if !reachable { await engine.hubLost() }
         hubReachable = reachable
         if let error { lastError = error }
         publishStatus()

@@ -13,7 +13,8 @@ package enum StoreWrite: Sendable, Equatable {
     case clearUnapplied(RecordKey)
     case saveFile(FileIndexEntry)
     case removeFile(String)
-    case setCursor(Int64)
+    /// The cursor, with the last change applied before it when there is one.
+    case setCursor(Int64, anchor: FeedAnchor?)
 }
 
 extension StateStore {
@@ -44,8 +45,11 @@ extension StateStore {
                     try db.cachedStatement(sql: "DELETE FROM unapplied WHERE kind = ? AND id = ?").execute(arguments: [key.kind, key.id])
                 case .saveFile(let entry): try Self.saveFile(db, entry)
                 case .removeFile(let path): try db.cachedStatement(sql: "DELETE FROM files WHERE path = ?").execute(arguments: [path])
-                case .setCursor(let seq):
+                case .setCursor(let seq, let anchor):
                     try db.execute(sql: "INSERT OR REPLACE INTO settings (name, value) VALUES ('cursor', ?)", arguments: [String(seq)])
+                    if let anchor {
+                        try db.execute(sql: "INSERT OR REPLACE INTO settings (name, value) VALUES ('feed_anchor', ?)", arguments: [anchor.stored])
+                    }
                 }
             }
         }

@@ -178,6 +178,20 @@ package final class StateStore: Sendable {
         }
     }
 
+    /// The identity of the hub's feed this root follows (nil until first seen).
+    package func feedID() throws -> String? {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'feed_id'") }
+    }
+
+    /// The last change applied from the feed (`FeedAnchor`), nil before the first.
+    package func feedAnchor() throws -> FeedAnchor? {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'feed_anchor'").flatMap(FeedAnchor.init(stored:)) }
+    }
+
+    package func setFeedID(_ id: String) throws {
+        try pool.write { db in try db.execute(sql: "INSERT OR REPLACE INTO settings (name, value) VALUES ('feed_id', ?)", arguments: [id]) }
+    }
+
     // MARK: Conflicts
 
     /// Replaces the open conflicts of a record (an empty list clears them).

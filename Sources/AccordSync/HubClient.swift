@@ -134,10 +134,11 @@ package final class HubClient: Sendable {
 
     /// One page of the changes feed after `since`; with `waitSeconds`, a long-poll;
     /// with `fields`, each live change carries the record's fields (CONTRACT 8.3).
+    /// `feedID` is the feed's identity, nil from a hub that sends none.
     package func changes(
         since: Int64, limit: Int, waitSeconds: Int, fields: Bool = false
     ) async throws(HubError) -> (
-        changes: [RemoteChange], lastSeq: Int64
+        changes: [RemoteChange], lastSeq: Int64, feedID: String?
     ) {
         let response = try await send(
             "GET", apiPrefix + "/changes?since=\(since)&limit=\(limit)&wait=\(waitSeconds)" + (fields ? "&fields=1" : ""),
@@ -158,7 +159,8 @@ package final class HubClient: Sendable {
                 RemoteChange(
                     seq: seq, key: RecordKey(kind: kind, id: id), rev: rev, deleted: item["deleted"] == .bool(true), fields: item["fields"]?.objectValue))
         }
-        return (changes, last)
+        let feedID = response.header("accord-feed-id").flatMap { $0.isEmpty ? nil : $0 }
+        return (changes, last, feedID)
     }
 
     /// When the hub stored revision `rev` (seconds since 1970), from its history.

@@ -92,7 +92,9 @@ struct PlanApplier: Sendable {
     /// RACE: a record the user creates in a new file just before a page brings the
     /// same record from the hub, before the watcher has reported the file, may end up
     /// in two files; the next scan reports the duplicate (nothing is pushed or lost).
-    func applyPage(_ items: [(plan: RecordPlan, home: String?, expectedHash: ContentDigest?)], cursor: Int64?, now: Double) throws -> [AppliedPlan] {
+    func applyPage(
+        _ items: [(plan: RecordPlan, home: String?, expectedHash: ContentDigest?)], cursor: Int64?, anchor: FeedAnchor? = nil, now: Double
+    ) throws -> [AppliedPlan] {
         let folders = FolderCache(root: writer.root, modes: writer.modes)
         defer { folders.close() }
         var staged: [Int: RecordFileWriter.Staged] = [:]
@@ -128,7 +130,7 @@ struct PlanApplier: Sendable {
             if let removed = results[index].removedFile { writes.append(.removeFile(removed)) }
             writes += item.plan.changes.map { Self.write($0, now: now) }
         }
-        if let cursor { writes.append(.setCursor(cursor)) }
+        if let cursor { writes.append(.setCursor(cursor, anchor: anchor)) }
         try store.commit(writes)
         return results
     }

@@ -2,8 +2,9 @@ import AccordCore
 import AccordStore
 
 extension SyncEngine {
-    /// One page of the changes feed, as the hub sent it after `since`.
-    package typealias Page = (changes: [RemoteChange], lastSeq: Int64)
+    /// One page of the changes feed, as the hub sent it after `since`, with the feed's
+    /// identity.
+    package typealias Page = (changes: [RemoteChange], lastSeq: Int64, feedID: String?)
 
     /// Brings in the hub's changes after the cursor, page after page, until a page
     /// that is not full (waiting up to `waitSeconds` for the first).
@@ -45,7 +46,7 @@ extension SyncEngine {
     package func apply(_ page: Page, since: Int64) async throws -> SyncReport {
         var report = SyncReport()
         guard holdReason == nil, try store.cursor() == since else { return report }
-        try checkFeed(hubLastSeq: page.lastSeq, cursor: since)
+        try await checkFeed(page, cursor: since)
         if !scannedOnce { try scan() }
         if page.changes.isEmpty {
             if page.lastSeq > since { try store.setCursor(page.lastSeq) }
@@ -67,7 +68,9 @@ extension SyncEngine {
             }
             plans.append(try await plan(change.key, base: bases[change.key], remote: remote, local: try localVersion(change.key), pending: pending[change.key]))
         }
-        report.add(try carryOut(plans, cursor: page.lastSeq))
+        // The page's last change is the new anchor (a change the hub has at that seq).
+        let anchor = page.changes.last.map { FeedAnchor(seq: $0.seq, key: $0.key, rev: $0.rev) }
+        report.add(try carryOut(plans, cursor: page.lastSeq, anchor: anchor))
         return report
     }
 
@@ -140,27 +143,59 @@ extension SyncEngine {
     /// The position in the hub's changes feed up to which everything is applied.
     package func cursor() throws -> Int64 { try store.cursor() }
 
-    /// Notes whether the hub's feed, which ends at `hubLastSeq`, is behind `cursor`
-    /// (`hubBehind`, which holds pushes too) and throws its error if so; a feed that
-    /// has caught up again clears it.
-    package func checkFeed(hubLastSeq: Int64, cursor: Int64) throws {
-        hubBehind = Self.feedBehind(hubLastSeq: hubLastSeq, cursor: cursor)
+    /// Notes whether `page`, read after `cursor`, comes from a feed this root cannot
+    /// follow (`hubBehind`, which holds pushes too) and throws its error if so; a
+    /// feed that is right again clears it. The first feed ID seen is kept. After a
+    /// start or a lost hub, and while the hub is behind, the anchor is looked up too
+    /// (one request); a failure to ask throws without changing `hubBehind`.
+    package func checkFeed(_ page: Page, cursor: Int64) async throws {
+        let known = try store.feedID()
+        var problem = Self.feedProblem(hubLastSeq: page.lastSeq, cursor: cursor, feedID: page.feedID, knownFeedID: known)
+        if problem == nil, !feedLooked || hubBehind != nil { problem = try await anchorProblem(cursor: cursor) }
+        hubBehind = problem
         feedLooked = true
-        if let hubBehind { throw hubBehind }
+        if let problem { throw problem }
+        if known == nil, let id = page.feedID { try store.setFeedID(id) }
     }
 
-    /// The error for a hub whose feed ends before this root's cursor (its database
-    /// restored from an older backup, or another one at its address), nil otherwise.
-    /// Changes it takes from then on get seqs the cursor has passed and would be
-    /// skipped for good, so the puller applies nothing from it, the pusher sends it
-    /// nothing, and the feed backs off as from a hub that is away; the error stays in
-    /// status until it is resolved.
-    package static func feedBehind(hubLastSeq: Int64, cursor: Int64) -> HubError? {
+    /// Why the hub's history contradicts the anchor (`FeedAnchor`), nil if it agrees
+    /// or there is none: the revision this root applied at that seq is not there.
+    func anchorProblem(cursor: Int64) async throws(HubError) -> HubError? {
+        let anchor: FeedAnchor?
+        do { anchor = try store.feedAnchor() } catch { return nil }
+        guard let anchor, anchor.seq <= cursor else { return nil }
+        let newest = try await hub.revisions(anchor.key, before: anchor.seq + 1, limit: 1)?.revisions.first
+        if newest?.seq == anchor.seq, newest?.rev == anchor.rev { return nil }
+        return .retryable(
+            reason: "the hub's history has no revision \(anchor.rev) of \(anchor.key) at seq \(anchor.seq), which this root applied: its "
+                + "database was restored from an older backup and has taken other changes since; " + Self.feedRemedy, retryAfter: nil)
+    }
+
+    /// Why this root cannot follow a feed, nil if it can. Changes such a feed takes
+    /// get seqs this root's cursor may have passed and would be skipped for good, so
+    /// the puller applies nothing from it, the pusher sends it nothing, and the feed
+    /// backs off as from a hub that is away; the error stays in status until it is
+    /// resolved.
+    /// - another feed (`feedID` is not the one first seen): a database made afresh
+    ///   at the hub's address, or another dataset's;
+    /// - a feed that ends before the cursor: the database restored from an older
+    ///   backup (the same ID; one that has taken writes past the cursor since cannot
+    ///   be told from here).
+    static let feedRemedy =
+        "nothing is pulled or pushed until it is back, or stop accordd, move the state file (with its -wal and -shm) away and start "
+        + "it again to merge this root with the hub afresh"
+
+    package static func feedProblem(hubLastSeq: Int64, cursor: Int64, feedID: String?, knownFeedID: String?) -> HubError? {
+        let remedy = feedRemedy
+        if let feedID, let knownFeedID, feedID != knownFeedID {
+            return .retryable(
+                reason: "the hub's changes feed is \(feedID), not \(knownFeedID) that this root synced with: its database was made afresh "
+                    + "or is another one; " + remedy, retryAfter: nil)
+        }
         guard hubLastSeq < cursor else { return nil }
         return .retryable(
             reason: "the hub's changes feed ends at seq \(hubLastSeq), before this root's cursor \(cursor): its database was restored "
-                + "from an older backup or is another one; nothing is pulled or pushed until it is back, or stop accordd, move the state file "
-                + "(with its -wal and -shm) away and start it again to merge this root with the hub afresh", retryAfter: nil)
+                + "from an older backup or is another one; " + remedy, retryAfter: nil)
     }
 }
 

@@ -43,13 +43,14 @@ package actor SyncEngine {
     var settle: DeleteSettle
     /// When deletions seen by the last scan may go (a rescan is due then), if any wait.
     package internal(set) var deletionsSettleAt: Double?
-    /// The hub's feed ended before this root's cursor at the last look (its database
-    /// restored from an older backup, or another one): nothing is pushed to it either,
-    /// since its 412s would bring in versions older than this root's bases.
+    /// The hub's feed is one this root cannot follow at the last look (`feedProblem`,
+    /// `anchorProblem`): nothing is pushed to it either, since its 412s would bring in
+    /// versions older than this root's bases.
     package internal(set) var hubBehind: HubError?
-    /// The hub's feed has been looked at since this engine started or was given
-    /// another hub. Until then it may be behind (restored while the daemon was down),
-    /// so the first push looks first (`lookAtFeed`).
+    /// The hub's feed has been looked at, anchor and all, since this engine started,
+    /// was given another hub or lost it (`hubLost`). Until then it may be behind
+    /// (restored while the daemon was down or the hub away), so the first push looks
+    /// first (`lookAtFeed`) and the first page is checked against the anchor.
     var feedLooked = false
     /// The hub failed every send of a round: no push before then, whatever the backlog
     /// (each operation's own backoff would hit a down hub in proportion to it).
@@ -99,6 +100,12 @@ package actor SyncEngine {
             feedLooked = false
         }
     }
+
+    /// The hub could not be reached or answered that it cannot serve (a 503 while it
+    /// shuts down or lost its database): it may come back restored from a backup, so its
+    /// feed is looked at again, anchor and all, before anything more is pushed or
+    /// pulled.
+    package func hubLost() { feedLooked = false }
 
     /// The retry policy's delay before attempt `attempt + 1`, with jitter.
     package func retryDelay(attempt: Int, retryAfter: Double? = nil) -> Double {
@@ -150,7 +157,7 @@ package actor SyncEngine {
     /// placed, one fsync per folder, then one commit for all of it and the cursor
     /// (`PlanApplier.applyPage`). Plans that write the same file (lines of one
     /// `.jsonl`) go in successive passes, each reading what the last one wrote.
-    func carryOut(_ plans: [RecordPlan], cursor: Int64) throws -> SyncReport {
+    func carryOut(_ plans: [RecordPlan], cursor: Int64, anchor: FeedAnchor? = nil) throws -> SyncReport {
         var report = SyncReport()
         var remaining = plans
         repeat {
@@ -165,7 +172,7 @@ package actor SyncEngine {
                 let home = index.location(of: plan.key)
                 return (plan: plan, home: home, expectedHash: home.flatMap { index.digest(at: $0) })
             }
-            let applied = try applier.applyPage(items, cursor: later.isEmpty ? cursor : nil, now: clock.now())
+            let applied = try applier.applyPage(items, cursor: later.isEmpty ? cursor : nil, anchor: anchor, now: clock.now())
             for (plan, outcome) in zip(pass, applied) {
                 mirror(plan, outcome)
                 report.add(outcome.report)

@@ -46,6 +46,32 @@ package final class HubLauncher: @unchecked Sendable {
             port: samePort ? port : 0)
     }
 
+    /// Creates `agreement/ID` for each of `ids` on the hub itself, as another replica
+    /// would; throws unless each answers 201.
+    package func createAgreements(_ ids: [String]) async throws {
+        for id in ids {
+            let put = try await client.request(
+                "PUT", "/v1/records/agreement/\(id)", headers: ["If-None-Match": "*"],
+                json: #"{"title": "Written elsewhere", "parties": ["A", "B"], "status": "signed"}"#)
+            guard put.status == 201 else { throw TestSupportError("creating agreement/\(id) on the hub answered \(put.status)") }
+        }
+    }
+
+    /// A backup of its SQLite database as it is now, as an operator takes one: the hub
+    /// is stopped (so the file is whole), the file copied, and the hub started again on
+    /// the same port. Returns the copy's path, in this hub's folder.
+    package func backup(named name: String = "backup.db") async throws -> String {
+        process.signal(SIGTERM)
+        _ = try await process.waitForExit(timeout: 30)
+        let copy = folder.child(name)
+        try FileManager.default.copyItem(atPath: databasePath, toPath: copy)
+        if FileManager.default.fileExists(atPath: databasePath + "-wal") {
+            try FileManager.default.copyItem(atPath: databasePath + "-wal", toPath: copy + "-wal")
+        }
+        try restart(samePort: true)
+        return copy
+    }
+
     private static func start(
         folder: TemporaryFolder, database: String, schemas: String, host: String, wrapper: [String], arguments: [String], port: Int = 0
     ) throws -> (ChildProcess, Int) {

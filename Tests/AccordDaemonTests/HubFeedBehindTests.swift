@@ -3,31 +3,29 @@ import AccordTestSupport
 import Foundation
 import Testing
 
-/// A hub whose feed ends before the daemon's cursor (its database restored from an
-/// older backup, or another one at the same address) would get new changes with
-/// seqs the daemon has passed: it must say so, not skip them in silence, and send it
-/// nothing.
+/// A hub whose feed the daemon cannot follow (its database restored from an older
+/// backup, whose feed ends before the cursor, or another database at the same
+/// address, whose feed ID differs) would get new changes with seqs the daemon has
+/// passed: it must say so, not skip them in silence, and send it nothing.
 struct HubFeedBehindTests {
-    @Test func aHubBehindTheCursorIsReportedAndNothingIsSkippedSilently() async throws {
+    @Test func anotherDatabasePastTheCursorIsReportedAndNothingIsSkippedSilently() async throws {
         let first = try HubLauncher()
         let daemon = try DaemonLauncher(hubPort: first.port)
         for id in ["a1", "a2", "a3"] { try daemon.write("agreement/\(id).json", agreementText(id)) }
         #expect(try await daemon.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
 
-        // Another database at the same address, which takes a change at seq 1.
+        // Another database at the same address, which others write past the cursor:
+        // by its seqs alone it looks caught up.
         first.process.signal(SIGTERM)
         _ = try await first.process.waitForExit(timeout: 30)
         let second = try HubLauncher(arguments: ["--log-level", "debug"], port: first.port)
-        let put = try await second.client.request(
-            "PUT", "/v1/records/agreement/restored", headers: ["If-None-Match": "*"],
-            json: #"{"title": "After the restore", "parties": ["A", "B"], "status": "signed"}"#)
-        #expect(put.status == 201)
+        try await second.createAgreements(["restored", "other1", "other2", "other3"])
 
         let said = await eventually(timeout: 30) {
-            ((try? daemon.status())?["last_error"] as? String)?.contains("the hub's changes feed ends at seq 1, before this root's cursor 3") == true
+            ((try? daemon.status())?["last_error"] as? String)?.contains("that this root synced with") == true
         }
         #expect(said, "status: \(String(describing: try? daemon.status()))")
-        // Such a hub answers a long-poll at once. The daemon must back off (1, 2, 4 …
+        // Such a hub answers a long-poll at once (it has a change past the cursor). The daemon must back off (1, 2, 4 …
         // s) as from a hub that is away, not ask again at once: it once sent hundreds
         // of requests a second. The next two feed requests in the hub's request log
         // (debug level: a line per request) must be at least a second apart in all.
@@ -40,40 +38,38 @@ struct HubFeedBehindTests {
         #expect(await eventuallyAsync(timeout: 60) { feedRequests() >= before + 2 }, "the daemon stopped asking the feed")
         let took = Date().timeIntervalSince(start)
         #expect(took >= 1, "the daemon asked the feed twice in \(took) s")
-        #expect(daemon.read("agreement/restored.json") == nil)
+        for id in ["restored", "other3"] { #expect(daemon.read("agreement/\(id).json") == nil) }
         #expect(daemon.read("agreement/a1.json") != nil, "nothing local is touched")
 
         // Nothing is pushed to it either: that hub lacks a1, so an edit sent to it
-        // would come back as a 412 with an older state than the root's base. A manual
+        // would come back as a 412 with another state than the root's base. A manual
         // sync fails and the edit waits in the outbox.
         try daemon.write("agreement/a1.json", agreementText("a1", status: "signed"))
         let synced = try await daemon.ctl(["sync", "--wait", "--timeout", "10"])
-        #expect(synced.code != 0, "a sync against a hub behind the cursor succeeded: \(synced.out)")
+        #expect(synced.code != 0, "a sync against another database succeeded: \(synced.out)")
         let onHub = try await second.client.request("GET", "/v1/records/agreement/a1")
-        #expect(onHub.status == 404, "the edit was sent to the hub that is behind: \(onHub.status)")
+        #expect(onHub.status == 404, "the edit was sent to another database: \(onHub.status)")
         #expect((try daemon.status()["pending"] as? Int) == 1, "status: \(String(describing: try? daemon.status()))")
         #expect(daemon.read("agreement/a1.json")?.contains("signed") == true)
     }
 
     @Test func editsMadeWhileTheDaemonWasDownWaitForALookAtTheFeed() async throws {
         let first = try HubLauncher()
+        let backup = try await first.backup()
         let daemon = try DaemonLauncher(hubPort: first.port)
         for id in ["b1", "b2", "b3"] { try daemon.write("agreement/\(id).json", agreementText(id)) }
         #expect(try await daemon.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
 
         // While the daemon is down: a record is edited and one is made, and the hub's
-        // database is replaced by another (an older backup) that has taken one change.
+        // database is replaced by an older backup, which has taken one change since.
         daemon.process.signal(SIGTERM)
         #expect(try await daemon.process.waitForExit(timeout: 30) == 0)
         try daemon.write("agreement/b1.json", agreementText("b1", status: "signed"))
         try daemon.write("agreement/b4.json", agreementText("b4"))
         first.process.signal(SIGTERM)
         _ = try await first.process.waitForExit(timeout: 30)
-        let second = try HubLauncher(port: first.port)
-        let put = try await second.client.request(
-            "PUT", "/v1/records/agreement/restored", headers: ["If-None-Match": "*"],
-            json: #"{"title": "After the restore", "parties": ["A", "B"], "status": "signed"}"#)
-        #expect(put.status == 201)
+        let second = try HubLauncher(database: backup, port: first.port)
+        try await second.createAgreements(["restored"])
 
         // The first thing a daemon does after a start is push what waits: it must look
         // at the feed first, or b4 (a create, which any hub takes) would land on a hub
@@ -94,5 +90,41 @@ struct HubFeedBehindTests {
         try await Task.sleep(for: .seconds(3))
         let used = try daemon.process.cpuSeconds() - before
         #expect(used < 0.3, "the daemon used \(used) CPU-s in 3 s while its pushes were held")
+    }
+
+    /// The hub's database is restored, while the daemon runs, from a backup older than
+    /// the daemon's cursor, and the restored database has taken writes past that
+    /// cursor before the daemon reaches it again: its feed ID is the same and its
+    /// feed long enough. Having lost the hub, the daemon looks up its anchor before it
+    /// takes anything from it.
+    @Test func aBackupRestoredPastTheCursorWhileTheDaemonRunsIsFound() async throws {
+        let first = try HubLauncher()
+        let daemon = try DaemonLauncher(hubPort: first.port)
+        try daemon.write("agreement/c1.json", agreementText("c1"))
+        #expect(try await daemon.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
+        let backup = try await first.backup()
+        for id in ["c2", "c3"] { try daemon.write("agreement/\(id).json", agreementText(id)) }
+        #expect(try await daemon.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
+
+        // Restored where the daemon cannot see it, written past the cursor (3), then
+        // served at the hub's address.
+        first.process.signal(SIGTERM)
+        _ = try await first.process.waitForExit(timeout: 30)
+        let staging = try HubLauncher(database: backup)
+        try await staging.createAgreements(["x1", "x2", "x3"])
+        staging.process.signal(SIGTERM)
+        _ = try await staging.process.waitForExit(timeout: 30)
+        let second = try HubLauncher(database: backup, port: first.port)
+
+        let said = await eventually(timeout: 60) {
+            ((try? daemon.status())?["last_error"] as? String)?.contains("at seq 3, which this root applied") == true
+        }
+        #expect(said, "status: \(String(describing: try? daemon.status()))")
+        #expect(daemon.read("agreement/x3.json") == nil, "a change from the restored hub was applied")
+        try daemon.write("agreement/c1.json", agreementText("c1", status: "signed"))
+        let synced = try await daemon.ctl(["sync", "--wait", "--timeout", "10"])
+        #expect(synced.code != 0, "a sync against a restored hub past the cursor succeeded: \(synced.out)")
+        let onHub = try await second.client.request("GET", "/v1/records/agreement/c1")
+        #expect(onHub.status == 200 && !String(decoding: onHub.body, as: UTF8.self).contains("signed"), "the edit was sent to the restored hub")
     }
 }

@@ -58,6 +58,25 @@ struct StateStoreTests {
         #expect(try store.base(key)?.rev == "1-x")
     }
 
+    /// The feed's ID and anchor go with the cursor: a reopened state still knows which
+    /// feed it follows and a change it applied from it, a rev with a tab included.
+    @Test func theFeedsIdentityAndAnchorAreKept() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.child("state.db")
+        let anchor = FeedAnchor(seq: 9, key: key, rev: "3-odd\trev")
+        do {
+            let store = try StateStore(path: path)
+            #expect(try store.feedID() == nil && store.feedAnchor() == nil)
+            try store.setFeedID("feed-1")
+            try store.commit([.setCursor(9, anchor: anchor)])
+            try store.commit([.setCursor(12, anchor: nil)])
+        }
+        let reopened = try StateStore(path: path)
+        #expect(try reopened.feedID() == "feed-1")
+        #expect(try reopened.cursor() == 12)
+        #expect(try reopened.feedAnchor() == anchor, "a cursor moved without a change keeps the anchor before it")
+    }
+
     @Test func stateSurvivesReopening() throws {
         let folder = try TemporaryFolder()
         let path = folder.child("state.db")
