@@ -14,6 +14,9 @@
 #   DEBIAN_MIRROR       for debootstrap (default http://deb.debian.org/debian)
 #   SCRATCH_PATH        where build-deb.sh put the .deb (default .build)
 #   KEEP_ROOT=1         keep the container's root folder afterwards, for a post-mortem
+#   BOOT_TEST_SWIFT_RUNTIME  the Swift runtime folder a debug package's binaries load
+#                       (build-deb.sh CONFIGURATION=debug; /opt/swift/usr/lib/swift/linux):
+#                       its libraries are copied into the root at the same path
 #
 # Needs: debootstrap, systemd-container (systemd-nspawn), util-linux (nsenter).
 set -euo pipefail
@@ -108,6 +111,11 @@ flock -u 9
 
 mkdir "$root"
 tar -C "$root" --numeric-owner --xattrs -xf "$tarball"
+if [[ -n ${BOOT_TEST_SWIFT_RUNTIME:-} ]]; then
+    [[ -d $BOOT_TEST_SWIFT_RUNTIME ]] || die "BOOT_TEST_SWIFT_RUNTIME=$BOOT_TEST_SWIFT_RUNTIME is not a folder"
+    mkdir -p "$root$BOOT_TEST_SWIFT_RUNTIME"
+    cp -a "$BOOT_TEST_SWIFT_RUNTIME"/*.so* "$root$BOOT_TEST_SWIFT_RUNTIME/"
+fi
 
 # --- Install the package and configure, before boot ----------------------------------
 # systemd-nspawn without -b is a chroot with /proc, /dev and /run set up, and no

@@ -6,9 +6,11 @@
 # The package installs and enables nothing to run: configure /etc/accord first.
 #
 #   SCRATCH_PATH  swift build's scratch folder (default .build)
-#   CONFIGURATION release (default) or debug: CI packages its debug build, relinked
-#                 with the runtime inside, to boot-test the package without a second
-#                 full build; a package to ship is a release one
+#   CONFIGURATION release (default) or debug: CI packages the debug build it tested,
+#                 as built (the Swift runtime linked dynamically, from the toolchain's
+#                 /opt/swift/usr/lib/swift/linux, which the boot test copies in), to
+#                 boot-test the package without a second full build. Such a package
+#                 runs only where that runtime is; a package to ship is a release one
 #   JOBS          parallel build jobs (default: swift's own choice)
 #   OUT_DIR       where the .deb goes (default: $SCRATCH_PATH)
 #   SKIP_BUILD=1  package the binaries already in $SCRATCH_PATH/$CONFIGURATION
@@ -32,15 +34,10 @@ CONFIGURATION=${CONFIGURATION:-release}
 build=(swift build -c "$CONFIGURATION" --static-swift-stdlib --scratch-path "$SCRATCH_PATH")
 compression=(-Zxz)
 if [[ $CONFIGURATION == debug ]]; then
-    # A debug build keeps every Foundation symbol it references (no dead stripping),
-    # so the static libraries behind Foundation must be searched as a group.
-    build+=(-Xlinker --start-group)
-    for lib in Foundation FoundationEssentials FoundationInternationalization CoreFoundation _FoundationICU _FoundationCShims \
-        _FoundationCollections swiftDispatch dispatch BlocksRuntime swiftSynchronization; do
-        build+=(-Xlinker "-l$lib")
-    done
-    build+=(-Xlinker --end-group)
-    # Its binaries are about 100 MB each: a quick compression, for a test package.
+    # The plain debug build, as `swift build` makes it for the tests: relinking it
+    # statically would leave that build unable to link plainly again.
+    build=(swift build --scratch-path "$SCRATCH_PATH")
+    # Its binaries are large: a quick compression, for a test package.
     compression=(-Zgzip -z1)
 fi
 [[ -n ${JOBS:-} ]] && build+=(-j "$JOBS")
@@ -56,8 +53,9 @@ fi
 bin=$SCRATCH_PATH/$CONFIGURATION
 for b in "${binaries[@]}"; do
     [[ -x $bin/$b ]] || die "$bin/$b is missing; build it (unset SKIP_BUILD) or set SCRATCH_PATH"
-    # The package depends on no Swift runtime: a dynamic one would be missing on the target.
-    if readelf -d "$bin/$b" | grep -qE 'NEEDED.*lib(swift|Foundation|dispatch|BlocksRuntime|_Foundation)'; then
+    # A release package depends on no Swift runtime: a dynamic one would be missing on
+    # the target.
+    if [[ $CONFIGURATION == release ]] && readelf -d "$bin/$b" | grep -qE 'NEEDED.*lib(swift|Foundation|dispatch|BlocksRuntime|_Foundation)'; then
         die "$bin/$b links the Swift runtime dynamically; build with --static-swift-stdlib"
     fi
 done
@@ -115,14 +113,15 @@ install -m 0644 packaging/copyright "$stage/usr/share/doc/accord/copyright"
 
 # Depends: the shared libraries the binaries load (libc6, libcurl4, libsqlite3-0,
 # libstdc++6 ...), as dpkg-shlibdeps finds them, plus systemd for the units.
-if command -v dpkg-shlibdeps >/dev/null; then
+# (A debug package's Swift runtime comes from no Debian package: the fixed list.)
+if [[ $CONFIGURATION == release ]] && command -v dpkg-shlibdeps >/dev/null; then
     mkdir -p "$tmp/src/debian"
     printf 'Source: accord\n\nPackage: accord\nArchitecture: amd64\n' >"$tmp/src/debian/control"
     shlibs=$(cd "$tmp/src" && dpkg-shlibdeps -O "${binaries[@]/#/-e$stage/usr/bin/}" 2>"$tmp/shlibdeps.err") ||
         { cat "$tmp/shlibdeps.err" >&2; die "dpkg-shlibdeps failed"; }
     depends=$(sed -n 's/^shlibs:Depends=//p' <<<"$shlibs")
 else
-    echo "build-deb.sh: dpkg-shlibdeps not found (apt-get install dpkg-dev); using a fixed Depends list"
+    [[ $CONFIGURATION == debug ]] || echo "build-deb.sh: dpkg-shlibdeps not found (apt-get install dpkg-dev); using a fixed Depends list"
     depends="libc6 (>= 2.36), libcurl4 (>= 7.88), libsqlite3-0 (>= 3.40), libstdc++6, libgcc-s1"
 fi
 depends="$depends, systemd (>= 247)"
