@@ -1,3 +1,4 @@
+import AccordCore
 import Foundation
 
 /// The identity of a dataset's changes feed, sent with every page as the
@@ -11,6 +12,16 @@ package enum FeedIdentity {
     /// The response header that carries it.
     package static let header = "Accord-Feed-Id"
 
-    /// A new random ID (a lowercase UUID, as PostgreSQL's `gen_random_uuid()` gives).
+    /// A new random ID (a lowercase UUID, as PostgreSQL's `gen_random_uuid()` gives),
+    /// for a database that has no history yet.
     static func make() -> String { UUID().uuidString.lowercased() }
+
+    /// The ID of a database that had a history before IDs were made: derived from its
+    /// first revision (record, rev and time), so that a backup taken before the
+    /// upgrade and restored after it gets the same ID again, while any other database
+    /// gets another. In the UUID's form, as `make` gives.
+    static func derived(kind: String, id: String, rev: String, createdAt: Double) -> String {
+        let hex = Array(ContentHash.hex("\(kind)/\(id) \(rev) \(createdAt)").prefix(32))
+        return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(hex[$0]) }.joined(separator: "-")
+    }
 }

@@ -9,7 +9,6 @@ extension HubHandler {
         let limit = Int(try integer(request.query["limit"], name: "limit", default: Int64(Self.defaultLimit), range: 1...Int64(Self.maxLimit)))
         let wait = Int(try integer(request.query["wait"], name: "wait", default: 0, range: 0...Int64.max))
         let withFields = try flag(request.query["fields"], name: "fields")
-        async let feedID = storage.feedID()
         var entries = try await storage.changes(since: since, limit: limit, fields: withFields)
         // A client ahead of the hub (a restored database) learns it at once, not after
         // waiting out its long-poll.
@@ -42,7 +41,9 @@ extension HubHandler {
         var last = entries.last?.seq ?? since
         if entries.isEmpty { last = min(since, try await storage.lastSeq()) }
         var response = HubResponse.json(200, WireFormat.changes(entries, lastSeq: last))
-        response.headers.append((FeedIdentity.header, try await feedID))
+        // Read after the entries: a database replaced during a long-poll must not have
+        // its entries sent under the old one's ID.
+        response.headers.append((FeedIdentity.header, try await storage.feedID()))
         return response
     }
 

@@ -52,11 +52,15 @@ enum HubMigrations {
         migrator.registerMigration("0002-revision-authors") { db in
             try db.execute(sql: "ALTER TABLE revisions ADD COLUMN author TEXT")
         }
-        // The feed's identity (`HubStorage.feedID`): a random ID made once, kept by
-        // backups and by `accordhub copy`, new for a database made afresh.
+        // The feed's identity (`HubStorage.feedID`): made once, kept by backups and by
+        // `accordhub copy`, new for a database made afresh; derived from the history
+        // a database already has (`FeedIdentity.derived`).
         migrator.registerMigration("0003-feed-identity") { db in
             try db.execute(sql: "CREATE TABLE feed_identity (id TEXT NOT NULL)")
-            try db.execute(sql: "INSERT INTO feed_identity (id) VALUES (?)", arguments: [FeedIdentity.make()])
+            let first = try Row.fetchOne(db, sql: "SELECT kind, id, rev, created_at FROM revisions ORDER BY seq LIMIT 1")
+            let identity =
+                first.map { FeedIdentity.derived(kind: $0["kind"], id: $0["id"], rev: $0["rev"], createdAt: $0["created_at"]) } ?? FeedIdentity.make()
+            try db.execute(sql: "INSERT INTO feed_identity (id) VALUES (?)", arguments: [identity])
         }
         return migrator
     }

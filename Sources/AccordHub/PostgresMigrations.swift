@@ -37,9 +37,21 @@ enum PostgresMigrations {
             ]
         ),
         (2, [lockGroupFunction]),
-        // Each dataset's feed identity (`HubStorage.feedID`); a volatile default gives
-        // every existing row a value of its own.
-        (3, ["ALTER TABLE accord_datasets ADD COLUMN feed_id text NOT NULL DEFAULT gen_random_uuid()::text"]),
+        // Each dataset's feed identity (`HubStorage.feedID`): random for a dataset
+        // without history (a volatile default gives each row its own), derived from
+        // the first revision of one that has some, so that a backup taken before this
+        // migration and restored after it gets the same ID again (`FeedIdentity`).
+        (
+            3,
+            [
+                "ALTER TABLE accord_datasets ADD COLUMN feed_id text NOT NULL DEFAULT gen_random_uuid()::text",
+                """
+                UPDATE accord_datasets d SET feed_id = md5(r.kind || '/' || r.id || ' ' || r.rev || ' ' || r.created_at::text)::uuid::text
+                FROM (SELECT DISTINCT ON (dataset) dataset, kind, id, rev, created_at FROM accord_revisions ORDER BY dataset, seq) r
+                WHERE r.dataset = d.name
+                """,
+            ]
+        ),
     ]
 
     /// A write group's lock and state in one call (`PostgresStatements.LockGroup`):

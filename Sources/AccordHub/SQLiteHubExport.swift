@@ -58,7 +58,10 @@ package final class SQLiteHubExport {
     /// The feed's identity (`FeedIdentity`), which the copy keeps: to the daemons it
     /// is the same feed, at the same seqs.
     package func feedID() throws -> String {
-        try queue.read { db in try String.fetchOne(db, sql: "SELECT id FROM feed_identity") } ?? ""
+        guard let id = try queue.read({ db in try String.fetchOne(db, sql: "SELECT id FROM feed_identity") }), !id.isEmpty else {
+            throw DamagedDatabaseError(path: queue.path)
+        }
+        return id
     }
 
     /// The highest seq (0 when empty).

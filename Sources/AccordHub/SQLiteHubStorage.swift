@@ -34,7 +34,11 @@ package final class SQLiteHubStorage: HubStorage {
         }
         try HubMigrations.migrator.migrate(pool)
         let opened = try pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM revisions") ?? 0 }
-        identity = try pool.read { db in try String.fetchOne(db, sql: "SELECT id FROM feed_identity") } ?? ""
+        // Never served empty: a client would take that for a hub without IDs.
+        guard let identity = try pool.read({ db in try String.fetchOne(db, sql: "SELECT id FROM feed_identity") }), !identity.isEmpty else {
+            throw DamagedDatabaseError(path: path)
+        }
+        self.identity = identity
         let feed = FeedIndex(floor: opened)
         self.feed = feed
         let (pool, cache) = (self.pool, self.cache)

@@ -142,61 +142,6 @@ extension SyncEngine {
 
     /// The position in the hub's changes feed up to which everything is applied.
     package func cursor() throws -> Int64 { try store.cursor() }
-
-    /// Notes whether `page`, read after `cursor`, comes from a feed this root cannot
-    /// follow (`hubBehind`, which holds pushes too) and throws its error if so; a
-    /// feed that is right again clears it. The first feed ID seen is kept. After a
-    /// start or a lost hub, and while the hub is behind, the anchor is looked up too
-    /// (one request); a failure to ask throws without changing `hubBehind`.
-    package func checkFeed(_ page: Page, cursor: Int64) async throws {
-        let known = try store.feedID()
-        var problem = Self.feedProblem(hubLastSeq: page.lastSeq, cursor: cursor, feedID: page.feedID, knownFeedID: known)
-        if problem == nil, !feedLooked || hubBehind != nil { problem = try await anchorProblem(cursor: cursor) }
-        hubBehind = problem
-        feedLooked = true
-        if let problem { throw problem }
-        if known == nil, let id = page.feedID { try store.setFeedID(id) }
-    }
-
-    /// Why the hub's history contradicts the anchor (`FeedAnchor`), nil if it agrees
-    /// or there is none: the revision this root applied at that seq is not there.
-    func anchorProblem(cursor: Int64) async throws(HubError) -> HubError? {
-        let anchor: FeedAnchor?
-        do { anchor = try store.feedAnchor() } catch { return nil }
-        guard let anchor, anchor.seq <= cursor else { return nil }
-        let newest = try await hub.revisions(anchor.key, before: anchor.seq + 1, limit: 1)?.revisions.first
-        if newest?.seq == anchor.seq, newest?.rev == anchor.rev { return nil }
-        return .retryable(
-            reason: "the hub's history has no revision \(anchor.rev) of \(anchor.key) at seq \(anchor.seq), which this root applied: its "
-                + "database was restored from an older backup and has taken other changes since; " + Self.feedRemedy, retryAfter: nil)
-    }
-
-    /// Why this root cannot follow a feed, nil if it can. Changes such a feed takes
-    /// get seqs this root's cursor may have passed and would be skipped for good, so
-    /// the puller applies nothing from it, the pusher sends it nothing, and the feed
-    /// backs off as from a hub that is away; the error stays in status until it is
-    /// resolved.
-    /// - another feed (`feedID` is not the one first seen): a database made afresh
-    ///   at the hub's address, or another dataset's;
-    /// - a feed that ends before the cursor: the database restored from an older
-    ///   backup (the same ID; one that has taken writes past the cursor since cannot
-    ///   be told from here).
-    static let feedRemedy =
-        "nothing is pulled or pushed until it is back, or stop accordd, move the state file (with its -wal and -shm) away and start "
-        + "it again to merge this root with the hub afresh"
-
-    package static func feedProblem(hubLastSeq: Int64, cursor: Int64, feedID: String?, knownFeedID: String?) -> HubError? {
-        let remedy = feedRemedy
-        if let feedID, let knownFeedID, feedID != knownFeedID {
-            return .retryable(
-                reason: "the hub's changes feed is \(feedID), not \(knownFeedID) that this root synced with: its database was made afresh "
-                    + "or is another one; " + remedy, retryAfter: nil)
-        }
-        guard hubLastSeq < cursor else { return nil }
-        return .retryable(
-            reason: "the hub's changes feed ends at seq \(hubLastSeq), before this root's cursor \(cursor): its database was restored "
-                + "from an older backup or is another one; " + remedy, retryAfter: nil)
-    }
 }
 
 extension RecordPlan {

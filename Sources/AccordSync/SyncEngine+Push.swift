@@ -66,22 +66,6 @@ extension SyncEngine {
         return report
     }
 
-    /// Notes whether this root can follow the hub's feed (`hubBehind`: it is behind
-    /// the cursor or another feed), with one short read of it. The first push after a start needs it: a hub whose
-    /// database was restored from an older backup while the daemon was down must get
-    /// nothing, and the feed may not have been read yet. While the hub is behind, each
-    /// try looks again, since the feed itself is not read while deletions are held.
-    func lookAtFeed() async throws {
-        let cursor = try store.cursor()
-        let known = try store.feedID()
-        guard cursor > 0 || known != nil else {
-            feedLooked = true
-            return
-        }
-        let page = try await hub.changes(since: cursor, limit: 1, waitSeconds: 0)
-        do { try await checkFeed(page, cursor: cursor) } catch is HubError where hubBehind != nil {}
-    }
-
     /// Writes per batch, and the bytes of fields a batch may carry (half the hub's
     /// default body limit, so a default hub never refuses one for its size).
     static let batchWrites = 500

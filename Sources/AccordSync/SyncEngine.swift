@@ -52,6 +52,9 @@ package actor SyncEngine {
     /// (restored while the daemon was down or the hub away), so the first push looks
     /// first (`lookAtFeed`) and the first page is checked against the anchor.
     var feedLooked = false
+    /// How many times the hub was lost (`hubLost`): a look at the feed that a loss
+    /// overtook does not count.
+    var hubLosses = 0
     /// The hub failed every send of a round: no push before then, whatever the backlog
     /// (each operation's own backoff would hit a down hub in proportion to it).
     var pushHoldUntil: Double?
@@ -63,6 +66,7 @@ package actor SyncEngine {
     static let holdSetting = "hold_reason"
     static let heldKeysSetting = "held_deletions"
     static let pausedSetting = "paused"
+    static let lastSyncSetting = "last_sync"
 
     package init(
         settings: SyncSettings, store: StateStore, hub: HubClient, clock: any SyncClock = WallClock(), jitter: any JitterSource = SystemJitter()
@@ -105,7 +109,10 @@ package actor SyncEngine {
     /// shuts down or lost its database): it may come back restored from a backup, so its
     /// feed is looked at again, anchor and all, before anything more is pushed or
     /// pulled.
-    package func hubLost() { feedLooked = false }
+    package func hubLost() {
+        feedLooked = false
+        hubLosses += 1
+    }
 
     /// The retry policy's delay before attempt `attempt + 1`, with jitter.
     package func retryDelay(attempt: Int, retryAfter: Double? = nil) -> Double {

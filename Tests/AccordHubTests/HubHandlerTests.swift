@@ -236,13 +236,32 @@ struct HubHandlerTests {
         #expect(try await SQLiteHubStorage(path: folder.child("other.db")).feedID() != id)
     }
 
-    @Test func aPostgresFeedKeepsItsIdentityAcrossAReopen() async throws {
-        guard let postgres = HubFixture.postgres else { return }
+    /// Several hubs on one database serve one feed per dataset: the same ID through
+    /// every storage over it, another for another dataset.
+    @Test(.enabled(if: TestPostgres.url != nil, "needs ACCORD_TEST_POSTGRES_URL"))
+    func aPostgresDatasetHasOneFeedIDForEveryHub() async throws {
+        let postgres = try #require(HubFixture.postgres)
         try await HubFixture.migrated.value
         let key = "i\(UInt64.random(in: 0..<UInt64.max))"
         let id = try await postgres.storage(key: key).feedID()
         #expect(try await postgres.storage(key: key).feedID() == id)
         #expect(try await postgres.storage(key: key + "-other").feedID() != id)
+    }
+
+    /// A database written before feed IDs gets its ID from its history: a backup of
+    /// it taken before the upgrade and restored after gets the same one again (its
+    /// daemons carry on), and it has the UUID's form.
+    @Test func aSQLiteDatabaseFromBeforeFeedIDsGetsTheSameIDEveryTime() async throws {
+        let folder = try TemporaryFolder()
+        let fixture = BuiltProducts.repositoryRoot + "/Tests/Fixtures/hub-before-datasets.db"
+        var ids: [String] = []
+        for name in ["live.db", "restored.db"] {
+            try FileManager.default.copyItem(atPath: fixture, toPath: folder.child(name))
+            ids.append(try await SQLiteHubStorage(path: folder.child(name)).feedID())
+        }
+        #expect(ids[0] == ids[1])
+        #expect(ids[0].count == 36 && ids[0].split(separator: "-").map(\.count) == [8, 4, 4, 4, 12], "\(ids[0])")
+        #expect(try await SQLiteHubStorage(path: folder.child("empty.db")).feedID() != ids[0])
     }
 
     @Test("bad feed parameters are 400", arguments: [["since": "-1"], ["since": "x"], ["limit": "0"], ["limit": "10001"], ["wait": "soon"]])
