@@ -94,7 +94,7 @@ package enum Daemon {
         let loop = SyncLoop(
             engine: engine, inbox: inbox, doorbell: doorbell, metrics: metrics, watcher: watcher,
             rescanInterval: Double(config.rescanIntervalSeconds), notifier: notifier, logger: logger, clock: clock)
-        await loop.restorePause()
+        await loop.restoreFromState()
         let handler = ControlHandler(loop: loop, metrics: metrics, dataset: config.dataset)
         watcher?.start()
         defer { watcher?.stop() }

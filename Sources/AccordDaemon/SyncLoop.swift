@@ -77,8 +77,10 @@ actor SyncLoop {
         nextRescan = 0  // the start-up scan
     }
 
-    /// Takes the pause kept in the state: a daemon paused before a restart stays paused.
-    func restorePause() async {
+    /// Takes what the state kept from before a restart: a daemon paused then stays
+    /// paused, and status says when it last synced rather than "never".
+    func restoreFromState() async {
+        lastSync = try? await engine.lastSyncInState()
         paused = (try? await engine.pausedInState()) ?? false
         if paused { logger.notice("paused (kept from before the restart); run accordctl resume to sync again") }
     }
@@ -93,6 +95,7 @@ actor SyncLoop {
             await doorbell.wait(seconds: await nextWake(now: now) - now)
         }
         refuseJobs()
+        if let lastSync { try? await engine.saveLastSync(lastSync) }
     }
 
     /// Finish the step in progress, then stop (SIGTERM). Pending work stays in the outbox;
@@ -337,13 +340,15 @@ actor SyncLoop {
                 pullRequested = true
                 doorbell.ring()
             } else {
-                logger.warning("the hub is unreachable: \(error ?? "unknown error"); changes wait in the outbox")
+                // Not always "unreachable": a hub that answers with a feed this root
+                // cannot follow, or refuses the token, stops the sync as well.
+                logger.warning("not syncing with the hub: \(error ?? "unknown error"); changes wait in the outbox")
             }
         }
-        if !reachable { await engine.hubLost() }
         hubReachable = reachable
         if let error { lastError = error }
         publishStatus()
+        if !reachable { await engine.hubLost() }
     }
 
     /// Queues a manual sync (rescan, push, pull); returns its number for `waitFor`.

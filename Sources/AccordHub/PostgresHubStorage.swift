@@ -74,6 +74,23 @@ package final class PostgresHubStorage: HubStorage {
     /// the plan's rows (`WriteBatchPlan`), COMMIT. The lock is held across the last
     /// two.
     private static func commit(_ batch: [PendingWrite], client: PostgresClient, dataset: String, logger: Logger) async throws -> [WriteOutcome] {
+        do {
+            return try await commitOnce(batch, client: client, dataset: dataset, logger: logger)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == Self.undefinedFunction {
+            // `accord_lock_group` dropped by hand or left out of a restore: every write
+            // would fail until a restart or `migrate`. It is made again, once, here.
+            let made = try await client.withConnection { try await PostgresMigrations.repair($0, logger: logger) }
+            // At error level: the logger given to storage shows no less (the driver's
+            // own chatter is below it), and a damaged schema is the operator's business.
+            logger.error("made again what the database lacked: \(made.joined(separator: ", ")); check how it went missing")
+            return try await commitOnce(batch, client: client, dataset: dataset, logger: logger)
+        }
+    }
+
+    /// SQLSTATE undefined_function.
+    static let undefinedFunction = "42883"
+
+    private static func commitOnce(_ batch: [PendingWrite], client: PostgresClient, dataset: String, logger: Logger) async throws -> [WriteOutcome] {
         try await client.withReadCommittedTransaction(logger: logger) { connection in
             let state = try await lockGroup(
                 keys: Array(Set(batch.map(\.request.key))), idempotencyKeys: batch.compactMap(\.request.idempotency?.key),

@@ -48,6 +48,11 @@ package struct PostgresURL: Sendable, Equatable {
         if PercentDecoding.hasMalformedEscape(rest) {
             throw fail("a % in it is not followed by two hex digits (a percent escape); write a % in a password or name as %25")
         }
+        // A NUL ends a C string: libpq and the server would read a shorter name or
+        // password than the one given.
+        if rest.lowercased().contains("%00") || rest.contains("\0") {
+            throw fail("it holds a NUL byte (%00), which no user, password, database or path may contain")
+        }
         var query: [String: String] = [:]
         if let mark = rest.firstIndex(of: "?") {
             for pair in rest[rest.index(after: mark)...].split(separator: "&") {
@@ -82,7 +87,11 @@ package struct PostgresURL: Sendable, Equatable {
             port = number
             hostPart = String(authority[..<colon])
         }
-        if hostPart.hasPrefix("["), hostPart.hasSuffix("]") { hostPart = String(hostPart.dropFirst().dropLast()) }
+        if hostPart.hasPrefix("["), hostPart.hasSuffix("]") {
+            hostPart = String(hostPart.dropFirst().dropLast())
+        } else if hostPart.contains("[") || hostPart.contains("]") {
+            throw fail("host \"\(hostPart)\" has an unmatched bracket; write an IPv6 address as [ADDRESS] or [ADDRESS]:PORT")
+        }
         if let folder = query["host"] { hostPart = folder }
         guard !hostPart.isEmpty else { throw fail("it names no host (give HOST, or ?host=/socket/folder)") }
         host = hostPart

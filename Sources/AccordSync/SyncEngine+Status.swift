@@ -30,4 +30,14 @@ extension SyncEngine {
     package func savePaused(_ paused: Bool) throws {
         try store.setSetting(Self.pausedSetting, paused ? "1" : nil)
     }
+
+    /// When the replica last synced with the hub, kept in the state at a stop so that
+    /// status after a restart does not say "never".
+    package func lastSyncInState() throws -> Double? {
+        try store.setting(Self.lastSyncSetting).flatMap(Double.init)
+    }
+
+    package func saveLastSync(_ time: Double) throws {
+        try store.setSetting(Self.lastSyncSetting, String(time))
+    }
 }

@@ -44,43 +44,59 @@ struct CopyCommand: AsyncParsableCommand {
                 "accordhub: copy --from \(from): \(needed) is not writable (the copy takes the hub's lock beside each db file); "
                     + "copy the db file and its .datasets folder, with any -wal files, to a writable folder and copy from there")
         }
+        // Every source is opened (and so checked) before PostgreSQL is touched: a file
+        // that is not a hub's, is damaged or is newer is refused with nothing migrated.
+        var sources: [(dataset: String, path: String, export: SQLiteHubExport)] = []
+        for (dataset, path) in [(DatasetName.defaultName, from)] + Self.namedDatasets(db: from) {
+            do {
+                sources.append((dataset, path, try SQLiteHubExport(path: path)))
+            } catch {
+                throw Self.failure(error, dataset: dataset, path: path)
+            }
+        }
         var logger = Logger(label: "accordhub")
         logger.logLevel = .error
         let postgres = try PostgresHubOpener.connect(url, logger: logger)
         defer { postgres.shutdown() }
         try await PostgresHubOpener.migrate(postgres)
-        for (dataset, path) in [(DatasetName.defaultName, from)] + Self.namedDatasets(db: from) {
+        for (dataset, path, source) in sources {
             let counts: ImportCounts
             do {
-                let source = try SQLiteHubExport(path: path)
                 // A copy stopped part-way is run again: datasets that arrived whole are
                 // skipped (each is copied in one transaction, so it is whole or absent).
-                // The same last seq is not enough: the record and rev at it must match
-                // too, or the target holds other data (a hub started on it too early).
+                // The same last seq is not enough: the feed ID, and the record and rev
+                // at that seq, must match too, or the target holds other data (a hub
+                // started on it too early).
                 let target = try await postgres.storage(key: dataset)
                 let copied = try await target.lastSeq()
                 if copied > 0, copied == (try source.lastSeq()) {
                     let ours = try source.records(after: copied - 1, limit: 1).first
                     let theirs = try await target.changes(since: copied - 1, limit: 1, fields: false).first
-                    guard let ours, let theirs, ours.key == theirs.key, ours.rev == theirs.rev else {
+                    guard let ours, let theirs, ours.key == theirs.key, ours.rev == theirs.rev, try source.feedID() == (try await target.feedID())
+                    else {
                         throw DatasetNotEmptyError(dataset: dataset)
                     }
                     CommandRunner.printOutput("\(dataset): already copied (last seq \(copied)), skipped")
                     continue
                 }
                 counts = try await postgres.importDataset(dataset, from: source)
-            } catch let error
-                where error is DatasetNotEmptyError || error is NotAHubDatabaseError || error is DamagedDatabaseError || error is NewerDatabaseError
-            {
-                // Errors that say in words what is wrong with the source or target.
-                throw CommandStatus.failed("accordhub: copy: \(error)")
             } catch {
-                throw CommandStatus.failed(
-                    "accordhub: copy of dataset \(dataset) from \(path) failed, nothing of it was copied: \(StorageFailure.reason(error))")
+                throw Self.failure(error, dataset: dataset, path: path)
             }
             CommandRunner.printOutput(
                 "\(dataset): \(counts.revisions) revisions, \(counts.records) records, \(counts.idempotencyKeys) idempotency keys, last seq \(counts.lastSeq)")
         }
+    }
+
+    /// A failed dataset's one line: errors that say in words what is wrong with the
+    /// source or the target as they are, any other with the dataset and file.
+    static func failure(_ error: any Error, dataset: String, path: String) -> CommandStatus {
+        if error is DatasetNotEmptyError || error is NotAHubDatabaseError || error is DamagedDatabaseError || error is NewerDatabaseError
+            || error is DatabaseLockError
+        {
+            return CommandStatus.failed("accordhub: copy: \(error)")
+        }
+        return CommandStatus.failed("accordhub: copy of dataset \(dataset) from \(path) failed, nothing of it was copied: \(StorageFailure.reason(error))")
     }
 
     /// The named datasets' files beside the db, `<db>.datasets/NAME.db`, by name.

@@ -65,6 +65,24 @@ import Testing
         #expect(try await eventuallyAsync { try await hubStatus(hub, "p") == "negotiating" })
     }
 
+    /// After a restart with the hub away, status says when the daemon last synced, not
+    /// "never".
+    @Test func theLastSyncSurvivesARestart() async throws {
+        let hub = try HubLauncher()
+        let a = try DaemonLauncher(hubPort: hub.port)
+        try a.write("s.json", agreementText("s"))
+        #expect(try await a.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
+        let synced = try #require(try a.status()["last_sync"] as? String)
+        a.process.signal(SIGTERM)
+        #expect(try await a.process.waitForExit(timeout: 30) == 0)
+        hub.process.signal(SIGKILL)
+        _ = try await hub.process.waitForExit(timeout: 10)
+        try a.restart()
+        #expect(try a.status()["last_sync"] as? String == synced)
+        let shown = try await a.ctl(["status"])
+        #expect(!shown.out.contains("never"), "\(shown.out)")
+    }
+
     @Test func aDownHubCostsNoCPUAndShowsOffline() async throws {
         let hub = try HubLauncher()
         let port = hub.port

@@ -39,4 +39,19 @@ import Testing
         #expect(run.stderr.split(separator: "\n").count == 1)
         #expect(!FileManager.default.fileExists(atPath: path + ".hub-lock"))
     }
+
+    /// The files are opened and checked before PostgreSQL is: a named dataset's file
+    /// that is no hub's is refused in its own words, not as a server that cannot be
+    /// reached (the URL names none), and nothing was migrated anywhere.
+    @Test func everySourceIsCheckedBeforeTheServer() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.child("hub.db")
+        try HubMigrations.migrator.migrate(try DatabaseQueue(path: path))
+        try FileManager.default.createDirectory(atPath: DatasetFiles.folder(db: path), withIntermediateDirectories: true)
+        try DatabaseQueue(path: DatasetFiles.path(db: path, dataset: "hns")).write { db in try db.execute(sql: "CREATE TABLE notes (x)") }
+        let run = try ProgramRun.run(try BuiltProducts.path(of: "accordhub"), ["copy", "--from", path, "--to", Self.unusedURL])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("hns.db is not an accordhub database") && !run.stderr.contains("127.0.0.1:1"), "\(run.stderr)")
+        #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
+    }
 }

@@ -54,6 +54,11 @@ import Testing
         ("postgres://a:p%zz@h/d", "a % in it is not followed by two hex digits"),
         ("postgres://a:p%4@h/d", "a % in it is not followed by two hex digits"),
         ("postgres://a@h/d?sslrootcert=/ca%", "a % in it is not followed by two hex digits"),
+        ("postgres://a:p%00w@h/d", "NUL byte"),
+        ("postgres://a@h/d%00x", "NUL byte"),
+        ("postgres://a@[::1/d", "unmatched bracket"),
+        ("postgres://a@[::1:5432/d", "unmatched bracket"),
+        ("postgres://a@::1]/d", "unmatched bracket"),
     ])
     func badURLsSayWhatIsWrong(text: String, expected: String) {
         #expect(throws: PostgresURLError.self) { try PostgresURL(parsing: text) }
