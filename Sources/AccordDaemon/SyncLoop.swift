@@ -366,6 +366,9 @@ actor SyncLoop {
 
     func resume(allowDeletes: Bool) async {
         paused = false
+        // While paused nothing was asked of the hub: it may have been restored or
+        // replaced since, so the feed is looked at before anything is pushed.
+        await engine.hubLost()
         do { try await engine.savePaused(false) } catch { logger.error("cannot clear the pause in the state database: \(error)") }
         pullRetryAt = 0
         if allowDeletes {

@@ -12,6 +12,12 @@ package enum FeedIdentity {
     /// The response header that carries it.
     package static let header = "Accord-Feed-Id"
 
+    /// The response header that names the write that took the page's `since` seq,
+    /// as `KIND/ID REV`: a daemon compares it with the change it applied at that seq,
+    /// so a database restored from an older backup and written past the daemon's
+    /// cursor is found on the first page it serves, however the daemon reached it.
+    package static let sinceHeader = "Accord-Since-Rev"
+
     /// A new random ID (a lowercase UUID, as PostgreSQL's `gen_random_uuid()` gives),
     /// for a database that has no history yet.
     static func make() -> String { UUID().uuidString.lowercased() }

@@ -43,7 +43,9 @@ extension HubHandler {
         var response = HubResponse.json(200, WireFormat.changes(entries, lastSeq: last))
         // Read after the entries: a database replaced during a long-poll must not have
         // its entries sent under the old one's ID.
+        async let sinceRevision = since > 0 ? storage.revision(atSeq: since) : nil
         response.headers.append((FeedIdentity.header, try await storage.feedID()))
+        if let at = try await sinceRevision { response.headers.append((FeedIdentity.sinceHeader, "\(at.key) \(at.rev)")) }
         return response
     }
 

@@ -146,6 +146,9 @@ package protocol HubStorage: Sendable {
     /// The identity of this dataset's feed (`FeedIdentity`).
     func feedID() async throws -> String
 
+    /// The record and rev of the write that took `seq`, nil when none did.
+    func revision(atSeq seq: Int64) async throws -> (key: RecordKey, rev: String)?
+
     /// A record's revisions with `seq < before` (all when nil), newest first, at most
     /// `limit`; empty when there are none.
     func revisions(_ key: RecordKey, before: Int64?, limit: Int) async throws -> [RevisionEntry]

@@ -177,6 +177,17 @@ package final class PostgresHubStorage: HubStorage {
         }
     }
 
+    package func revision(atSeq seq: Int64) async throws -> (key: RecordKey, rev: String)? {
+        try await Deadline.run(seconds: Self.deadlineSeconds) {
+            var found: (key: RecordKey, rev: String)?
+            let statement = PostgresStatements.ReadRevisionAtSeq(dataset: self.dataset, seq: seq)
+            for try await (kind, id, rev) in try await self.client.execute(statement, logger: self.logger) {
+                found = (RecordKey(kind: kind, id: id), rev)
+            }
+            return found
+        }
+    }
+
     private func readLastSeq() async throws -> Int64 {
         var last: Int64 = 0
         for try await seq in try await client.execute(PostgresStatements.ReadLastSeq(dataset: dataset), logger: logger) { last = seq }

@@ -52,6 +52,16 @@ enum PostgresStatements {
         var dataset: String
     }
 
+    /// The record and rev of the write that took a seq.
+    struct ReadRevisionAtSeq: PostgresPreparedStatement {
+        static let sql = "SELECT kind, id, rev FROM accord_revisions WHERE dataset = $1 AND seq = $2"
+        typealias Row = (String, String, String)
+        var dataset: String
+        var seq: Int64
+        func makeBindings() throws -> PostgresBindings { try PostgresStatements.bindings(dataset, seq) }
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    }
+
     /// A dataset's feed identity (`FeedIdentity`).
     struct ReadFeedID: PostgresPreparedStatement {
         static let sql = "SELECT feed_id FROM accord_datasets WHERE name = $1"

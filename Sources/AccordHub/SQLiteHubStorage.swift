@@ -171,6 +171,14 @@ package final class SQLiteHubStorage: HubStorage {
     /// Read once: the hub holds the file open and locked, so it cannot change.
     package func feedID() async throws -> String { identity }
 
+    package func revision(atSeq seq: Int64) async throws -> (key: RecordKey, rev: String)? {
+        try readNow { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT kind, id, rev FROM revisions WHERE seq = ?"), arguments: [seq]).map {
+                (RecordKey(kind: $0["kind"], id: $0["id"]), $0["rev"])
+            }
+        }
+    }
+
     package func lastSeq() async throws -> Int64 {
         try readNow { db in try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(seq), 0) FROM revisions")) ?? 0 }
     }

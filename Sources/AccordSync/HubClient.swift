@@ -1,5 +1,6 @@
 import AccordCore
 import AccordHTTP
+import AccordStore
 import Synchronization
 
 #if canImport(Glibc)
@@ -66,6 +67,10 @@ package final class HubClient: Sendable {
     /// reached, the next are tried at once, in order.
     package let baseURLs: [String]
     private let current = Mutex(0)
+    /// How many times requests moved to another hub: the engine looks at the feed
+    /// again after a move, since the next hub may serve an older copy of the data.
+    private let moves = Mutex(0)
+    package var hubMoves: Int { moves.withLock { $0 } }
     /// The hub's dataset (CONTRACT 8.1).
     package let dataset: String
     /// `/v1` for `default` (so an older hub without datasets is served as before),
@@ -134,11 +139,12 @@ package final class HubClient: Sendable {
 
     /// One page of the changes feed after `since`; with `waitSeconds`, a long-poll;
     /// with `fields`, each live change carries the record's fields (CONTRACT 8.3).
-    /// `feedID` is the feed's identity, nil from a hub that sends none.
+    /// `feedID` is the feed's identity, nil from a hub that sends none; `atSince`
+    /// the write that took seq `since` (`Accord-Since-Rev`), nil when not sent.
     package func changes(
         since: Int64, limit: Int, waitSeconds: Int, fields: Bool = false
     ) async throws(HubError) -> (
-        changes: [RemoteChange], lastSeq: Int64, feedID: String?
+        changes: [RemoteChange], lastSeq: Int64, feedID: String?, atSince: FeedAnchor?
     ) {
         let response = try await send(
             "GET", apiPrefix + "/changes?since=\(since)&limit=\(limit)&wait=\(waitSeconds)" + (fields ? "&fields=1" : ""),
@@ -160,7 +166,14 @@ package final class HubClient: Sendable {
                     seq: seq, key: RecordKey(kind: kind, id: id), rev: rev, deleted: item["deleted"] == .bool(true), fields: item["fields"]?.objectValue))
         }
         let feedID = response.header("accord-feed-id").flatMap { $0.isEmpty ? nil : $0 }
-        return (changes, last, feedID)
+        return (changes, last, feedID, response.header("accord-since-rev").flatMap { Self.revision($0, seq: since) })
+    }
+
+    /// `KIND/ID REV` as the write that took `seq`; nil when unreadable.
+    static func revision(_ text: String, seq: Int64) -> FeedAnchor? {
+        let parts = text.split(separator: " ", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let key = RecordKey(parts[0]), !parts[1].isEmpty else { return nil }
+        return FeedAnchor(seq: seq, key: key, rev: parts[1])
     }
 
     /// When the hub stored revision `rev` (seconds since 1970), from its history.
@@ -206,7 +219,10 @@ package final class HubClient: Sendable {
             do {
                 let response = try await http.send(attempt)
                 guard baseURLs.count > 1, Self.passesOver(response.status) else {
-                    if index != first { current.withLock { $0 = index } }
+                    if index != first {
+                        current.withLock { $0 = index }
+                        moves.withLock { $0 += 1 }
+                    }
                     return response
                 }
                 unavailable = response

@@ -6,7 +6,9 @@ import AccordStore
 /// cursor has passed would be skipped for good, and pushes would land in a database
 /// that lacks what this root's bases say the hub holds. Three checks, cheapest first:
 /// the feed's ID (`Accord-Feed-Id`, every page), its end against the cursor (every
-/// page), and the anchor (`FeedAnchor`: one request, after a start or a lost hub).
+/// page), and the anchor (`FeedAnchor`): against the write the hub names at the
+/// page's `since` (`Accord-Since-Rev`, every page), or, when the anchor is not at
+/// `since` or the hub names none, with one request after a start or a lost hub.
 extension SyncEngine {
     /// Notes whether `page`, read after `cursor`, comes from a feed this root cannot
     /// follow (`hubBehind`, which holds pushes too) and throws its error if so; a
@@ -17,10 +19,18 @@ extension SyncEngine {
     package func checkFeed(_ page: Page, cursor: Int64) async throws {
         let known = try store.feedID()
         let losses = hubLosses
+        let moves = hub.hubMoves
         var problem = Self.feedProblem(hubLastSeq: page.lastSeq, cursor: cursor, feedID: page.feedID, knownFeedID: known)
-        if problem == nil, !feedLooked || hubBehind != nil { problem = try await anchorProblem() }
+        if problem == nil, let atSince = page.atSince, let anchor = try store.feedAnchor(), anchor.seq == atSince.seq {
+            problem = Self.anchorProblem(anchor, found: atSince)
+        } else if problem == nil, !feedLooked || hubBehind != nil || moves != movesAtLook {
+            problem = try await anchorProblem()
+        }
         hubBehind = problem
-        if hubLosses == losses { feedLooked = true }
+        if hubLosses == losses {
+            feedLooked = true
+            movesAtLook = moves
+        }
         if let problem { throw problem }
         if known == nil, let id = page.feedID { try store.setFeedID(id) }
     }
@@ -48,7 +58,13 @@ extension SyncEngine {
     func anchorProblem() async throws -> HubError? {
         guard let anchor = try store.feedAnchor() else { return nil }
         let newest = try await hub.revisions(anchor.key, before: anchor.seq + 1, limit: 1)?.revisions.first
-        if newest?.seq == anchor.seq, newest?.rev == anchor.rev { return nil }
+        return Self.anchorProblem(anchor, found: newest.map { FeedAnchor(seq: $0.seq, key: anchor.key, rev: $0.rev) })
+    }
+
+    /// Why `found`, the write the hub has at the anchor's seq (or the anchor record's
+    /// newest revision up to it), contradicts the anchor; nil if it is the anchor.
+    static func anchorProblem(_ anchor: FeedAnchor, found: FeedAnchor?) -> HubError? {
+        if found == anchor { return nil }
         return .retryable(
             reason: "the hub's history has no revision \(anchor.rev) of \(anchor.key) at seq \(anchor.seq), which this root applied: its "
                 + "database was restored from an older backup and has taken other changes since; " + Self.feedRemedy, retryAfter: nil)

@@ -3,8 +3,8 @@ import AccordStore
 
 extension SyncEngine {
     /// One page of the changes feed, as the hub sent it after `since`, with the feed's
-    /// identity.
-    package typealias Page = (changes: [RemoteChange], lastSeq: Int64, feedID: String?)
+    /// identity and the write that took `since`.
+    package typealias Page = (changes: [RemoteChange], lastSeq: Int64, feedID: String?, atSince: FeedAnchor?)
 
     /// Brings in the hub's changes after the cursor, page after page, until a page
     /// that is not full (waiting up to `waitSeconds` for the first).

@@ -15,10 +15,11 @@ extension SyncEngine {
             let limit = failedRounds > 0 ? 1 : settings.pushConcurrency * Self.batchWrites
             let due = try store.dueOperations(now: clock.now(), limit: limit)
             if due.isEmpty { break }
-            // The feed is read before the first push after a start and, while the hub
-            // is behind, before each try; either failure holds pushes as a round
+            // The feed is read before the first push after a start, a loss of the hub
+            // or a move to another of its hubs and, while the hub is behind, before
+            // each try; either failure holds pushes as a round
             // whose every send failed would, with the same backoff.
-            if !feedLooked || hubBehind != nil {
+            if !feedLooked || hubBehind != nil || hub.hubMoves != movesAtLook {
                 var retryAfter: Double?
                 do {
                     try await lookAtFeed()

@@ -55,6 +55,8 @@ package actor SyncEngine {
     /// How many times the hub was lost (`hubLost`): a look at the feed that a loss
     /// overtook does not count.
     var hubLosses = 0
+    /// The hub client's moves to another hub at the last look at the feed.
+    var movesAtLook = 0
     /// The hub failed every send of a round: no push before then, whatever the backlog
     /// (each operation's own backoff would hit a down hub in proportion to it).
     var pushHoldUntil: Double?

@@ -39,7 +39,7 @@ package final class FaultProxy: @unchecked Sendable {
     }
 
     package let port: Int
-    private let upstreamPort: Int
+    private var upstreamPort: Int
     private let listener: Int32
     private let lock = NSLock()
     private var rates: Rates
@@ -76,6 +76,12 @@ package final class FaultProxy: @unchecked Sendable {
 
     package func setRates(_ newRates: Rates) {
         lock.withLock { rates = newRates }
+    }
+
+    /// Sends the requests from now on to another server, as a load balancer moved
+    /// to another backend would: the client sees no failure.
+    package func setUpstream(port: Int) {
+        lock.withLock { upstreamPort = port }
     }
 
     /// Lets every held answer go to its client.
@@ -150,7 +156,7 @@ package final class FaultProxy: @unchecked Sendable {
 
     /// Sends the request upstream with `Connection: close` and reads the whole answer.
     private func forward(_ request: [UInt8]) -> [UInt8]? {
-        guard let upstream = try? LoopbackSocket.connect(port: upstreamPort) else { return nil }
+        guard let upstream = try? LoopbackSocket.connect(port: lock.withLock { upstreamPort }) else { return nil }
         defer { close(upstream) }
         LoopbackSocket.sendAll(upstream, Self.withConnectionClose(request))
         var reply: [UInt8] = []

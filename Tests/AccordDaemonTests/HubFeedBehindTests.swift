@@ -127,4 +127,59 @@ struct HubFeedBehindTests {
         let onHub = try await second.client.request("GET", "/v1/records/agreement/c1")
         #expect(onHub.status == 200 && !String(decoding: onHub.body, as: UTF8.self).contains("signed"), "the edit was sent to the restored hub")
     }
+
+    /// The same restore seen through a proxy that moves to the restored hub, with no
+    /// failure in between (a load balancer, a promoted standby): the daemon never
+    /// loses the hub, and it is the hub's word on the write at the page's `since`
+    /// (`Accord-Since-Rev`) that finds it, on the first page.
+    @Test func aRestoredBackupBehindAProxyIsFoundWithoutALoss() async throws {
+        // The backup is taken before the daemon starts, so it never sees a hub go.
+        let first = try HubLauncher()
+        try await first.createAgreements(["p1"])
+        let backup = try await first.backup()
+        let proxy = try FaultProxy(upstreamPort: first.port, rates: FaultProxy.Rates(faultRate: 0, faults: []))
+        defer { proxy.stop() }
+        let daemon = try DaemonLauncher(hubPort: proxy.port)
+        for id in ["p2", "p3"] { try daemon.write("agreement/\(id).json", agreementText(id)) }
+        #expect(try await daemon.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
+        #expect(daemon.read("agreement/p1.json") != nil)
+
+        // The restored copy, written to up to seq 5; new requests go to it, while a
+        // long-poll in flight stays with the first hub, which answers it with one
+        // more change: the daemon has no failure to see at any point.
+        let second = try HubLauncher(database: backup)
+        try await second.createAgreements(["x1", "x2", "x3", "x4"])
+        proxy.setUpstream(port: second.port)
+        try await first.createAgreements(["y1"])
+
+        let said = await eventually(timeout: 60) {
+            ((try? daemon.status())?["last_error"] as? String)?.contains("which this root applied") == true
+        }
+        #expect(said, "status: \(String(describing: try? daemon.status()))")
+        #expect(daemon.read("agreement/x4.json") == nil, "a change from the restored hub was applied")
+        try daemon.write("agreement/p2.json", agreementText("p2", status: "signed"))
+        #expect(try await daemon.ctl(["sync", "--wait", "--timeout", "10"]).code != 0)
+        #expect(try await second.client.request("GET", "/v1/records/agreement/p2").status == 404, "the edit was sent to the restored hub")
+    }
+
+    /// A paused daemon asks the hub nothing, so it cannot see it replaced: on resume it
+    /// looks at the feed before it pushes the edits made meanwhile.
+    @Test func aResumedDaemonLooksBeforeItPushes() async throws {
+        let first = try HubLauncher()
+        let daemon = try DaemonLauncher(hubPort: first.port)
+        try daemon.write("agreement/r1.json", agreementText("r1"))
+        #expect(try await daemon.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
+        #expect(try await daemon.ctl(["pause"]).code == 0)
+        first.process.signal(SIGTERM)
+        _ = try await first.process.waitForExit(timeout: 30)
+        let second = try HubLauncher(port: first.port)
+        try daemon.write("agreement/r2.json", agreementText("r2"))
+        #expect(try await daemon.ctl(["resume"]).code == 0)
+        let said = await eventually(timeout: 30) {
+            ((try? daemon.status())?["last_error"] as? String)?.contains("that this root synced with") == true
+        }
+        #expect(said, "status: \(String(describing: try? daemon.status()))")
+        #expect(try await second.client.request("GET", "/v1/records/agreement/r2").status == 404, "the edit went to another database")
+        #expect((try daemon.status()["pending"] as? Int) == 1)
+    }
 }

@@ -217,6 +217,11 @@ struct HubHandlerTests {
         try await hub.create("/v1/records/agreement/a1", agreementBody)
         #expect(await hub.send("GET", "/v1/changes", query: ["since": "0", "fields": "1"]).header(FeedIdentity.header) == id)
         #expect(await hub.send("GET", "/v1/changes", query: ["since": "1", "wait": "1"]).header(FeedIdentity.header) == id)
+        // The write at `since`, for the client's anchor; none at 0 or past the end.
+        let rev = try #require(await hub.send("GET", "/v1/records/agreement/a1").header("ETag")).trimmingCharacters(in: ["\""])
+        #expect(await hub.send("GET", "/v1/changes", query: ["since": "1"]).header(FeedIdentity.sinceHeader) == "agreement/a1 \(rev)")
+        #expect(await hub.send("GET", "/v1/changes", query: ["since": "0"]).header(FeedIdentity.sinceHeader) == nil)
+        #expect(await hub.send("GET", "/v1/changes", query: ["since": "7"]).header(FeedIdentity.sinceHeader) == nil)
         let otherDataset = dataset == "default" ? "/v1/datasets/hns/changes" : "/v1/changes"
         let otherID = try #require(
             await hub.handler.handle(HubRequest(method: "GET", path: otherDataset, query: [:], headers: [:], body: [])).header(FeedIdentity.header))
