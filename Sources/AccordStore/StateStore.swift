@@ -179,18 +179,12 @@ package final class StateStore: Sendable {
     }
 
     /// The identity of the hub's feed this root follows (nil until first seen).
-    package func feedID() throws -> String? {
-        try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'feed_id'") }
-    }
+    package func feedID() throws -> String? { try setting("feed_id") }
 
     /// The last change applied from the feed (`FeedAnchor`), nil before the first.
-    package func feedAnchor() throws -> FeedAnchor? {
-        try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'feed_anchor'").flatMap(FeedAnchor.init(stored:)) }
-    }
+    package func feedAnchor() throws -> FeedAnchor? { try setting("feed_anchor").flatMap(FeedAnchor.init(stored:)) }
 
-    package func setFeedID(_ id: String) throws {
-        try pool.write { db in try db.execute(sql: "INSERT OR REPLACE INTO settings (name, value) VALUES ('feed_id', ?)", arguments: [id]) }
-    }
+    package func setFeedID(_ id: String) throws { try setSetting("feed_id", id) }
 
     // MARK: Conflicts
 
