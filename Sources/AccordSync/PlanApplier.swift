@@ -21,7 +21,9 @@ struct AppliedPlan: Sendable {
 /// the state still has the old base and the old index entry. The next scan reads the
 /// file (its hash changed), finds it differs from the base, and queues it against the
 /// old rev; the push meets a 412 carrying that same version, the merge finds nothing
-/// to change, and the base moves: no new revision, nothing lost.
+/// to change, and the base moves: no new revision, nothing lost. If the hub moved on
+/// meanwhile, the engine finds the file's version among the hub's revisions and takes
+/// it as the base (`SyncEngine.plan`), so the newer one is pulled, not met as a conflict.
 ///
 /// CRASH: after the commit. Everything moved together; the cursor (committed later,
 /// per page) may lag, and the page is read again: the base already has each rev, so

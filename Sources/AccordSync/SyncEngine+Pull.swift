@@ -110,15 +110,61 @@ extension SyncEngine {
     }
 
     /// What a hub version means for a record (`IncomingPlanner`), with the inputs only
-    /// the engine has: the hub's revision time for `newest`, an earlier failed attempt.
+    /// the engine has: the hub's revision time for `newest`, an earlier failed attempt,
+    /// and, when the sides conflict, a later hub revision the root already holds.
     func plan(_ key: RecordKey, base: BaseSnapshot?, remote: RemoteRecord?, local: LocalVersion, pending: OutboxOperation?) async throws -> RecordPlan {
         let remoteTime: Double? =
             if settings.policy == .newest, let remote { try? await hub.revisionTime(key, rev: remote.rev) } else { nil }
-        return IncomingPlanner.plan(
-            IncomingInput(
-                key: key, base: base, local: local, pending: pending, remote: remote, policy: settings.policy, remoteChangedAt: remoteTime,
-                unapplied: unappliedKeys.contains(key) ? try store.unapplied(key) : nil, retry: settings.retry, jitter: jitter.next(),
-                now: clock.now()))
+        let unapplied = unappliedKeys.contains(key) ? try store.unapplied(key) : nil
+        let jitter = jitter.next()
+        let now = clock.now()
+        func plan(base: BaseSnapshot?) -> RecordPlan {
+            IncomingPlanner.plan(
+                IncomingInput(
+                    key: key, base: base, local: local, pending: pending, remote: remote, policy: settings.policy, remoteChangedAt: remoteTime,
+                    unapplied: unapplied, retry: settings.retry, jitter: jitter, now: now))
+        }
+        let first = plan(base: base)
+        guard first.report.conflicts > 0, let remote, let later = try await heldRevision(key, local: local, base: base, remote: remote) else {
+            return first
+        }
+        return plan(base: later)
+    }
+
+    /// A hub revision between the base and `remote` that the root holds exactly, if
+    /// any: the root then made no change of its own since it, and it is the true base.
+    ///
+    /// This is how a pulled version whose state commit failed (a full disk under the
+    /// state database, a kill) is known again: the file holds it, the base is older,
+    /// and without this the next change from the hub would meet it as a local edit and
+    /// open false conflicts (or, under `local`, push the stale version back).
+    /// Costs one revisions request, and only for a record that would conflict.
+    private func heldRevision(_ key: RecordKey, local: LocalVersion, base: BaseSnapshot?, remote: RemoteRecord) async throws -> BaseSnapshot? {
+        let held: JSONObject?
+        switch local {
+        case .present(let fields, _): held = fields
+        case .absent: held = nil
+        case .held: return nil
+        }
+        var before: Int64?
+        do {
+            for _ in 0..<2 {
+                guard let page = try await hub.revisions(key, before: before) else { return nil }
+                for revision in page.revisions where revision.rev != remote.rev {
+                    if revision.rev == base?.rev { return nil }  // nothing newer than the base matches
+                    if revision.fields == held && (held == nil) == revision.deleted {
+                        return BaseSnapshot(key: key, rev: revision.rev, deleted: revision.deleted, fields: revision.fields ?? JSONObject())
+                    }
+                }
+                guard let next = page.nextBefore else { return nil }
+                before = next
+            }
+        } catch {
+            // A failure that may pass stops here, to be tried again; the conflict is
+            // never opened because the hub could not be asked.
+            if case .retryable = error { throw error }
+        }
+        return nil
     }
 
     /// Keeps a change that could not even be fetched or read, with its next try.
