@@ -102,6 +102,7 @@ struct ControlHandler: Sendable {
             "pending": .number(JSONNumber(snapshot.pending)),
             "last_sync": snapshot.lastSync.map { .string(RFC3339.format($0)) } ?? .null,
             "last_error": snapshot.lastError.map { .string($0) } ?? .null,
+            "local_error": snapshot.localError.map { .string($0) } ?? .null,
             "records": .number(JSONNumber(snapshot.records)),
             "files": .number(JSONNumber(snapshot.files)),
             "conflicts": .number(JSONNumber(snapshot.conflicts)),
@@ -156,7 +157,7 @@ struct ControlHandler: Sendable {
                 // Deletions still waiting out their settle window are found but not
                 // settled: they may yet go to the hub (or be merged back).
                 let snapshot = try await loop.snapshot()
-                if snapshot.pending == 0 && !snapshot.deletionsSettling && snapshot.hubReachable {
+                if snapshot.pending == 0 && !snapshot.deletionsSettling && snapshot.hubReachable && snapshot.localError == nil {
                     settled = true
                     break
                 }

@@ -37,6 +37,15 @@ actor SyncLoop {
     /// refuses the token is asked again after the retry policy's backoff, not at once.
     private var pullFailures = 0
     private var pullRetryAt = 0.0
+    /// Steps in a row that failed here, not at the hub (the state database or the
+    /// root refusing a write: a full or read-only disk), and when the next may try.
+    /// Without this backoff a failing step is retried at once, forever.
+    private var localFailures = 0
+    private var localRetryAt = 0.0
+    /// What failed here in the last step (nil once a step succeeds again).
+    private(set) var localError: String?
+    /// The causes of this run of local failures already said in the journal.
+    private var loggedLocalFailures: Set<String> = []
     private var rescanInterval: Double
     private var nextRescan: Double
     /// Records scanned, pushed or pulled since memory was last handed back.
@@ -113,7 +122,9 @@ actor SyncLoop {
     }
 
     private func nextWake(now: Double) async -> Double {
-        if !jobs.isEmpty || manualAsked > manualDone || (pullRequested && !paused && now >= pullRetryAt) { return now }
+        if !jobs.isEmpty || manualAsked > manualDone { return now }
+        if now < localRetryAt { return localRetryAt }
+        if pullRequested && !paused && now >= pullRetryAt { return now }
         var wake = min(nextRescan, now + 60)
         if pullRequested && !paused { wake = min(wake, pullRetryAt) }
         if !paused, let retry = try? await engine.nextUnappliedTime() { wake = min(wake, max(retry, now + 0.001)) }
@@ -146,6 +157,10 @@ actor SyncLoop {
         }
         let now = clock.now()
         let manual = manualAsked > manualDone ? manualAsked : nil
+        // After a local failure nothing is tried before its backoff is over (the
+        // watcher's changes wait in the inbox), unless an operator asks for a sync.
+        if now < localRetryAt && manual == nil { return }
+        var failedHere: String?
         // A manual sync's report covers its own step and the steps after it (what it
         // waits to settle), until the next manual sync starts a new one.
         if manual != nil { manualReport = SyncReport() }
@@ -168,8 +183,9 @@ actor SyncLoop {
                 logProblems(result.problems, replacing: result.fullScan != nil)
             }
         } catch {
-            logger.error("cannot scan the root: \(error)")
-            lastError = "scan: \(error)"
+            // The paths taken are not lost: the next step scans the whole root.
+            nextRescan = 0
+            failedHere = "cannot scan the root: \(error)"
         }
         let hold = await engine.holdReason
         if hold != lastHold {
@@ -195,9 +211,10 @@ actor SyncLoop {
                 try? await engine.retryNow(includingParked: true)
                 startedOnce = true
             }
-            await exchange(into: &report, firstSeen: due.firstSeen, manual: manual != nil)
+            if let failure = await exchange(into: &report, firstSeen: due.firstSeen, manual: manual != nil) { failedHere = failedHere ?? failure }
             await logUnapplied()
         }
+        await settleLocalFailure(failedHere)
         manualReport.add(report)
         if let manual { manualDone = manual }
         // After bulk work, hand freed memory back: an idle daemon should not keep the
@@ -210,7 +227,8 @@ actor SyncLoop {
     }
 
     /// Push what is due, pull what the hub has, and push again what merges queued.
-    private func exchange(into report: inout SyncReport, firstSeen: Double?, manual: Bool) async {
+    /// Returns what failed here rather than at the hub, if anything did.
+    private func exchange(into report: inout SyncReport, firstSeen: Double?, manual: Bool) async -> String? {
         do {
             let pushed = try await engine.push()
             report.add(pushed)
@@ -220,7 +238,7 @@ actor SyncLoop {
                 // operations wait out their backoff in the outbox.
                 count(report)
                 await setReachable(false, error: failure)
-                return
+                return nil
             }
             // Only an answer from the hub says it is reachable: a round with nothing due
             // must not clear an offline state that a failed send just set.
@@ -250,6 +268,8 @@ actor SyncLoop {
             if report.retrying == 0 {
                 if contacted {
                     lastSync = clock.now()
+                    // The hub answered and nothing waits for it: an old error is history.
+                    if lastError != nil && localError == nil { lastError = nil }
                     await setReachable(true, error: nil)
                 }
             } else {
@@ -265,9 +285,34 @@ actor SyncLoop {
             await setReachable(false, error: error.description)
         } catch {
             count(report)
-            logger.error("sync step failed: \(error)")
-            lastError = "\(error)"
+            // What the pull took is asked for again once the backoff is over.
+            pullRequested = true
+            return "sync step failed: \(error)"
         }
+        return nil
+    }
+
+    /// Starts or extends the backoff after a step that failed here, saying so in the
+    /// journal once per distinct cause; or, after a step that did not, ends it.
+    private func settleLocalFailure(_ failure: String?) async {
+        guard let failure else {
+            if let localError {
+                logger.notice("syncing again after a local failure (\(localError))")
+                if lastError == localError { lastError = nil }
+                self.localError = nil
+                loggedLocalFailures = []
+                localFailures = 0
+                localRetryAt = 0
+            }
+            return
+        }
+        if loggedLocalFailures.insert(failure).inserted {
+            logger.error("\(failure); retrying with backoff (check the disk under the state database and the root)")
+        }
+        localRetryAt = clock.now() + (await engine.retryDelay(attempt: localFailures + 3))
+        localFailures += 1
+        localError = failure
+        lastError = failure
     }
 
     private func count(_ report: SyncReport) {

@@ -7,6 +7,8 @@ package final class DaemonLauncher: @unchecked Sendable {
     package let root: String
     package let socket: String
     package let configPath: String
+    /// The state database (in `folder` unless given).
+    package let statePath: String
     package private(set) var process: ChildProcess
     private let wrapper: [String]
     private let environment: [String: String]
@@ -18,22 +20,24 @@ package final class DaemonLauncher: @unchecked Sendable {
     ///   - wrapper: a command the daemon runs under (e.g. `unshare`), its last
     ///     argument followed by the daemon's path and arguments.
     ///   - remotes: `remote` as a list (several hubs), instead of the one at `hubPort`.
+    ///   - statePath: the state database somewhere else (on a disk of its own).
     package init(
         hubPort: Int, hubHost: String = "127.0.0.1", hubScheme: String = "http", folder: TemporaryFolder? = nil, extraConfig: String = "",
-        wrapper: [String] = [], remotes: [String] = [],
+        wrapper: [String] = [], remotes: [String] = [], statePath: String? = nil,
         environment: [String: String] = [:], waitForReady: Bool = true
     ) throws {
         self.folder = try folder ?? TemporaryFolder()
         root = self.folder.child("root")
         socket = self.folder.child("control.sock")
         configPath = self.folder.child("accordd.toml")
+        self.statePath = statePath ?? self.folder.child("state.db")
         self.wrapper = wrapper
         self.environment = environment
         self.hubHost = hubHost
         self.hubScheme = hubScheme
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         try Self.config(
-            root: root, state: self.folder.child("state.db"), socket: socket, hubPort: hubPort, hubHost: hubHost, hubScheme: hubScheme, extra: extraConfig,
+            root: root, state: self.statePath, socket: socket, hubPort: hubPort, hubHost: hubHost, hubScheme: hubScheme, extra: extraConfig,
             remotes: remotes
         )
         .write(toFile: configPath, atomically: true, encoding: .utf8)
@@ -67,7 +71,7 @@ package final class DaemonLauncher: @unchecked Sendable {
     /// Rewrites the config (for a reload test).
     package func rewriteConfig(hubPort: Int, extraConfig: String) throws {
         try Self.config(
-            root: root, state: folder.child("state.db"), socket: socket, hubPort: hubPort, hubHost: hubHost, hubScheme: hubScheme, extra: extraConfig
+            root: root, state: statePath, socket: socket, hubPort: hubPort, hubHost: hubHost, hubScheme: hubScheme, extra: extraConfig
         )
         .write(toFile: configPath, atomically: true, encoding: .utf8)
     }

@@ -29,6 +29,10 @@ struct StatusCommand: AsyncParsableCommand {
         if let error = status["last_error"]?.stringValue, !reachable || status["state"]?.stringValue == "offline" {
             lines.append("last error: \(error)")
         }
+        if let failing = status["local_error"]?.stringValue {
+            lines.append("failing:    \(failing)")
+            lines.append("            retried by itself with backoff; check the disk under the state database and the root")
+        }
         let conflicts = status["conflicts"]?.intValue ?? 0
         lines.append("conflicts:  \(conflicts)" + (conflicts > 0 ? " open; see them with: accordctl conflicts" : ""))
         let held = status["held_deletions"]?.intValue ?? 0

@@ -67,6 +67,73 @@ struct DiskFaultTests {
         withExtendedLifetime(disk) {}
     }
 
+    /// Fills the disk at `folder` with one file, chunk by chunk until it is refused.
+    func fill(_ folder: String) throws -> String {
+        let path = folder + "/filler"
+        FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        let chunk = Data(count: 16 * 1024)
+        while (try? handle.write(contentsOf: chunk)) != nil {}
+        return path
+    }
+
+    /// The state database on a full disk while the hub's changes arrive: the files are
+    /// written but their commit fails. The daemon backs off instead of spinning, says
+    /// so in status, and once there is room it takes the hub's newer versions without
+    /// a conflict and without pushing the stale ones back.
+    @Test func aFullStateDiskBacksOffAndLeavesNoFalseConflict() async throws {
+        let hub = try HubLauncher()
+        let a = try DaemonLauncher(hubPort: hub.port)
+        let stateFolder = try TemporaryFolder()
+        let disk = try SmallDisk(at: stateFolder.path, size: "4m")
+        let b = try DaemonLauncher(hubPort: hub.port, statePath: stateFolder.child("state.db"))
+        let count = 20
+        for index in 0..<count { try a.write("r\(index).json", agreementText("r\(index)")) }
+        #expect(try await a.ctl(["sync", "--wait", "--timeout", "60"]).code == 0)
+        #expect(await eventually(timeout: 30) { complete(b, count: count) })
+        let filler = try fill(stateFolder.path)
+        // Large edits, so their page cannot commit into the space the WAL already has.
+        let body = String(repeating: "x", count: 20_000)
+        for index in 0..<count { try a.write("r\(index).json", agreementText("r\(index)", title: "X", notes: body)) }
+        #expect(try await a.ctl(["sync", "--wait", "--timeout", "60"]).code == 0)
+        #expect(
+            await eventually(timeout: 30) { (0..<count).allSatisfy { b.read("agreement/r\($0).json")?.contains("\"X\"") == true } },
+            "B writes the files before its commit fails")
+        #expect(
+            await eventually(timeout: 30) { ((try? b.status()["local_error"] as? String) ?? "").contains("full") },
+            "\((try? b.status()) ?? [:])")
+        let plain = try await b.ctl(["status"])
+        #expect(plain.out.contains("failing:") && plain.out.contains("full"), "\(plain.out)")
+        // A three-second window of a daemon whose every commit fails: the window is the
+        // measurement, not a wait for something.
+        let before = try b.process.cpuSeconds()
+        try await Task.sleep(for: .seconds(3))
+        let used = try b.process.cpuSeconds() - before
+        #expect(used < 0.3, "a daemon whose state disk is full must back off, not spin: \(used) CPU-s in 3 s")
+        for index in 0..<count { try a.write("r\(index).json", agreementText("r\(index)", title: "Y")) }
+        #expect(try await a.ctl(["sync", "--wait", "--timeout", "60"]).code == 0)
+        try FileManager.default.removeItem(atPath: filler)
+        #expect(
+            await eventually(timeout: 60) {
+                (0..<count).allSatisfy { b.read("agreement/r\($0).json").map { $0.contains("\"Y\"") && !$0.contains("xxx") } == true }
+            },
+            "\(b.process.standardError.suffix(3000))")
+        #expect(try await b.ctl(["sync", "--wait", "--timeout", "60"]).code == 0)
+        let status = try b.status()
+        #expect(status["conflicts"] as? Int == 0, "no false conflict: \(status)")
+        #expect(status["local_error"] is NSNull && status["last_error"] is NSNull, "\(status)")
+        // B pushed nothing back: each record has its create, X and Y only.
+        for index in [0, count / 2, count - 1] {
+            let revisions = try await hub.client.request("GET", "/v1/records/agreement/r\(index)/revisions")
+            #expect((try JSONSerialization.jsonObject(with: Data(revisions.body)) as? [String: Any])?["revisions"].map { ($0 as? [Any])?.count } == 3)
+        }
+        // The failure went to the journal once per cause, not once per try.
+        let lines = b.process.standardError.split(separator: "\n").filter { $0.contains("full") }
+        #expect(lines.count <= 6, "\(lines.count) lines about the full disk:\n\(lines.prefix(10).joined(separator: "\n"))")
+        withExtendedLifetime(disk) {}
+    }
+
     @Test func aReadOnlyRootHoldsPullsUntilItIsWritable() async throws {
         let hub = try HubLauncher()
         let a = try DaemonLauncher(hubPort: hub.port)
