@@ -166,14 +166,24 @@ package final class HubClient: Sendable {
                     seq: seq, key: RecordKey(kind: kind, id: id), rev: rev, deleted: item["deleted"] == .bool(true), fields: item["fields"]?.objectValue))
         }
         let feedID = response.header("accord-feed-id").flatMap { $0.isEmpty ? nil : $0 }
+        if let feedID, !Self.isToken(feedID) {
+            throw HubError.protocolError("the hub's Accord-Feed-Id is not a feed ID (\(feedID.utf8.count) bytes, or not printable ASCII)")
+        }
         return (changes, last, feedID, response.header("accord-since-rev").flatMap { Self.revision($0, seq: since) })
     }
 
     /// `KIND/ID REV` as the write that took `seq`; nil when unreadable.
     static func revision(_ text: String, seq: Int64) -> FeedAnchor? {
         let parts = text.split(separator: " ", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let key = RecordKey(parts[0]), !parts[1].isEmpty else { return nil }
+        guard parts.count == 2, let key = RecordKey(parts[0]), isToken(parts[1]) else { return nil }
         return FeedAnchor(seq: seq, key: key, rev: parts[1])
+    }
+
+    /// A feed ID or rev as a hub makes them: 1 to 128 printable ASCII characters, no
+    /// space. Anything else from a header is refused before it can reach the state,
+    /// the journal or status (a 100 KB value, a control byte).
+    static func isToken(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 128 && text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
     }
 
     /// When the hub stored revision `rev` (seconds since 1970), from its history.

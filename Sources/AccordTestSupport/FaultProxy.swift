@@ -23,6 +23,9 @@ package final class FaultProxy: @unchecked Sendable {
         case holdAnswer
         /// Forward, then send only part of the response.
         case truncate
+        /// Forward, then answer with the header `name` (if the server sent it) set
+        /// to `value`: a hostile or broken hub.
+        case replaceHeader(name: String, value: String)
     }
 
     package struct Rates: Sendable {
@@ -150,8 +153,19 @@ package final class FaultProxy: @unchecked Sendable {
         switch fault {
         case .dropAfter: return
         case .truncate: LoopbackSocket.sendAll(client, Array(response.prefix(max(1, response.count / 2))))
+        case .replaceHeader(let name, let value): LoopbackSocket.sendAll(client, Self.replacing(name, with: value, in: response))
         default: LoopbackSocket.sendAll(client, response)
         }
+    }
+
+    /// `response` with the value of its header `name` replaced (when it has one).
+    static func replacing(_ name: String, with value: String, in response: [UInt8]) -> [UInt8] {
+        let end = Array("\r\n\r\n".utf8)
+        guard let split = (0...(response.count - end.count)).first(where: { Array(response[$0..<$0 + end.count]) == end }) else { return response }
+        let head = String(decoding: response[0..<split], as: UTF8.self)
+        let prefix = name.lowercased() + ":"
+        let lines = head.components(separatedBy: "\r\n").map { $0.lowercased().hasPrefix(prefix) ? "\(name): \(value)" : $0 }
+        return Array(lines.joined(separator: "\r\n").utf8) + Array(response[split...])
     }
 
     /// Sends the request upstream with `Connection: close` and reads the whole answer.

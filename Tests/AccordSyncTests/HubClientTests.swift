@@ -125,3 +125,48 @@ struct HubClientBodyTests {
         #expect(record.fields["x"]?.depth == 127)
     }
 }
+
+@Suite("Hub client against a hub that sends hostile feed headers")
+struct HostileFeedHeaderTests {
+    func page(through fault: FaultProxy.Fault) async throws -> Result<SyncEngine.Page, HubError> {
+        let hub = try HubLauncher()
+        let http = HTTPClient()
+        defer { http.shutdown() }
+        let direct = HubClient(baseURL: "http://127.0.0.1:\(hub.port)", token: nil, http: http)
+        _ = try await direct.put(
+            RecordKey(kind: "agreement", id: "a"),
+            fields: ["title": .string("A"), "parties": .array([.string("US"), .string("JP")]), "status": .string("signed")], baseRev: nil,
+            idempotencyKey: "k1")
+        let proxy = try FaultProxy(upstreamPort: hub.port, rates: FaultProxy.Rates(faultRate: 1, faults: [fault]))
+        defer { proxy.stop() }
+        let client = HubClient(baseURL: "http://127.0.0.1:\(proxy.port)", token: nil, http: http)
+        do {
+            return .success(try await client.changes(since: 1, limit: 10, waitSeconds: 0, fields: true))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    @Test(arguments: [100_000, 1, 2])
+    func aFeedIDThatIsNoIDIsRefusedInOneShortLine(_ variant: Int) async throws {
+        // 100 KB of one letter, a control byte, a space.
+        let value = [100_000: String(repeating: "f", count: 100_000), 1: "abc\u{1}def", 2: "two words"][variant]!
+        let result = try await page(through: .replaceHeader(name: "Accord-Feed-Id", value: value))
+        guard case .failure(let error) = result, case .protocolError(let message) = error else {
+            Issue.record("accepted: \(result)")
+            return
+        }
+        #expect(message.utf8.count < 200 && !message.contains("ffff") && !message.contains("\u{1}"), "\(message.prefix(300))")
+    }
+
+    @Test func aSinceRevThatIsNoRevIsIgnored() async throws {
+        let result = try await page(through: .replaceHeader(name: "Accord-Since-Rev", value: "agreement/a abc\u{1}"))
+        let page = try result.get()
+        #expect(page.atSince == nil && page.feedID != nil)
+    }
+
+    @Test func wellFormedHeadersPassThrough() async throws {
+        let page = try await page(through: .pass).get()
+        #expect(page.atSince?.key == RecordKey(kind: "agreement", id: "a") && page.feedID.map(HubClient.isToken) == true)
+    }
+}
