@@ -65,6 +65,13 @@ actor SyncLoop {
     /// The unapplied hub changes already said in the journal ("key: cause").
     private var loggedUnapplied: Set<String> = []
     private var lastStatus = ""
+    /// When each cause of "not syncing" was last said in the journal: one that comes
+    /// back within `offlineRepeatSeconds` (a balancer flapping between two hubs'
+    /// databases, a link that comes and goes) goes to the debug level, as does the
+    /// "reachable again" that follows it, so a flapping hub cannot flood the journal.
+    private var saidOffline: [String: Double] = [:]
+    private var offlineSaidQuietly = false
+    static let offlineRepeatSeconds = 300.0
     private var lastHold: String?
 
     /// How often the root is scanned when inotify cannot watch all of it.
@@ -379,7 +386,8 @@ actor SyncLoop {
     func setReachable(_ reachable: Bool, error: String?) async {
         if reachable != hubReachable {
             if reachable {
-                logger.notice("the hub is reachable again; sending what waited")
+                let line = "the hub is reachable again; sending what waited"
+                if offlineSaidQuietly { logger.debug("\(line)") } else { logger.notice("\(line)") }
                 pullRetryAt = 0
                 retryWaitingNow = true
                 pullRequested = true
@@ -387,7 +395,17 @@ actor SyncLoop {
             } else {
                 // Not always "unreachable": a hub that answers with a feed this root
                 // cannot follow, or refuses the token, stops the sync as well.
-                logger.warning("not syncing with the hub: \(error ?? "unknown error"); changes wait in the outbox")
+                let cause = error ?? "unknown error"
+                let now = clock.now()
+                offlineSaidQuietly = saidOffline[cause].map { now - $0 < Self.offlineRepeatSeconds } ?? false
+                let line = "not syncing with the hub: \(cause); changes wait in the outbox"
+                if offlineSaidQuietly {
+                    logger.debug("\(line)")
+                } else {
+                    if saidOffline.count > 100 { saidOffline = [:] }
+                    saidOffline[cause] = now
+                    logger.warning("\(line)")
+                }
             }
         }
         hubReachable = reachable

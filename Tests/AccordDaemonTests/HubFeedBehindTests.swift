@@ -182,4 +182,34 @@ struct HubFeedBehindTests {
         #expect(try await second.client.request("GET", "/v1/records/agreement/r2").status == 404, "the edit went to another database")
         #expect((try daemon.status()["pending"] as? Int) == 1)
     }
+
+    /// A balancer flapping between the right hub and another database: the daemon is
+    /// refused and taken again page after page. The journal says it once, not on every
+    /// flip (it once wrote three lines a second), and the flips still go to debug.
+    @Test func aHubFlappingBetweenTwoFeedsIsSaidOnceNotOnEveryFlip() async throws {
+        let hub = try HubLauncher()
+        let proxy = try FaultProxy(upstreamPort: hub.port, rates: FaultProxy.Rates(faultRate: 0))
+        defer { proxy.stop() }
+        let daemon = try DaemonLauncher(hubPort: proxy.port, extraConfig: "[log]\nlevel = \"debug\"")
+        try daemon.write("agreement/f0.json", agreementText("f0"))
+        #expect(try await daemon.ctl(["sync", "--wait", "--timeout", "30"]).code == 0)
+        proxy.setRates(FaultProxy.Rates(faultRate: 0.5, faults: [.replaceHeader(name: "Accord-Feed-Id", value: "another-feed")]))
+        func lines(_ level: Int, _ text: String) -> Int {
+            daemon.process.standardError.split(separator: "\n").filter { $0.hasPrefix("<\(level)>") && $0.contains(text) }.count
+        }
+        // Writes elsewhere answer the daemon's long-polls, page after page, until it has
+        // been refused and taken again several times.
+        var written = 0
+        while lines(7, "not syncing with the hub") < 3 && written < 30 {
+            try await hub.createAgreements(["w\(written)"])
+            written += 1
+            let seen = lines(7, "not syncing") + lines(4, "not syncing") + lines(7, "reachable again") + lines(5, "reachable again")
+            _ = await eventually(timeout: 3) {
+                lines(7, "not syncing") + lines(4, "not syncing") + lines(7, "reachable again") + lines(5, "reachable again") > seen
+            }
+        }
+        #expect(lines(7, "not syncing with the hub") >= 3, "the proxy never made the daemon flip: \(proxy.injected)")
+        #expect(lines(4, "not syncing with the hub") == 1, "\(daemon.process.standardError.suffix(3000))")
+        #expect(lines(5, "the hub is reachable again") <= 1)
+    }
 }
