@@ -124,7 +124,7 @@ package final class SQLiteHubStorage: HubStorage {
     private static func current(_ db: Database, _ key: RecordKey) throws -> StoredRecord? {
         guard
             let row = try Row.fetchOne(
-                db, sql: "SELECT rev, seq, deleted, fields FROM records WHERE kind = ? AND id = ?", arguments: [key.kind, key.id])
+                db.cachedStatement(sql: "SELECT rev, seq, deleted, fields FROM records WHERE kind = ? AND id = ?"), arguments: [key.kind, key.id])
         else { return nil }
         return StoredRecord(key: key, rev: row["rev"], seq: row["seq"], deleted: row["deleted"], fieldsJSON: row["fields"])
     }

@@ -46,9 +46,11 @@ extension StateStore {
                 case .saveFile(let entry): try Self.saveFile(db, entry)
                 case .removeFile(let path): try db.cachedStatement(sql: "DELETE FROM files WHERE path = ?").execute(arguments: [path])
                 case .setCursor(let seq, let anchor):
-                    try db.execute(sql: "INSERT OR REPLACE INTO settings (name, value) VALUES ('cursor', ?)", arguments: [String(seq)])
+                    try db.cachedStatement(sql: "INSERT OR REPLACE INTO settings (name, value) VALUES ('cursor', ?)").execute(arguments: [String(seq)])
                     if let anchor {
-                        try db.execute(sql: "INSERT OR REPLACE INTO settings (name, value) VALUES ('feed_anchor', ?)", arguments: [anchor.stored])
+                        try db.cachedStatement(sql: "INSERT OR REPLACE INTO settings (name, value) VALUES ('feed_anchor', ?)").execute(arguments: [
+                            anchor.stored
+                        ])
                     }
                 }
             }

@@ -45,23 +45,23 @@ extension StateStore {
     package func dueOperations(now: Double, limit: Int) throws -> [OutboxOperation] {
         try pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM outbox WHERE next_attempt_at <= ? ORDER BY seq LIMIT ?", arguments: [now, limit]
+                db.cachedStatement(sql: "SELECT * FROM outbox WHERE next_attempt_at <= ? ORDER BY seq LIMIT ?"), arguments: [now, limit]
             ).map(Self.operation)
         }
     }
 
     package func pendingOperation(_ key: RecordKey) throws -> OutboxOperation? {
         try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE kind = ? AND id = ?", arguments: [key.kind, key.id]).map(Self.operation)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM outbox WHERE kind = ? AND id = ?"), arguments: [key.kind, key.id]).map(Self.operation)
         }
     }
 
     package func allOperations() throws -> [OutboxOperation] {
-        try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY seq").map(Self.operation) }
+        try pool.read { db in try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM outbox ORDER BY seq")).map(Self.operation) }
     }
 
     package func pendingCount() throws -> Int {
-        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0 }
+        try pool.read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM outbox")) ?? 0 }
     }
 
     /// The earliest time an operation becomes due, if any waits.
@@ -72,22 +72,23 @@ extension StateStore {
     /// changed).
     package func retryAllNow(now: Double, includingParked: Bool = false) throws {
         try pool.write { db in
-            try db.execute(
-                sql: "UPDATE outbox SET next_attempt_at = ? WHERE next_attempt_at > ? AND next_attempt_at <= ?",
-                arguments: [now, now, includingParked ? Double.infinity : Double.greatestFiniteMagnitude.nextDown])
+            try db.cachedStatement(sql: "UPDATE outbox SET next_attempt_at = ? WHERE next_attempt_at > ? AND next_attempt_at <= ?").execute(arguments: [
+                now, now, includingParked ? Double.infinity : Double.greatestFiniteMagnitude.nextDown,
+            ])
         }
     }
 
     package func nextAttemptTime() throws -> Double? {
-        try pool.read { db in try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM outbox") }
+        try pool.read { db in try Double.fetchOne(db.cachedStatement(sql: "SELECT MIN(next_attempt_at) FROM outbox")) }
     }
 
     /// The hub acknowledged operation `seq`: drop it and record the new base, atomically.
     /// If the record was queued again meanwhile (a newer operation), only the base moves.
     package func complete(_ operation: OutboxOperation, newBase: BaseSnapshot) throws {
         try pool.write { db in
-            try db.execute(
-                sql: "DELETE FROM outbox WHERE seq = ? AND idempotency_key = ?", arguments: [operation.seq, operation.idempotencyKey])
+            try db.cachedStatement(sql: "DELETE FROM outbox WHERE seq = ? AND idempotency_key = ?").execute(arguments: [
+                operation.seq, operation.idempotencyKey,
+            ])
             try Self.saveBase(db, newBase)
         }
     }
@@ -95,16 +96,17 @@ extension StateStore {
     /// Drops an operation without a new base (it was merged into another, or rejected).
     package func discard(_ operation: OutboxOperation) throws {
         try pool.write { db in
-            try db.execute(sql: "DELETE FROM outbox WHERE seq = ? AND idempotency_key = ?", arguments: [operation.seq, operation.idempotencyKey])
+            try db.cachedStatement(sql: "DELETE FROM outbox WHERE seq = ? AND idempotency_key = ?").execute(arguments: [
+                operation.seq, operation.idempotencyKey,
+            ])
         }
     }
 
     /// A failed attempt: when to try again and why it failed.
     package func reschedule(_ operation: OutboxOperation, nextAttemptAt: Double, error: String) throws {
         try pool.write { db in
-            try db.execute(
-                sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE seq = ? AND idempotency_key = ?",
-                arguments: [nextAttemptAt, error, operation.seq, operation.idempotencyKey])
+            try db.cachedStatement(sql: "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE seq = ? AND idempotency_key = ?")
+                .execute(arguments: [nextAttemptAt, error, operation.seq, operation.idempotencyKey])
         }
     }
 }

@@ -43,7 +43,7 @@ extension StateStore {
     /// The keys of every unapplied change.
     package func unappliedKeys() throws -> Set<RecordKey> {
         try pool.read { db in
-            Set(try Row.fetchAll(db, sql: "SELECT kind, id FROM unapplied").map { RecordKey(kind: $0["kind"], id: $0["id"]) })
+            Set(try Row.fetchAll(db.cachedStatement(sql: "SELECT kind, id FROM unapplied")).map { RecordKey(kind: $0["kind"], id: $0["id"]) })
         }
     }
 
@@ -56,33 +56,38 @@ extension StateStore {
 
     package func unapplied(_ key: RecordKey) throws -> UnappliedChange? {
         try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM unapplied WHERE kind = ? AND id = ?", arguments: [key.kind, key.id]).map(Self.unappliedChange)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM unapplied WHERE kind = ? AND id = ?"), arguments: [key.kind, key.id]).map(
+                Self.unappliedChange)
         }
     }
 
     /// Those whose retry time has come, oldest first.
     package func dueUnapplied(now: Double, limit: Int) throws -> [UnappliedChange] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM unapplied WHERE next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?", arguments: [now, limit])
-                .map(Self.unappliedChange)
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM unapplied WHERE next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?"), arguments: [now, limit]
+            )
+            .map(Self.unappliedChange)
         }
     }
 
     /// Every one, for status (bounded by `limit`), and how many there are.
     package func unappliedChanges(limit: Int) throws -> (list: [UnappliedChange], count: Int) {
         try pool.read { db in
-            let list = try Row.fetchAll(db, sql: "SELECT * FROM unapplied ORDER BY kind, id LIMIT ?", arguments: [limit]).map(Self.unappliedChange)
-            return (list, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM unapplied") ?? 0)
+            let list = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM unapplied ORDER BY kind, id LIMIT ?"), arguments: [limit]).map(
+                Self.unappliedChange)
+            return (list, try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM unapplied")) ?? 0)
         }
     }
 
     package func nextUnappliedTime() throws -> Double? {
-        try pool.read { db in try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM unapplied") }
+        try pool.read { db in try Double.fetchOne(db.cachedStatement(sql: "SELECT MIN(next_attempt_at) FROM unapplied")) }
     }
 
     /// Makes every unapplied change due now (a manual sync, the hub back).
     package func retryUnappliedNow(now: Double) throws {
-        try pool.write { db in try db.execute(sql: "UPDATE unapplied SET next_attempt_at = ? WHERE next_attempt_at > ?", arguments: [now, now]) }
+        try pool.write { db in try db.cachedStatement(sql: "UPDATE unapplied SET next_attempt_at = ? WHERE next_attempt_at > ?").execute(arguments: [now, now])
+        }
     }
 
     private static func unappliedChange(_ row: Row) -> UnappliedChange {
@@ -95,16 +100,16 @@ extension StateStore {
 
     /// A named setting of the replica (`paused`, the guard's hold), nil when unset.
     package func setting(_ name: String) throws -> String? {
-        try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE name = ?", arguments: [name]) }
+        try pool.read { db in try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM settings WHERE name = ?"), arguments: [name]) }
     }
 
     /// Sets (or, with nil, removes) a named setting, durably.
     package func setSetting(_ name: String, _ value: String?) throws {
         try pool.write { db in
             if let value {
-                try db.execute(sql: "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)", arguments: [name, value])
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)").execute(arguments: [name, value])
             } else {
-                try db.execute(sql: "DELETE FROM settings WHERE name = ?", arguments: [name])
+                try db.cachedStatement(sql: "DELETE FROM settings WHERE name = ?").execute(arguments: [name])
             }
         }
     }

@@ -68,7 +68,7 @@ package final class StateStore: Sendable {
     }
 
     package func removeFile(_ path: String) throws {
-        try pool.write { db in try db.execute(sql: "DELETE FROM files WHERE path = ?", arguments: [path]) }
+        try pool.write { db in try db.cachedStatement(sql: "DELETE FROM files WHERE path = ?").execute(arguments: [path]) }
     }
 
     // MARK: Bases
@@ -80,7 +80,7 @@ package final class StateStore: Sendable {
     package func allBases() throws -> [RecordKey: BaseSnapshot] {
         try pool.read { db in
             var bases: [RecordKey: BaseSnapshot] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT kind, id, rev, deleted, fields FROM bases") {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT kind, id, rev, deleted, fields FROM bases")) {
                 let snapshot = try Self.snapshot(row)
                 bases[snapshot.key] = snapshot
             }
@@ -96,7 +96,9 @@ package final class StateStore: Sendable {
     package func liveBaseKeys() throws -> Set<RecordKey> {
         try pool.read { db in
             var keys = Set<RecordKey>()
-            for row in try Row.fetchAll(db, sql: "SELECT kind, id FROM bases WHERE deleted = 0") { keys.insert(RecordKey(kind: row["kind"], id: row["id"])) }
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT kind, id FROM bases WHERE deleted = 0")) {
+                keys.insert(RecordKey(kind: row["kind"], id: row["id"]))
+            }
             return keys
         }
     }
@@ -136,7 +138,7 @@ package final class StateStore: Sendable {
                 try Self.insertOperation(db, change.key, change.kind, baseRev: change.baseRev, fields: change.fields, now: change.changedAt)
             }
             for entry in saveFiles { try Self.saveFile(db, entry) }
-            for path in removeFiles { try db.execute(sql: "DELETE FROM files WHERE path = ?", arguments: [path]) }
+            for path in removeFiles { try db.cachedStatement(sql: "DELETE FROM files WHERE path = ?").execute(arguments: [path]) }
         }
     }
 
@@ -160,21 +162,22 @@ package final class StateStore: Sendable {
     package func hasSynced() throws -> Bool {
         try pool.read { db in
             try Bool.fetchOne(
-                db,
-                sql:
-                    "SELECT EXISTS (SELECT 1 FROM bases) OR EXISTS (SELECT 1 FROM outbox) OR EXISTS (SELECT 1 FROM settings WHERE name = 'cursor' AND value != '0')"
+                db.cachedStatement(
+                    sql:
+                        "SELECT EXISTS (SELECT 1 FROM bases) OR EXISTS (SELECT 1 FROM outbox) OR EXISTS (SELECT 1 FROM settings WHERE name = 'cursor' AND value != '0')"
+                )
             )
                 ?? false
         }
     }
 
     package func cursor() throws -> Int64 {
-        try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'cursor'").flatMap { Int64($0) } ?? 0 }
+        try pool.read { db in try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM settings WHERE name = 'cursor'")).flatMap { Int64($0) } ?? 0 }
     }
 
     package func setCursor(_ seq: Int64) throws {
         try pool.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO settings (name, value) VALUES ('cursor', ?)", arguments: [String(seq)])
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO settings (name, value) VALUES ('cursor', ?)").execute(arguments: [String(seq)])
         }
     }
 
@@ -194,11 +197,10 @@ package final class StateStore: Sendable {
     }
 
     static func setConflicts(_ db: Database, _ key: RecordKey, _ conflicts: [StoredConflict]) throws {
-        try db.execute(sql: "DELETE FROM conflicts WHERE kind = ? AND id = ?", arguments: [key.kind, key.id])
+        try db.cachedStatement(sql: "DELETE FROM conflicts WHERE kind = ? AND id = ?").execute(arguments: [key.kind, key.id])
         for conflict in conflicts {
-            try db.execute(
-                sql: "INSERT INTO conflicts (kind, id, path, base, local, remote, remote_rev, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                arguments: [
+            try db.cachedStatement(sql: "INSERT INTO conflicts (kind, id, path, base, local, remote, remote_rev, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+                .execute(arguments: [
                     key.kind, key.id, ConflictPath.encode(conflict.path), conflict.base.map(JSONWriter.line), conflict.local.map(JSONWriter.line),
                     conflict.remote.map(JSONWriter.line), conflict.remoteRev, conflict.createdAt,
                 ])
@@ -207,7 +209,7 @@ package final class StateStore: Sendable {
 
     package func openConflicts() throws -> [StoredConflict] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM conflicts ORDER BY kind, id, path").map(Self.conflict)
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM conflicts ORDER BY kind, id, path")).map(Self.conflict)
         }
     }
 
@@ -223,14 +225,14 @@ package final class StateStore: Sendable {
             .execute(arguments: [at, type, record, summary])
         let seq = db.lastInsertedRowID
         if seq % 100 == 0 {
-            try db.execute(sql: "DELETE FROM events WHERE seq <= ?", arguments: [seq - Int64(bound)])
+            try db.cachedStatement(sql: "DELETE FROM events WHERE seq <= ?").execute(arguments: [seq - Int64(bound)])
         }
     }
 
     /// The newest `limit` events, newest first.
     package func events(limit: Int) throws -> [SyncEvent] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM events ORDER BY seq DESC LIMIT ?", arguments: [limit]).map { row in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM events ORDER BY seq DESC LIMIT ?"), arguments: [limit]).map { row in
                 SyncEvent(seq: row["seq"], at: row["at"], type: row["type"], record: row["record"], summary: row["summary"])
             }
         }
