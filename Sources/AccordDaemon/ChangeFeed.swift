@@ -11,7 +11,13 @@ import ServiceLifecycle
 struct ChangeFeed: Service {
     let loop: SyncLoop
     let logger: Logger
-    static let waitSeconds = 25
+    /// How long each long-poll waits for a change. Every poll that comes back empty
+    /// costs both sides a wake-up and a few state reads, the bulk of an idle daemon's
+    /// CPU, so it is long: a hub that hangs without closing (stopped, answering nothing)
+    /// is still found within 45 + 5 s of grace, inside the 60 s that CONTRACT 8.6
+    /// gives an idle daemon to say `offline`; a dead link is found sooner by TCP
+    /// keepalive with TCP_USER_TIMEOUT. It stays under the hub's 60 s maximum.
+    static let waitSeconds = 45
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
