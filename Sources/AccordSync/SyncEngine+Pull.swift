@@ -125,7 +125,10 @@ extension SyncEngine {
                     unapplied: unapplied, retry: settings.retry, jitter: jitter, now: now))
         }
         let first = plan(base: base)
-        guard first.report.conflicts > 0, let remote, let later = try await heldRevision(key, local: local, base: base, remote: remote) else {
+        // Only a plan that conflicts or sends something back to the hub is worth the
+        // look: one that takes the hub's version cannot be made wrong by an old base.
+        let pushesBack = first.changes.contains { if case .enqueue = $0 { true } else { false } }
+        guard first.report.conflicts > 0 || pushesBack, let remote, let later = await heldRevision(key, local: local, base: base, remote: remote) else {
             return first
         }
         return plan(base: later)
@@ -136,10 +139,12 @@ extension SyncEngine {
     ///
     /// This is how a pulled version whose state commit failed (a full disk under the
     /// state database, a kill) is known again: the file holds it, the base is older,
-    /// and without this the next change from the hub would meet it as a local edit and
-    /// open false conflicts (or, under `local`, push the stale version back).
-    /// Costs one revisions request, and only for a record that would conflict.
-    private func heldRevision(_ key: RecordKey, local: LocalVersion, base: BaseSnapshot?, remote: RemoteRecord) async throws -> BaseSnapshot? {
+    /// and without this the next change from the hub would meet it as a local edit:
+    /// false conflicts, or the stale version merged and pushed back (over a deletion,
+    /// over a field set back to its old value). Costs a revisions request or two, only
+    /// for a record that would conflict or be pushed back. A failure to ask is not a
+    /// reason to stop the feed: the plan is then made as before.
+    private func heldRevision(_ key: RecordKey, local: LocalVersion, base: BaseSnapshot?, remote: RemoteRecord) async -> BaseSnapshot? {
         let held: JSONObject?
         switch local {
         case .present(let fields, _): held = fields
@@ -149,7 +154,7 @@ extension SyncEngine {
         var before: Int64?
         do {
             for _ in 0..<2 {
-                guard let page = try await hub.revisions(key, before: before) else { return nil }
+                guard let page = try await hub.revisions(key, before: before, limit: 50) else { return nil }
                 for revision in page.revisions where revision.rev != remote.rev {
                     if revision.rev == base?.rev { return nil }  // nothing newer than the base matches
                     if revision.fields == held && (held == nil) == revision.deleted {
@@ -160,9 +165,7 @@ extension SyncEngine {
                 before = next
             }
         } catch {
-            // A failure that may pass stops here, to be tried again; the conflict is
-            // never opened because the hub could not be asked.
-            if case .retryable = error { throw error }
+            return nil
         }
         return nil
     }

@@ -15,8 +15,11 @@ struct UncommittedPullTests {
     let key = RecordKey(kind: "agreement", id: "hns")
 
     /// Two replicas agree on `hns`; A then writes `title: "X"` (which B's file takes
-    /// without B's state knowing) and then `title: "Y", status: "signed"`.
-    func setUp(_ hub: HubLauncher, _ http: HTTPClient) async throws -> (a: Replica, b: Replica) {
+    /// without B's state knowing) and then `then` (by default `title: "Y", status:
+    /// "signed"`).
+    func setUp(
+        _ hub: HubLauncher, _ http: HTTPClient, then: (Replica) throws -> Void = { try $0.write("hns.json", agreement("hns", title: "Y", status: "signed")) }
+    ) async throws -> (a: Replica, b: Replica) {
         let a = try Replica(hub: hub, http: http)
         let b = try Replica(hub: hub, http: http)
         try a.write("hns.json", agreement("hns"))
@@ -25,7 +28,7 @@ struct UncommittedPullTests {
         try a.write("hns.json", agreement("hns", title: "X"))
         try await a.sync()
         try b.write("agreement/hns.json", agreement("hns", title: "X"))
-        try a.write("hns.json", agreement("hns", title: "Y", status: "signed"))
+        try then(a)
         try await a.sync()
         return (a, b)
     }
@@ -74,5 +77,30 @@ struct UncommittedPullTests {
         #expect(report.conflicts == 1)
         let open = try b.store.openConflicts()
         #expect(open.map(\.path) == [["title"]])
+    }
+
+    /// The hub deleted the record after the version B's file holds: no conflict is
+    /// counted (a deletion never conflicts), but the stale file must not bring the
+    /// record back.
+    @Test func aDeletionOnTheHubIsTakenNotUndone() async throws {
+        let hub = try HubLauncher()
+        let http = HTTPClient()
+        defer { http.shutdown() }
+        let (_, b) = try await setUp(hub, http) { try FileManager.default.removeItem(atPath: $0.root + "/hns.json") }
+        try await b.sync()
+        #expect(b.read("agreement/hns.json") == nil)
+        #expect(try await revisionCount(hub) == 3, "B pushed the stale version back over the deletion")
+    }
+
+    /// The hub set the title back to its first value: B's file, holding the version
+    /// between, must give way rather than push its title back.
+    @Test func aValueSetBackOnTheHubIsTakenNotUndone() async throws {
+        let hub = try HubLauncher()
+        let http = HTTPClient()
+        defer { http.shutdown() }
+        let (_, b) = try await setUp(hub, http) { try $0.write("hns.json", agreement("hns", status: "signed")) }
+        try await b.sync()
+        #expect(b.read("agreement/hns.json") == agreement("hns", status: "signed"))
+        #expect(try await revisionCount(hub) == 3, "B pushed its stale title back")
     }
 }
