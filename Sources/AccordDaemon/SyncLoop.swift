@@ -70,8 +70,11 @@ actor SyncLoop {
     /// databases, a link that comes and goes) goes to the debug level, as does the
     /// "reachable again" that follows it, so a flapping hub cannot flood the journal.
     private var saidOffline: [String: Double] = [:]
-    private var offlineSaidQuietly = false
+    /// When the daemon went offline without a warning (nil: it warned, or is online).
+    /// Still offline a minute later, it is an outage, not a flap: warned then.
+    private var offlineQuietlySince: Double?
     static let offlineRepeatSeconds = 300.0
+    static let quietOutageSeconds = 60.0
     private var lastHold: String?
 
     /// How often the root is scanned when inotify cannot watch all of it.
@@ -154,6 +157,11 @@ actor SyncLoop {
             let job = jobs.removeFirst()
             await job.run(engine)
         }
+        let now = clock.now()
+        let manual = manualAsked > manualDone ? manualAsked : nil
+        // After a local failure nothing is tried before its backoff is over (the
+        // watcher's changes and the requests below wait), unless an operator asks.
+        if now < localRetryAt && manual == nil { return }
         if retryWaitingNow {
             retryWaitingNow = false
             try? await engine.retryNow()
@@ -162,11 +170,6 @@ actor SyncLoop {
             allowDeletesAsked = false
             await engine.allowDeletions()
         }
-        let now = clock.now()
-        let manual = manualAsked > manualDone ? manualAsked : nil
-        // After a local failure nothing is tried before its backoff is over (the
-        // watcher's changes wait in the inbox), unless an operator asks for a sync.
-        if now < localRetryAt && manual == nil { return }
         var failedHere: String?
         // A manual sync's report covers its own step and the steps after it (what it
         // waits to settle), until the next manual sync starts a new one.
@@ -316,7 +319,9 @@ actor SyncLoop {
         if loggedLocalFailures.insert(failure).inserted {
             logger.error("\(failure); retrying with backoff (check the disk under the state database and the root)")
         }
-        localRetryAt = clock.now() + (await engine.retryDelay(attempt: localFailures + 3))
+        // The retry policy's backoff, from 0.8 s doubling up to its maximum, with a floor
+        // (its full jitter may draw nearly nothing).
+        localRetryAt = clock.now() + max(0.5, await engine.retryDelay(attempt: localFailures + 3))
         localFailures += 1
         localError = failure
         lastError = failure
@@ -384,10 +389,12 @@ actor SyncLoop {
     }
 
     func setReachable(_ reachable: Bool, error: String?) async {
+        let now = clock.now()
         if reachable != hubReachable {
             if reachable {
                 let line = "the hub is reachable again; sending what waited"
-                if offlineSaidQuietly { logger.debug("\(line)") } else { logger.notice("\(line)") }
+                if offlineQuietlySince != nil { logger.debug("\(line)") } else { logger.notice("\(line)") }
+                offlineQuietlySince = nil
                 pullRetryAt = 0
                 retryWaitingNow = true
                 pullRequested = true
@@ -396,22 +403,28 @@ actor SyncLoop {
                 // Not always "unreachable": a hub that answers with a feed this root
                 // cannot follow, or refuses the token, stops the sync as well.
                 let cause = error ?? "unknown error"
-                let now = clock.now()
-                offlineSaidQuietly = saidOffline[cause].map { now - $0 < Self.offlineRepeatSeconds } ?? false
                 let line = "not syncing with the hub: \(cause); changes wait in the outbox"
-                if offlineSaidQuietly {
+                if let said = saidOffline[cause], now - said < Self.offlineRepeatSeconds {
+                    offlineQuietlySince = now
                     logger.debug("\(line)")
                 } else {
-                    if saidOffline.count > 100 { saidOffline = [:] }
-                    saidOffline[cause] = now
-                    logger.warning("\(line)")
+                    warnOffline(line, cause: cause, now: now)
                 }
             }
+        } else if !reachable, let since = offlineQuietlySince, now - since >= Self.quietOutageSeconds {
+            warnOffline("still not syncing with the hub: \(error ?? "unknown error"); changes wait in the outbox", cause: error ?? "unknown error", now: now)
         }
         hubReachable = reachable
         if let error { lastError = error }
         publishStatus()
         if !reachable { await engine.hubLost() }
+    }
+
+    private func warnOffline(_ line: String, cause: String, now: Double) {
+        if saidOffline.count > 100 { saidOffline = [:] }
+        saidOffline[cause] = now
+        offlineQuietlySince = nil
+        logger.warning("\(line)")
     }
 
     /// Queues a manual sync (rescan, push, pull); returns its number for `waitFor`.
