@@ -142,10 +142,17 @@ package final class ChildProcess: @unchecked Sendable {
     }
 
     /// Waits until stdout has a line containing `text`; returns that line.
+    /// The lines of `text` that end with a newline.
+    static func completeLines(_ text: String) -> [Substring] {
+        guard let last = text.lastIndex(of: "\n") else { return [] }
+        return text[..<last].split(separator: "\n")
+    }
+
     package func waitForOutput(containing text: String, timeout: Double) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let line = standardOutput.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
+            // Complete lines only: a line still being written is looked at next time.
+            if let line = Self.completeLines(standardOutput).first(where: { $0.contains(text) }) { return String(line) }
             if (try? waitForExit(timeout: 0)) != nil {
                 throw TestSupportError("process exited before printing \"\(text)\"; stderr: \(standardError)")
             }

@@ -160,8 +160,7 @@ package final class FaultProxy: @unchecked Sendable {
 
     /// `response` with the value of its header `name` replaced (when it has one).
     static func replacing(_ name: String, with value: String, in response: [UInt8]) -> [UInt8] {
-        let end = Array("\r\n\r\n".utf8)
-        guard let split = (0...(response.count - end.count)).first(where: { Array(response[$0..<$0 + end.count]) == end }) else { return response }
+        guard let split = response.firstRange(of: Array("\r\n\r\n".utf8))?.lowerBound else { return response }
         let head = String(decoding: response[0..<split], as: UTF8.self)
         let prefix = name.lowercased() + ":"
         let lines = head.components(separatedBy: "\r\n").map { $0.lowercased().hasPrefix(prefix) ? "\(name): \(value)" : $0 }

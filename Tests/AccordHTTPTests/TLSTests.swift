@@ -63,7 +63,8 @@ struct TLSTests {
             "/usr/bin/env", ["python3", "-c", script, certificates.serverCertificate, certificates.serverKey] + (clientCA.map { [$0] } ?? []),
             logFolder: certificates.folder.path)
         let line = try process.waitForOutput(containing: "port", timeout: 20)
-        return (process, Int(line.split(separator: " ").last!)!)
+        guard let port = line.split(separator: " ").last.flatMap({ Int($0) }) else { throw TestSupportError("the TLS server said \"\(line)\"") }
+        return (process, port)
     }
 
     @Test func aPrivateCAIsTrustedOnlyWhenGiven() async throws {
