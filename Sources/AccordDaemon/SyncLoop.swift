@@ -37,15 +37,9 @@ actor SyncLoop {
     /// refuses the token is asked again after the retry policy's backoff, not at once.
     private var pullFailures = 0
     private var pullRetryAt = 0.0
-    /// Steps in a row that failed here, not at the hub (the state database or the
-    /// root refusing a write: a full or read-only disk), and when the next may try.
-    /// Without this backoff a failing step is retried at once, forever.
-    private var localFailures = 0
-    private var localRetryAt = 0.0
+    private var localFailures = LocalFailures()
     /// What failed here in the last step (nil once a step succeeds again).
-    private(set) var localError: String?
-    /// The causes of this run of local failures already said in the journal.
-    private var loggedLocalFailures: Set<String> = []
+    var localError: String? { localFailures.error }
     private var rescanInterval: Double
     private var nextRescan: Double
     /// Records scanned, pushed or pulled since memory was last handed back.
@@ -65,16 +59,7 @@ actor SyncLoop {
     /// The unapplied hub changes already said in the journal ("key: cause").
     private var loggedUnapplied: Set<String> = []
     private var lastStatus = ""
-    /// When each cause of "not syncing" was last said in the journal: one that comes
-    /// back within `offlineRepeatSeconds` (a balancer flapping between two hubs'
-    /// databases, a link that comes and goes) goes to the debug level, as does the
-    /// "reachable again" that follows it, so a flapping hub cannot flood the journal.
-    private var saidOffline: [String: Double] = [:]
-    /// When the daemon went offline without a warning (nil: it warned, or is online).
-    /// Still offline a minute later, it is an outage, not a flap: warned then.
-    private var offlineQuietlySince: Double?
-    static let offlineRepeatSeconds = 300.0
-    static let quietOutageSeconds = 60.0
+    private var offlineJournal = OfflineJournal()
     private var lastHold: String?
 
     /// How often the root is scanned when inotify cannot watch all of it.
@@ -133,7 +118,7 @@ actor SyncLoop {
 
     private func nextWake(now: Double) async -> Double {
         if !jobs.isEmpty || manualAsked > manualDone { return now }
-        if now < localRetryAt { return localRetryAt }
+        if now < localFailures.retryAt { return localFailures.retryAt }
         if pullRequested && !paused && now >= pullRetryAt { return now }
         var wake = min(nextRescan, now + 60)
         if pullRequested && !paused { wake = min(wake, pullRetryAt) }
@@ -161,7 +146,8 @@ actor SyncLoop {
         let manual = manualAsked > manualDone ? manualAsked : nil
         // After a local failure nothing is tried before its backoff is over (the
         // watcher's changes and the requests below wait), unless an operator asks.
-        if now < localRetryAt && manual == nil { return }
+        if now < localFailures.retryAt && manual == nil { return }
+        var failedHere: String?
         if retryWaitingNow {
             retryWaitingNow = false
             try? await engine.retryNow()
@@ -170,7 +156,6 @@ actor SyncLoop {
             allowDeletesAsked = false
             await engine.allowDeletions()
         }
-        var failedHere: String?
         // A manual sync's report covers its own step and the steps after it (what it
         // waits to settle), until the next manual sync starts a new one.
         if manual != nil { manualReport = SyncReport() }
@@ -279,7 +264,7 @@ actor SyncLoop {
                 if contacted {
                     lastSync = clock.now()
                     // The hub answered and nothing waits for it: an old error is history.
-                    if lastError != nil && localError == nil { lastError = nil }
+                    if localError == nil { lastError = nil }
                     await setReachable(true, error: nil)
                 }
             } else {
@@ -306,24 +291,18 @@ actor SyncLoop {
     /// journal once per distinct cause; or, after a step that did not, ends it.
     private func settleLocalFailure(_ failure: String?) async {
         guard let failure else {
-            if let localError {
-                logger.notice("syncing again after a local failure (\(localError))")
-                if lastError == localError { lastError = nil }
-                self.localError = nil
-                loggedLocalFailures = []
-                localFailures = 0
-                localRetryAt = 0
+            if let ended = localFailures.succeeded() {
+                logger.notice("syncing again after a local failure (\(ended))")
+                if lastError == ended { lastError = nil }
             }
             return
         }
-        if loggedLocalFailures.insert(failure).inserted {
-            logger.error("\(failure); retrying with backoff (check the disk under the state database and the root)")
-        }
         // The retry policy's backoff, from 0.8 s doubling up to its maximum, with a floor
         // (its full jitter may draw nearly nothing).
-        localRetryAt = clock.now() + max(0.5, await engine.retryDelay(attempt: localFailures + 3))
-        localFailures += 1
-        localError = failure
+        let delay = max(0.5, await engine.retryDelay(attempt: localFailures.count + 3))
+        if localFailures.failed(failure, retryAt: clock.now() + delay) {
+            logger.error("\(failure); retrying with backoff (check the disk under the state database and the root)")
+        }
         lastError = failure
     }
 
@@ -390,11 +369,11 @@ actor SyncLoop {
 
     func setReachable(_ reachable: Bool, error: String?) async {
         let now = clock.now()
+        let cause = error ?? "unknown error"
         if reachable != hubReachable {
             if reachable {
                 let line = "the hub is reachable again; sending what waited"
-                if offlineQuietlySince != nil { logger.debug("\(line)") } else { logger.notice("\(line)") }
-                offlineQuietlySince = nil
+                if offlineJournal.backOnline() { logger.notice("\(line)") } else { logger.debug("\(line)") }
                 pullRetryAt = 0
                 retryWaitingNow = true
                 pullRequested = true
@@ -402,29 +381,16 @@ actor SyncLoop {
             } else {
                 // Not always "unreachable": a hub that answers with a feed this root
                 // cannot follow, or refuses the token, stops the sync as well.
-                let cause = error ?? "unknown error"
                 let line = "not syncing with the hub: \(cause); changes wait in the outbox"
-                if let said = saidOffline[cause], now - said < Self.offlineRepeatSeconds {
-                    offlineQuietlySince = now
-                    logger.debug("\(line)")
-                } else {
-                    warnOffline(line, cause: cause, now: now)
-                }
+                if offlineJournal.wentOffline(cause, now: now) { logger.warning("\(line)") } else { logger.debug("\(line)") }
             }
-        } else if !reachable, let since = offlineQuietlySince, now - since >= Self.quietOutageSeconds {
-            warnOffline("still not syncing with the hub: \(error ?? "unknown error"); changes wait in the outbox", cause: error ?? "unknown error", now: now)
+        } else if !reachable, offlineJournal.stillOffline(cause, now: now) {
+            logger.warning("still not syncing with the hub: \(cause); changes wait in the outbox")
         }
         hubReachable = reachable
         if let error { lastError = error }
         publishStatus()
         if !reachable { await engine.hubLost() }
-    }
-
-    private func warnOffline(_ line: String, cause: String, now: Double) {
-        if saidOffline.count > 100 { saidOffline = [:] }
-        saidOffline[cause] = now
-        offlineQuietlySince = nil
-        logger.warning("\(line)")
     }
 
     /// Queues a manual sync (rescan, push, pull); returns its number for `waitFor`.
