@@ -118,7 +118,9 @@ actor SyncLoop {
 
     private func nextWake(now: Double) async -> Double {
         if !jobs.isEmpty || manualAsked > manualDone { return now }
-        if now < localFailures.retryAt { return localFailures.retryAt }
+        // While a local failure lasts, the next step is its retry: a step skipped an
+        // instant before the retry time must not leave that retry to the next event.
+        if localFailures.error != nil { return max(now, localFailures.retryAt) }
         if pullRequested && !paused && now >= pullRetryAt { return now }
         var wake = min(nextRescan, now + 60)
         if pullRequested && !paused { wake = min(wake, pullRetryAt) }
