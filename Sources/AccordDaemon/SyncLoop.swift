@@ -60,6 +60,9 @@ actor SyncLoop {
     private var loggedUnapplied: Set<String> = []
     private var lastStatus = ""
     private var offlineJournal = OfflineJournal()
+    /// A pause or resume the state could not keep (a full disk): saved again at each
+    /// step until it is, or a restart would undo it.
+    private var pauseUnsaved = false
     private var lastHold: String?
 
     /// How often the root is scanned when inotify cannot watch all of it.
@@ -100,6 +103,7 @@ actor SyncLoop {
         }
         refuseJobs()
         if let lastSync { try? await engine.saveLastSync(lastSync) }
+        if pauseUnsaved { try? await engine.savePaused(paused) }
     }
 
     /// Finish the step in progress, then stop (SIGTERM). Pending work stays in the outbox;
@@ -150,6 +154,14 @@ actor SyncLoop {
         // watcher's changes and the requests below wait), unless an operator asks.
         if now < localFailures.retryAt && manual == nil { return }
         var failedHere: String?
+        if pauseUnsaved {
+            do {
+                try await engine.savePaused(paused)
+                pauseUnsaved = false
+            } catch {
+                failedHere = "cannot keep \(paused ? "the pause" : "the resume") in the state database: \(error)"
+            }
+        }
         if retryWaitingNow {
             retryWaitingNow = false
             try? await engine.retryNow()
@@ -182,7 +194,7 @@ actor SyncLoop {
         } catch {
             // The paths taken are not lost: the next step scans the whole root.
             nextRescan = 0
-            failedHere = "cannot scan the root: \(error)"
+            failedHere = "the scan failed: \(error)"
         }
         let hold = await engine.holdReason
         if hold != lastHold {
@@ -404,8 +416,20 @@ actor SyncLoop {
 
     func pause() async {
         paused = true
-        do { try await engine.savePaused(true) } catch { logger.error("cannot keep the pause in the state database: \(error)") }
+        await savePause()
         publishStatus()
+    }
+
+    /// Keeps the pause (or its end) in the state; one it cannot keep is saved again at
+    /// the next step.
+    private func savePause() async {
+        do {
+            try await engine.savePaused(paused)
+            pauseUnsaved = false
+        } catch {
+            pauseUnsaved = true
+            logger.error("cannot keep \(paused ? "the pause" : "the resume") in the state database: \(error); saved again at the next step")
+        }
     }
 
     func resume(allowDeletes: Bool) async {
@@ -413,7 +437,7 @@ actor SyncLoop {
         // While paused nothing was asked of the hub: it may have been restored or
         // replaced since, so the feed is looked at before anything is pushed.
         await engine.hubLost()
-        do { try await engine.savePaused(false) } catch { logger.error("cannot clear the pause in the state database: \(error)") }
+        await savePause()
         pullRetryAt = 0
         if allowDeletes {
             allowDeletesAsked = true

@@ -139,6 +139,29 @@ struct DiskFaultTests {
         withExtendedLifetime(disk) {}
     }
 
+    /// A resume the state cannot keep (its disk is full) is kept once there is room:
+    /// a restart afterwards must not find the daemon paused again.
+    @Test func aResumeOnAFullStateDiskIsKeptOnceThereIsRoom() async throws {
+        let hub = try HubLauncher()
+        let stateFolder = try TemporaryFolder()
+        let disk = try SmallDisk(at: stateFolder.path, size: "4m")
+        let b = try DaemonLauncher(hubPort: hub.port, statePath: stateFolder.child("state.db"))
+        #expect(try await b.ctl(["pause"]).code == 0)
+        let filler = try fill(stateFolder.path)
+        #expect(try await b.ctl(["resume"]).code == 0)
+        #expect(
+            await eventually(timeout: 30) { ((try? b.status()["local_error"] as? String) ?? "").contains("the resume") },
+            "\((try? b.status()) ?? [:])")
+        try FileManager.default.removeItem(atPath: filler)
+        #expect(await eventually(timeout: 30) { (try? b.status()["local_error"]) is NSNull }, "\((try? b.status()) ?? [:])")
+        b.process.signal(SIGTERM)
+        _ = try await b.process.waitForExit(timeout: 30)
+        try b.restart()
+        try b.waitUntilReady()
+        #expect(try b.status()["state"] as? String != "paused")
+        withExtendedLifetime(disk) {}
+    }
+
     @Test func aReadOnlyRootHoldsPullsUntilItIsWritable() async throws {
         let hub = try HubLauncher()
         let a = try DaemonLauncher(hubPort: hub.port)
