@@ -103,6 +103,7 @@ struct ControlHandler: Sendable {
             "last_sync": snapshot.lastSync.map { .string(RFC3339.format($0)) } ?? .null,
             "last_error": snapshot.lastError.map { .string($0) } ?? .null,
             "local_error": snapshot.localError.map { .string($0) } ?? .null,
+            "local_failures": .number(JSONNumber(snapshot.localFailures)),
             "records": .number(JSONNumber(snapshot.records)),
             "files": .number(JSONNumber(snapshot.files)),
             "conflicts": .number(JSONNumber(snapshot.conflicts)),

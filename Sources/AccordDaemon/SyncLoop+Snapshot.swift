@@ -13,6 +13,8 @@ struct DaemonSnapshot: Sendable {
     var lastError: String?
     /// What fails here, not at the hub (the state database or the root), while it does.
     var localError: String?
+    /// The steps in a row that failed here: with the backoff, a few a minute at most.
+    var localFailures: Int
     var root: String
     var pending: Int
     var records: Int
@@ -34,7 +36,7 @@ extension SyncLoop {
         let unapplied = try await read { try await $0.unappliedChanges(limit: 100) }
         return DaemonSnapshot(
             state: stateName, paused: paused, hubReachable: hubReachable, hub: await read { await $0.hub.baseURL }, lastSync: lastSync, lastError: lastError,
-            localError: localError,
+            localError: localError, localFailures: localFailures.count,
             root: await read { await $0.settings.root }, pending: counts.pending, records: counts.records, files: counts.files,
             conflicts: counts.conflicts, problems: await read { await $0.problems }, heldDeletions: await read { await $0.heldDeletions.count },
             holdReason: await read { await $0.holdReason }, unapplied: unapplied.list, unappliedCount: unapplied.count,

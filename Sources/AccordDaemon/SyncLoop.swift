@@ -37,7 +37,7 @@ actor SyncLoop {
     /// refuses the token is asked again after the retry policy's backoff, not at once.
     private var pullFailures = 0
     private var pullRetryAt = 0.0
-    private var localFailures = LocalFailures()
+    private(set) var localFailures = LocalFailures()
     /// What failed here in the last step (nil once a step succeeds again).
     var localError: String? { localFailures.error }
     private var rescanInterval: Double

@@ -30,8 +30,9 @@ struct StatusCommand: AsyncParsableCommand {
             lines.append("last error: \(error)")
         }
         if let failing = status["local_error"]?.stringValue {
+            let tries = status["local_failures"]?.intValue ?? 0
             lines.append("failing:    \(failing)")
-            lines.append("            retried by itself with backoff; check the disk under the state database and the root")
+            lines.append("            \(tries) tries so far, retried by itself with backoff; check the disk under the state database and the root")
         }
         let conflicts = status["conflicts"]?.intValue ?? 0
         lines.append("conflicts:  \(conflicts)" + (conflicts > 0 ? " open; see them with: accordctl conflicts" : ""))
