@@ -55,7 +55,7 @@ struct PlanApplier: Sendable {
             report.unapplied = 1
             return AppliedPlan(report: report, failure: error)
         }
-        try store.commit(writes + plan.changes.map { Self.write($0, now: now) })
+        try commit(writes + plan.changes.map { Self.write($0, now: now) }, plans: [plan], outcomes: [applied])
         return applied
     }
 
@@ -133,8 +133,19 @@ struct PlanApplier: Sendable {
             writes += item.plan.changes.map { Self.write($0, now: now) }
         }
         if let cursor { writes.append(.setCursor(cursor, anchor: anchor)) }
-        try store.commit(writes)
+        try commit(writes, plans: items.map(\.plan), outcomes: results)
         return results
+    }
+
+    /// Commits `writes`; if that fails after a file was written or removed, the
+    /// failure carries them to be committed later (`HeldCommit`).
+    private func commit(_ writes: [StoreWrite], plans: [RecordPlan], outcomes: [AppliedPlan]) throws {
+        do {
+            try store.commit(writes)
+        } catch {
+            guard outcomes.contains(where: { $0.savedFile != nil || $0.removedFile != nil }) else { throw error }
+            throw CommitAfterWritesFailed(held: HeldCommit(writes: writes, plans: plans, outcomes: outcomes), underlying: error)
+        }
     }
 
     /// A plan's file staged without fsync (nil: it has no file action).

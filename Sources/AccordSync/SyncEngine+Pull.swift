@@ -21,6 +21,7 @@ extension SyncEngine {
         // While deletions are held the root may be an empty mount point: writing the
         // hub's records into it would hide the real disk. Nothing is pulled until then.
         guard holdReason == nil else { return report }
+        try commitHeld()
         // Where every record lives comes from the scans and the watcher, never from a
         // scan per incoming change: only a replica that never scanned scans first.
         if !scannedOnce { try scan() }
@@ -41,11 +42,15 @@ extension SyncEngine {
     }
 
     /// Applies a page of changes read after `since`, if the cursor is still there (a
-    /// page the feed already holds is applied without asking the hub again).
+    /// page the feed already holds is applied without asking the hub again). A page
+    /// the feed read when `basesMoved` was another number is not applied either: a
+    /// push since may have replaced a version it holds, and applying that would put
+    /// the replaced version into the file until the next page.
     @discardableResult
-    package func apply(_ page: Page, since: Int64) async throws -> SyncReport {
+    package func apply(_ page: Page, since: Int64, basesMoved readAt: Int? = nil) async throws -> SyncReport {
         var report = SyncReport()
-        guard holdReason == nil, try store.cursor() == since else { return report }
+        try commitHeld()
+        guard holdReason == nil, try store.cursor() == since, readAt.map({ $0 == basesMoved }) ?? true else { return report }
         try await checkFeed(page, cursor: since)
         if !scannedOnce { try scan() }
         if page.changes.isEmpty {

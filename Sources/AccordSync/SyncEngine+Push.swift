@@ -6,6 +6,7 @@ extension SyncEngine {
     /// Outcomes are planned by `PushPlanner` and committed together per round; a 412
     /// is planned by `IncomingPlanner` with the operation's content as the local side.
     package func push() async throws -> SyncReport {
+        try commitHeld()
         var report = SyncReport()
         if let hold = pushHoldUntil, clock.now() < hold { return report }
         // Rounds continue while operations are acknowledged or resolved; a round that
@@ -53,6 +54,7 @@ extension SyncEngine {
                 if plan.report.pushed > 0 { progressed = true }
             }
             try applier.commit(changes, now: now)
+            if !changes.isEmpty { basesMoved += 1 }
             if progressed {
                 failedRounds = 0
                 pushHoldUntil = nil

@@ -7,6 +7,7 @@ extension SyncEngine {
     /// (invalid input, never pushed) and how many operations were queued.
     @discardableResult
     package func scan() throws -> (queued: Int, problems: [RecordProblem]) {
+        try commitHeld()
         let scanner = RootScanner(root: settings.root, schemas: settings.schemas, ignore: settings.ignore, maxRecordBytes: settings.maxRecordBytes)
         let held = settings.policy == .manual ? Set(try store.openConflicts().map(\.key)) : []
         let now = clock.now()
@@ -70,6 +71,7 @@ extension SyncEngine {
     /// tells them apart, and applies the mass-delete guard).
     @discardableResult
     package func scan(paths: [String]) throws -> (queued: Int, problems: [RecordProblem], fullScan: String?) {
+        try commitHeld()
         if holdReason != nil { return try fullScan("deletions are held") }
         let scanner = RootScanner(root: settings.root, schemas: settings.schemas, ignore: settings.ignore, maxRecordBytes: settings.maxRecordBytes)
         guard let found = scanner.scanFiles(paths, previous: index) else { return try fullScan("a folder or a link changed") }

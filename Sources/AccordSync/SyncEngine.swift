@@ -64,6 +64,13 @@ package actor SyncEngine {
     var failedRounds = 0
     /// A full scan has placed every record of the root (pulls rely on it).
     var scannedOnce = false
+    /// State changes of files written whose commit failed, committed before anything
+    /// else (`commitHeld`).
+    var heldCommit: HeldCommit?
+    /// Times a push, a merge, a revert or a resolve moved bases. A feed page read
+    /// before the last of them may hold a version older than what the hub has now
+    /// (the one the push replaced): it is not applied, but asked for again (`apply`).
+    package internal(set) var basesMoved = 0
 
     static let holdSetting = "hold_reason"
     static let heldKeysSetting = "held_deletions"
@@ -156,10 +163,33 @@ package actor SyncEngine {
     /// Carries out a record's plan and mirrors what it did to the root in memory.
     @discardableResult
     func carryOut(_ plan: RecordPlan) throws -> AppliedPlan {
+        try commitHeld()
+        basesMoved += 1
         let home = index.location(of: plan.key)
-        let applied = try applier.apply(plan, home: home, expectedHash: home.flatMap { index.digest(at: $0) }, now: clock.now())
+        let applied = try holdingFailedCommit { try applier.apply(plan, home: home, expectedHash: home.flatMap { index.digest(at: $0) }, now: clock.now()) }
         mirror(plan, applied)
         return applied
+    }
+
+    /// Commits the state of files written whose commit failed before (`HeldCommit`),
+    /// if there is any; throws if it fails again. Every step that reads the root or
+    /// the state to decide something, or writes either, calls it first.
+    func commitHeld() throws {
+        guard let held = heldCommit else { return }
+        try store.commit(held.writes)
+        heldCommit = nil
+        for (plan, outcome) in zip(held.plans, held.outcomes) { mirror(plan, outcome) }
+    }
+
+    /// Runs `body`; a commit it makes that fails after writing files is held for
+    /// later (`HeldCommit`), and its cause thrown.
+    private func holdingFailedCommit<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let failed as CommitAfterWritesFailed {
+            heldCommit = failed.held
+            throw failed.underlying
+        }
     }
 
     /// Carries out a page's plans together: every file staged, one flush, every file
@@ -167,6 +197,7 @@ package actor SyncEngine {
     /// (`PlanApplier.applyPage`). Plans that write the same file (lines of one
     /// `.jsonl`) go in successive passes, each reading what the last one wrote.
     func carryOut(_ plans: [RecordPlan], cursor: Int64, anchor: FeedAnchor? = nil) throws -> SyncReport {
+        try commitHeld()
         var report = SyncReport()
         var remaining = plans
         repeat {
@@ -181,7 +212,7 @@ package actor SyncEngine {
                 let home = index.location(of: plan.key)
                 return (plan: plan, home: home, expectedHash: home.flatMap { index.digest(at: $0) })
             }
-            let applied = try applier.applyPage(items, cursor: later.isEmpty ? cursor : nil, anchor: anchor, now: clock.now())
+            let applied = try holdingFailedCommit { try applier.applyPage(items, cursor: later.isEmpty ? cursor : nil, anchor: anchor, now: clock.now()) }
             for (plan, outcome) in zip(pass, applied) {
                 mirror(plan, outcome)
                 report.add(outcome.report)

@@ -47,6 +47,16 @@ struct Replica {
 
     @discardableResult
     func sync() async throws -> SyncReport { try await engine.syncOnce() }
+
+    /// Two replicas of one hub that agree on `agreement/hns` as A first wrote it.
+    static func pairAgreeingOnHNS(_ hub: HubLauncher, _ http: HTTPClient) async throws -> (a: Replica, b: Replica) {
+        let a = try Replica(hub: hub, http: http)
+        let b = try Replica(hub: hub, http: http)
+        try a.write("hns.json", agreement("hns"))
+        try await a.sync()
+        try await b.sync()
+        return (a, b)
+    }
 }
 
 func agreement(_ id: String, title: String = "HNS FY2021", status: String = "negotiating") -> String {

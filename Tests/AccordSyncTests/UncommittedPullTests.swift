@@ -20,11 +20,7 @@ struct UncommittedPullTests {
     func setUp(
         _ hub: HubLauncher, _ http: HTTPClient, then: (Replica) throws -> Void = { try $0.write("hns.json", agreement("hns", title: "Y", status: "signed")) }
     ) async throws -> (a: Replica, b: Replica) {
-        let a = try Replica(hub: hub, http: http)
-        let b = try Replica(hub: hub, http: http)
-        try a.write("hns.json", agreement("hns"))
-        try await a.sync()
-        try await b.sync()
+        let (a, b) = try await Replica.pairAgreeingOnHNS(hub, http)
         try a.write("hns.json", agreement("hns", title: "X"))
         try await a.sync()
         try b.write("agreement/hns.json", agreement("hns", title: "X"))
