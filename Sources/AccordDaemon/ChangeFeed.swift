@@ -31,7 +31,8 @@ struct ChangeFeed: Service {
                     continue
                 }
                 do {
-                    since = max(since, try await loop.read { try await $0.cursor() })
+                    let (cursor, basesMoved) = try await loop.read { (try await $0.cursor(), await $0.basesMoved) }
+                    since = max(since, cursor)
                     let hub = await loop.read { await $0.hub }
                     let page = try await hub.changes(since: since, limit: 500, waitSeconds: Self.waitSeconds, fields: true)
                     // Such a hub answers at once, without a long-poll: it must not
@@ -40,7 +41,7 @@ struct ChangeFeed: Service {
                     failures = 0
                     await loop.setReachable(true, error: nil)
                     if !page.changes.isEmpty {
-                        await loop.deliver(page, since: since)
+                        await loop.deliver(page, since: since, basesMoved: basesMoved)
                         since = page.lastSeq
                     }
                 } catch let error as HubError {

@@ -32,7 +32,7 @@ actor SyncLoop {
     private var stopping = false
     private var pullRequested = true
     /// A page the feed already holds, and the cursor it starts from.
-    private var deliveredPage: (page: SyncEngine.Page, since: Int64)?
+    private var deliveredPage: (page: SyncEngine.Page, since: Int64, basesMoved: Int)?
     /// Failed pulls in a row, and when the next may be tried: a hub that is down or
     /// refuses the token is asked again after the retry policy's backoff, not at once.
     private var pullFailures = 0
@@ -256,7 +256,7 @@ actor SyncLoop {
                 pullRequested = false
                 if let delivered = deliveredPage {
                     deliveredPage = nil
-                    report.add(try await engine.apply(delivered.page, since: delivered.since))
+                    report.add(try await engine.apply(delivered.page, since: delivered.since, basesMoved: delivered.basesMoved))
                 }
                 for _ in 0..<1000 {
                     let before = try await engine.cursor()
@@ -374,10 +374,12 @@ actor SyncLoop {
         doorbell.ring()
     }
 
-    /// The feed brings a page of changes read after `since`: the next step applies it
-    /// without asking the hub again (if the cursor is still there), then pulls on.
-    func deliver(_ page: SyncEngine.Page, since: Int64) {
-        deliveredPage = (page, since)
+    /// The feed brings a page of changes read after `since`, asked for when the
+    /// engine's `basesMoved` was `basesMoved`: the next step applies it without asking
+    /// the hub again (if the cursor is still there and no push moved a base since),
+    /// then pulls on.
+    func deliver(_ page: SyncEngine.Page, since: Int64, basesMoved: Int) {
+        deliveredPage = (page, since, basesMoved)
         requestPull()
     }
 
