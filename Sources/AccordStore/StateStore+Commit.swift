@@ -18,6 +18,14 @@ package enum StoreWrite: Sendable, Equatable {
 }
 
 extension StateStore {
+    /// Whether a failed commit may succeed later as it is: the disk full, failing,
+    /// read-only or busy. Any other error would fail the same way at every try (a
+    /// commit kept to be made again would stop every step for good).
+    package static func mayPass(_ error: any Error) -> Bool {
+        guard let error = error as? DatabaseError else { return false }
+        return [.SQLITE_FULL, .SQLITE_IOERR, .SQLITE_READONLY, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_CANTOPEN].contains(error.resultCode)
+    }
+
     /// Commits `writes` in one transaction (one fsync): a step's state moves as a whole
     /// or not at all, whatever moment a `kill -9` picks.
     package func commit(_ writes: [StoreWrite]) throws {

@@ -22,6 +22,7 @@ extension SyncEngine {
     /// chosen result goes into the file, and whatever differs from the hub is queued.
     /// Returns a one-line summary for the event log.
     package func resolve(_ key: RecordKey, keep: ConflictResolution) async throws -> String {
+        try commitHeld()
         let conflicts = try store.openConflicts().filter { $0.key == key }
         guard !conflicts.isEmpty else { throw ResolveError(description: "\(key) has no open conflict", notFound: true) }
         if index.isEmpty { try scan() }
@@ -73,6 +74,7 @@ extension SyncEngine {
     /// The record as the root holds it and as it was last agreed with the hub
     /// (read-only: the root as the last scan placed it).
     package func localAndBase(_ key: RecordKey) throws -> (local: JSONObject?, base: JSONObject?) {
-        (try readLocal(key), try store.base(key)?.liveFields)
+        try commitHeld()
+        return (try readLocal(key), try store.base(key)?.liveFields)
     }
 }

@@ -6,7 +6,8 @@ import AccordStore
 /// edit the user makes meanwhile back to that old base would look like no edit at all
 /// and be lost. So the engine keeps these writes and commits them before it does
 /// anything else (`SyncEngine.commitHeld`): the state catches up with what the files
-/// became, and whatever the user did since is measured against that. A restart loses
+/// became, and whatever the user did since is measured against that. Only failures
+/// that may pass are held (`StateStore.mayPass`). A restart loses
 /// them; the hub's revisions then stand in (`SyncEngine.heldRevision`).
 struct HeldCommit: Sendable {
     var writes: [StoreWrite]

@@ -143,7 +143,7 @@ struct PlanApplier: Sendable {
         do {
             try store.commit(writes)
         } catch {
-            guard outcomes.contains(where: { $0.savedFile != nil || $0.removedFile != nil }) else { throw error }
+            guard outcomes.contains(where: { $0.savedFile != nil || $0.removedFile != nil }), StateStore.mayPass(error) else { throw error }
             throw CommitAfterWritesFailed(held: HeldCommit(writes: writes, plans: plans, outcomes: outcomes), underlying: error)
         }
     }

@@ -14,6 +14,7 @@ extension SyncEngine {
     /// Refused while the record has local changes the hub has not seen (they would be
     /// lost), or when the record cannot be written where it belongs.
     package func revert(_ key: RecordKey, to fields: JSONObject, rev: String) async throws -> String {
+        try commitHeld()
         if index.isEmpty { try scan() }
         if case .held(let reason) = try localVersion(key) { throw RevertError(description: reason) }
         let local = try readLocal(key)
