@@ -18,6 +18,8 @@ struct ChangeFeed: Service {
     /// gives an idle daemon to say `offline`; a dead link is found sooner by TCP
     /// keepalive with TCP_USER_TIMEOUT. It stays under the hub's 60 s maximum.
     static let waitSeconds = 45
+    /// Changes per page of the feed.
+    static let pageLimit = 500
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
@@ -34,7 +36,7 @@ struct ChangeFeed: Service {
                     let (cursor, basesMoved) = try await loop.read { (try await $0.cursor(), await $0.basesMoved) }
                     since = max(since, cursor)
                     let hub = await loop.read { await $0.hub }
-                    let page = try await hub.changes(since: since, limit: 500, waitSeconds: Self.waitSeconds, fields: true)
+                    let page = try await hub.changes(since: since, limit: Self.pageLimit, waitSeconds: Self.waitSeconds, fields: true)
                     // Such a hub answers at once, without a long-poll: it must not
                     // count as reachable, or the feed would ask again without pause.
                     try await loop.read { [since] in try await $0.checkFeed(page, cursor: since) }

@@ -104,6 +104,9 @@ actor SyncLoop {
         refuseJobs()
         if let lastSync { try? await engine.saveLastSync(lastSync) }
         if pauseUnsaved { try? await engine.savePaused(paused) }
+        // What a full disk held back is committed if there is room by now: lost, an
+        // edit made to those files meanwhile could be taken for no edit.
+        try? await engine.commitHeld()
     }
 
     /// Finish the step in progress, then stop (SIGTERM). Pending work stays in the outbox;
@@ -254,11 +257,17 @@ actor SyncLoop {
             var contacted = pushed.pushed + pushed.merged + pushed.rejected > 0
             if (pullRequested && clock.now() >= pullRetryAt) || manual {
                 pullRequested = false
+                var caughtUp = false
                 if let delivered = deliveredPage {
                     deliveredPage = nil
                     report.add(try await engine.apply(delivered.page, since: delivered.since, basesMoved: delivered.basesMoved))
+                    // A long-poll's page applied whole and not full leaves nothing to ask
+                    // the hub: the feed already waits for what comes after it. Asking
+                    // anyway cost a round trip before the next local edit could go.
+                    let cursor = try await engine.cursor()
+                    caughtUp = !manual && delivered.page.changes.count < ChangeFeed.pageLimit && cursor == delivered.page.lastSeq
                 }
-                for _ in 0..<1000 {
+                for _ in 0..<1000 where !caughtUp {
                     let before = try await engine.cursor()
                     let pulled = try await engine.pull()
                     report.add(pulled)

@@ -43,14 +43,13 @@ extension SyncEngine {
 
     /// Applies a page of changes read after `since`, if the cursor is still there (a
     /// page the feed already holds is applied without asking the hub again). A page
-    /// the feed read when `basesMoved` was another number is not applied either: a
-    /// push since may have replaced a version it holds, and applying that would put
-    /// the replaced version into the file until the next page.
+    /// the feed read when `basesMoved` was `readAt` is not applied if a record whose
+    /// base moved since has another version in it (`MovedBases`).
     @discardableResult
     package func apply(_ page: Page, since: Int64, basesMoved readAt: Int? = nil) async throws -> SyncReport {
         var report = SyncReport()
         try commitHeld()
-        guard holdReason == nil, try store.cursor() == since, readAt.map({ $0 == basesMoved }) ?? true else { return report }
+        guard holdReason == nil, try store.cursor() == since, readAt.map(movedBases.isUsable) ?? true else { return report }
         try await checkFeed(page, cursor: since)
         if !scannedOnce { try scan() }
         if page.changes.isEmpty {
@@ -59,6 +58,13 @@ extension SyncEngine {
         }
         let keys = page.changes.map(\.key)
         let bases = try store.bases(keys)
+        // A change of a record whose base moved since the page was read is this root's
+        // own push coming back (its rev is the base's), or may be older or newer than
+        // it: then the page is read again from the hub, whose feed has each record's
+        // latest version only.
+        if let readAt, page.changes.contains(where: { movedBases.isStale($0.key, readAt: readAt) && bases[$0.key]?.rev != $0.rev }) {
+            return report
+        }
         let pending = try store.pendingOperations(keys)
         var plans: [RecordPlan] = []
         for change in page.changes {
@@ -76,6 +82,7 @@ extension SyncEngine {
         // The page's last change is the new anchor (a change the hub has at that seq).
         let anchor = page.changes.last.map { FeedAnchor(seq: $0.seq, key: $0.key, rev: $0.rev) }
         report.add(try carryOut(plans, cursor: page.lastSeq, anchor: anchor))
+        if let readAt { movedBases.applied(readAt: readAt) }
         return report
     }
 

@@ -54,7 +54,7 @@ extension SyncEngine {
                 if plan.report.pushed > 0 { progressed = true }
             }
             try applier.commit(changes, now: now)
-            if !changes.isEmpty { basesMoved += 1 }
+            movedBases.moved(results.compactMap { if case .applied = $0.1 { $0.0.key } else { nil } })
             if progressed {
                 failedRounds = 0
                 pushHoldUntil = nil

@@ -67,10 +67,11 @@ package actor SyncEngine {
     /// State changes of files written whose commit failed, committed before anything
     /// else (`commitHeld`).
     var heldCommit: HeldCommit?
-    /// Times a push, a merge, a revert or a resolve moved bases. A feed page read
-    /// before the last of them may hold a version older than what the hub has now
-    /// (the one the push replaced): it is not applied, but asked for again (`apply`).
-    package internal(set) var basesMoved = 0
+    /// The records whose bases a push, merge, revert or resolve moved, and when: a
+    /// feed page read before does not bring their replaced versions back (`apply`).
+    var movedBases = MovedBases()
+    /// Moves of bases so far, noted by the feed before each long-poll.
+    package var basesMoved: Int { movedBases.count }
 
     static let holdSetting = "hold_reason"
     static let heldKeysSetting = "held_deletions"
@@ -164,7 +165,7 @@ package actor SyncEngine {
     @discardableResult
     func carryOut(_ plan: RecordPlan) throws -> AppliedPlan {
         try commitHeld()
-        basesMoved += 1
+        movedBases.moved([plan.key])
         let home = index.location(of: plan.key)
         let applied = try holdingFailedCommit { try applier.apply(plan, home: home, expectedHash: home.flatMap { index.digest(at: $0) }, now: clock.now()) }
         mirror(plan, applied)
@@ -173,8 +174,9 @@ package actor SyncEngine {
 
     /// Commits the state of files written whose commit failed before (`HeldCommit`),
     /// if there is any; throws if it fails again. Every step that reads the root or
-    /// the state to decide something, or writes either, calls it first.
-    func commitHeld() throws {
+    /// the state to decide something, or writes either, calls it first, and the
+    /// daemon tries it once more when it stops.
+    package func commitHeld() throws {
         guard let held = heldCommit else { return }
         try store.commit(held.writes)
         heldCommit = nil

@@ -39,3 +39,25 @@ struct StalePageTests {
         #expect(a.read("hns.json") == merged)
     }
 }
+
+extension StalePageTests {
+    /// The echo of this root's own push, read before its next push of the same record:
+    /// applied, it would put the first push's version back into the file.
+    @Test func ownEarlierPushIsNotAppliedOverTheNextOne() async throws {
+        let hub = try HubLauncher()
+        let http = HTTPClient()
+        defer { http.shutdown() }
+        let (_, b) = try await Replica.pairAgreeingOnHNS(hub, http)
+        let since = try b.store.cursor()
+        try b.write("agreement/hns.json", agreement("hns", status: "signed"))
+        _ = try await b.engine.scan()
+        _ = try await b.engine.push()
+        let movedBefore = await b.engine.basesMoved
+        let page = try await b.engine.hub.changes(since: since, limit: 500, waitSeconds: 0, fields: true)
+        try b.write("agreement/hns.json", agreement("hns", status: "in_force"))
+        _ = try await b.engine.scan()
+        _ = try await b.engine.push()
+        _ = try await b.engine.apply(page, since: since, basesMoved: movedBefore)
+        #expect(b.read("agreement/hns.json") == agreement("hns", status: "in_force"), "the later push stays in the file")
+    }
+}
