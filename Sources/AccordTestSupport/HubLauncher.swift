@@ -79,8 +79,22 @@ package final class HubLauncher: @unchecked Sendable {
         // Without a config (and its tokens) the hub must be told it may run open.
         let open = arguments.contains("--config") ? [] : ["--open"]
         let command = wrapper + [binary, "--listen", "\(host):\(port)", "--db", database, "--schemas", schemas] + open + arguments
-        let process = try ChildProcess(command[0], Array(command.dropFirst()), logFolder: folder.path)
-        let line = try process.waitForOutput(containing: "listening on", timeout: 30)
+        // A port given again (a restart on the same port) may have been taken in the
+        // meantime by another test's outgoing connection: it is tried again for a few
+        // seconds, until that connection is gone.
+        var tries = 0
+        var process: ChildProcess
+        var line: String
+        while true {
+            process = try ChildProcess(command[0], Array(command.dropFirst()), logFolder: folder.path)
+            do {
+                line = try process.waitForOutput(containing: "listening on", timeout: 30)
+                break
+            } catch  where port != 0 && tries < 20 && "\(error)".contains("Address already in use") {
+                tries += 1
+                usleep(250_000)
+            }
+        }
         guard let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {
             throw TestSupportError("cannot read the port from: \(line)")
         }
