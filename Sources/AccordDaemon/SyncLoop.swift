@@ -33,6 +33,8 @@ actor SyncLoop {
     private var pullRequested = true
     /// A page the feed already holds, and the cursor it starts from.
     private var deliveredPage: (page: SyncEngine.Page, since: Int64, basesMoved: Int)?
+    /// A delivered page this small, applied whole, ends the step's pull.
+    static let fewChanges = 16
     /// Failed pulls in a row, and when the next may be tried: a hub that is down or
     /// refuses the token is asked again after the retry policy's backoff, not at once.
     private var pullFailures = 0
@@ -261,11 +263,14 @@ actor SyncLoop {
                 if let delivered = deliveredPage {
                     deliveredPage = nil
                     report.add(try await engine.apply(delivered.page, since: delivered.since, basesMoved: delivered.basesMoved))
-                    // A long-poll's page applied whole and not full leaves nothing to ask
-                    // the hub: the feed already waits for what comes after it. Asking
-                    // anyway cost a round trip before the next local edit could go.
+                    // A long-poll's page of a few changes (an edit or two), applied
+                    // whole, leaves nothing to ask the hub: the feed already waits for
+                    // what comes after it, and asking anyway cost a round trip before
+                    // the next local edit could go. After a larger page the pull goes
+                    // on: in bulk it gathers what came meanwhile into full pages, far
+                    // cheaper to write than each small page the feed would bring.
                     let cursor = try await engine.cursor()
-                    caughtUp = !manual && delivered.page.changes.count < ChangeFeed.pageLimit && cursor == delivered.page.lastSeq
+                    caughtUp = !manual && delivered.page.changes.count <= Self.fewChanges && cursor == delivered.page.lastSeq
                 }
                 for _ in 0..<1000 where !caughtUp {
                     let before = try await engine.cursor()
